@@ -1,0 +1,1 @@
+"""judgeflow engine: job spec, streaming task graph, checkpoints, scoring, report, CLI."""

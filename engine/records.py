@@ -1,0 +1,142 @@
+"""Checkpoint records: one frozen dataclass per JSONL file (see DESIGN.md).
+
+Each record knows its key, so resume is "read the keys already written, skip that work".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Literal, Self
+
+Decision = Literal["A>B", "B>A", "A=B"]
+Order = Literal["AB", "BA"]
+Outcome = Literal["correct", "incorrect", "tie"]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    FILE: ClassVar[str] = ""
+
+    def key(self) -> str | tuple[str, ...]:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord(Record):
+    """One model answer to one question (or a failed attempt, with `error` set)."""
+
+    FILE: ClassVar[str] = "responses.jsonl"
+    request_key: str
+    question_id: str
+    source: str
+    sample_index: int
+    provider: str
+    model: str
+    text: str | None
+    finish_reason: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # error class; failed calls are retried on resume
+    error_message: str | None = None
+
+    def key(self) -> str:
+        return self.request_key
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRecord(Record):
+    FILE: ClassVar[str] = "verdicts.jsonl"
+    response_key: str
+    question_id: str
+    source: str
+    task: str
+    correct: bool | None
+    score: float
+    extracted: str | None
+    reason: str
+
+    def key(self) -> str:
+        return self.response_key
+
+
+@dataclass(frozen=True, slots=True)
+class PairRecord(Record):
+    """JudgeBench's own fields, plus the keys of the two answers it came from."""
+
+    FILE: ClassVar[str] = "pairs.jsonl"
+    pair_id: str
+    original_id: int | str | None
+    source: str
+    question: str
+    response_model: str
+    response_A: str
+    response_B: str
+    label: Literal["A>B", "B>A"]
+    response_key_A: str | None = None
+    response_key_B: str | None = None
+    question_id: str | None = None
+
+    def key(self) -> str:
+        return self.pair_id
+
+
+@dataclass(frozen=True, slots=True)
+class JudgmentRecord(Record):
+    """One judge call in one order. `decision` is in that order's own A/B terms."""
+
+    FILE: ClassVar[str] = "judgments.jsonl"
+    request_key: str
+    pair_id: str
+    judge: str
+    order: Order
+    raw: str | None
+    decision: Decision | None
+    usage: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_message: str | None = None
+
+    def key(self) -> str:
+        return self.request_key
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRecord(Record):
+    """Pair × judge: both decisions (the BA one already flipped back) and the outcome."""
+
+    FILE: ClassVar[str] = "scores.jsonl"
+    pair_id: str
+    judge: str
+    source: str
+    label: Literal["A>B", "B>A"]
+    decision_AB: Decision | None
+    decision_BA: Decision | None  # flipped back into the pair's own A/B terms
+    outcome: Outcome
+    response_model: str | None = None
+
+    def key(self) -> tuple[str, str]:
+        return (self.pair_id, self.judge)
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (
+    ResponseRecord,
+    VerdictRecord,
+    PairRecord,
+    JudgmentRecord,
+    ScoreRecord,
+)
