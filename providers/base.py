@@ -140,10 +140,14 @@ class Provider(ABC):
         """Reward-model score of a conversation (OpenAI-compatible servers with a reward API)."""
         raise ProviderError("bad_request", f"provider {self.name!r} has no reward-model API")
 
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Acquire resources before the first call (the local provider starts its server here)."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release sessions and child processes."""
 
     async def __aenter__(self) -> Provider:
+        await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
