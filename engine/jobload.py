@@ -1,0 +1,260 @@
+"""Read a job file: YAML with line numbers, `--set` overrides, and errors a person can act on.
+
+Every problem is reported as ``FILE:LINE: field.path: message`` and collected, so one run of
+`validate` shows all of them. Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from engine.jobspec import Job
+
+Loc = tuple[str | int, ...]
+
+
+class JobError(Exception):
+    """An invalid job. `problems` are complete, printable lines."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class LoadedJob:
+    job: Job
+    path: Path
+    # Input paths in the job are relative to the job file's folder.
+    base_dir: Path
+    # The job as plain data after overrides (what the manifest hashes).
+    data: dict[str, Any]
+
+    def resolve(self, path: str) -> Path:
+        p = Path(os.path.expandvars(os.path.expanduser(path)))
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def _line_map(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
+    out = {} if out is None else out
+    out.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*loc, str(key.value))
+            out[sub] = key.start_mark.line + 1
+            _line_map(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*loc, i), out)
+    return out
+
+
+def _apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply ``a.b.c=value``; a list step is an index or the `name` of an item."""
+    if "=" not in assignment:
+        raise JobError([f"--set {assignment}: expected PATH=VALUE"])
+    path, raw = assignment.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise JobError([f"--set {assignment}: value is not valid YAML ({exc})"]) from None
+    steps = path.strip().split(".")
+    node: Any = data
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        if isinstance(node, list):
+            idx = _list_index(node, step)
+            if idx is None:
+                raise JobError([f"--set {assignment}: no item {step!r} in {'.'.join(steps[:i])}"])
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[step] = value
+            else:
+                node = node.setdefault(step, {})
+        else:
+            raise JobError([f"--set {assignment}: {'.'.join(steps[:i])} is not a mapping or list"])
+
+
+def _list_index(items: list[Any], step: str) -> int | None:
+    if step.isdigit() and int(step) < len(items):
+        return int(step)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == step:
+            return i
+    return None
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model whose fields live at `loc` (for did-you-mean suggestions)."""
+    tp: Any = Job
+    for step in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(step))
+            if field is None:
+                return None
+            tp = field.annotation
+        else:
+            args = typing.get_args(tp)
+            if not args:
+                return None
+            tp = args[-1]  # list[X] -> X, dict[K, V] -> V
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _unwrap(tp: Any) -> Any:
+    """`X | None` -> X."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else tp
+    return tp
+
+
+def _fmt_loc(loc: Iterable[str | int]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _where(path: Path, lines: Mapping[Loc, int], loc: Loc) -> str:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return f"{path}:{lines[loc[:cut]]}"
+    return str(path)
+
+
+def _pydantic_problems(exc: ValidationError, path: Path, lines: Mapping[Loc, int]) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc: Loc = tuple(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc[:-1])
+            known = sorted(model.model_fields) if model else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            msg = "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
+            if known and not close:
+                msg += f" (known: {', '.join(known)})"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif "input" in err and err["type"] not in ("value_error",):
+            msg = f"{msg} (got {err['input']!r})"
+        problems.append(f"{_where(path, lines, loc)}: {_fmt_loc(loc)}: {msg}")
+    return problems
+
+
+def load_job(
+    path: Path | str, overrides: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> LoadedJob:
+    """Parse, override and validate a job; raise `JobError` listing every problem."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JobError([f"{path}: cannot read job file ({exc.strerror})"]) from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise JobError([f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise JobError([f"{path}:1: a job file must be a mapping of settings"])
+    lines = _line_map(node) if node is not None else {}
+    for assignment in overrides:
+        _apply_override(data, assignment)
+    try:
+        job = Job.model_validate(data)
+    except ValidationError as exc:
+        raise JobError(_pydantic_problems(exc, path, lines)) from None
+    loaded = LoadedJob(job=job, path=path, base_dir=path.resolve().parent, data=data)
+    problems = _semantic_problems(loaded, lines, env)
+    if problems:
+        raise JobError(problems)
+    return loaded
+
+
+def _semantic_problems(
+    loaded: LoadedJob, lines: Mapping[Loc, int], env: Mapping[str, str]
+) -> list[str]:
+    job, path = loaded.job, loaded.path
+    problems: list[str] = []
+
+    def report(loc: Loc, msg: str) -> None:
+        problems.append(f"{_where(path, lines, loc)}: {_fmt_loc(loc)}: {msg}")
+
+    def need_file(loc: Loc, value: str | None) -> None:
+        if value is not None and not loaded.resolve(value).exists():
+            report(loc, f"file not found: {loaded.resolve(value)}")
+
+    for i, src in enumerate(job.sources):
+        need_file(("sources", i, "path"), src.path)
+    for i, pf in enumerate(job.pairs):
+        need_file(("pairs", i, "path"), pf.path)
+    need_file(("responses",), job.responses)
+    models = [("response_model", job.response_model)] if job.response_model else []
+    models += [(f"solvers.{i}", s) for i, s in enumerate(job.solvers)]
+    for prefix, ref in models:
+        base = tuple(int(p) if p.isdigit() else p for p in prefix.split("."))
+        for key, file in ref.extra_files.items():
+            need_file((*base, "extra_files", key), file)
+        for src_name, opts in ref.per_source.items():
+            for key, file in opts.extra_files.items():
+                need_file((*base, "per_source", src_name, "extra_files", key), file)
+    for i, judge in enumerate(job.judges):
+        need_file(("judges", i, "template"), judge.template)
+        for key, file in judge.extra_files.items():
+            need_file(("judges", i, "extra_files", key), file)
+    for name, prov in job.providers.items():
+        if prov.local is not None and prov.local.model_path:
+            need_file(("providers", name, "local", "model_path"), prov.local.model_path)
+
+    known_types = _judge_types()
+    for i, judge in enumerate(job.judges):
+        if known_types and judge.type not in known_types:
+            close = difflib.get_close_matches(judge.type, known_types, n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known_types)})"
+            )
+            report(("judges", i, "type"), f"unknown judge type {judge.type!r}{hint}")
+
+    checked: set[str] = set()
+    for name, field_path in job.used_providers():
+        loc = tuple(int(p) if p.isdigit() else p for p in field_path.split("."))
+        prov = job.providers.get(name)
+        if prov is None:
+            close = difflib.get_close_matches(name, list(job.providers), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            report(loc, f"provider {name!r} is not defined under `providers`{hint}")
+            continue
+        if name in checked:
+            continue
+        checked.add(name)
+        names = prov.key_env_names()
+        if names and not any(env.get(n) for n in names):
+            # Name the variable, never print any value.
+            report(("providers", name), f"API key not set: export {' or '.join(names)}")
+    return problems
+
+
+def _judge_types() -> list[str]:
+    try:
+        from engine.judges.registry import JUDGE_TYPES
+    except ImportError:  # judges not installed in this checkout yet
+        return []
+    return sorted(JUDGE_TYPES)

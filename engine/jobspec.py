@@ -1,0 +1,129 @@
+"""The job file's schema: YAML in, typed and validated config out.
+
+Every model forbids unknown keys so that a typo is an error (with a did-you-mean, see
+`engine.jobload`) rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from providers.config import ProviderConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RequestOptions(_Strict):
+    """Decoding settings that can be given for a model and overridden per source."""
+
+    temperature: float | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    # Merged into the request body as-is (e.g. llama.cpp `grammar`, `seed`).
+    extra: dict[str, Any] = Field(default_factory=dict)
+    # Body fields read from files relative to the job file (e.g. `grammar: grammars/mmlu.gbnf`).
+    extra_files: dict[str, str] = Field(default_factory=dict)
+    # A JSON schema the answer must follow, where the API supports structured output.
+    response_schema: dict[str, Any] | None = None
+
+
+class ModelRef(RequestOptions):
+    """A model that answers the questions (the response model, or a solver)."""
+
+    provider: str
+    model: str
+    samples: int = Field(1, ge=1, le=64, description="k answers per question")
+    # Overrides keyed by source format or question task (task wins over format).
+    per_source: dict[str, RequestOptions] = Field(default_factory=dict)
+
+
+class SourceSpec(_Strict):
+    format: Literal["mmlu_pro", "livebench", "livecodebench"]
+    path: str
+    limit: int | None = Field(None, ge=0)
+    on_error: Literal["skip", "fail"] = "fail"
+    # Format-specific filters passed to the loader (e.g. tasks, categories).
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PairFileSpec(_Strict):
+    format: Literal["judgebench", "preference"] = "judgebench"
+    path: str
+    limit: int | None = Field(None, ge=0)
+    on_error: Literal["skip", "fail"] = "fail"
+
+
+class JudgeConfig(RequestOptions):
+    name: str = Field(..., min_length=1, description="label used in records and reports")
+    type: str
+    provider: str
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    template: str | None = Field(None, description="a template file overriding the default")
+
+
+class PairingSpec(_Strict):
+    per_question: int = Field(1, ge=1)
+
+
+class Concurrency(_Strict):
+    """Workers per stage. Provider limits still apply underneath."""
+
+    generate: int = Field(64, ge=1)
+    verify: int | None = Field(None, ge=1, description="default: number of cores")
+    judge: int = Field(64, ge=1)
+
+
+class Job(_Strict):
+    name: str = Field(..., min_length=1)
+    output_dir: str = "runs"
+    seed: int = 0
+    description: str | None = None
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    # Where the run starts: questions (`sources`), answers already given (`responses`,
+    # a responses.jsonl of an earlier run, plus `sources` for ground truth), or `pairs`.
+    sources: list[SourceSpec] = Field(default_factory=list)
+    responses: str | None = None
+    pairs: list[PairFileSpec] = Field(default_factory=list)
+    response_model: ModelRef | None = None
+    # Extra models that answer the same questions, verified but not paired (solve vs judge).
+    solvers: list[ModelRef] = Field(default_factory=list)
+    pairing: PairingSpec = PairingSpec()
+    judges: list[JudgeConfig] = Field(default_factory=list)
+    concurrency: Concurrency = Concurrency()
+    # Seconds in-flight calls get to finish after a first Ctrl-C before they are cancelled.
+    shutdown_grace: float = Field(10.0, ge=0)
+
+    @property
+    def start(self) -> Literal["sources", "responses", "pairs"]:
+        if self.pairs:
+            return "pairs"
+        return "responses" if self.responses else "sources"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Job:
+        if self.pairs and (self.sources or self.responses):
+            raise ValueError(
+                "give either `pairs` or `sources` (with optional `responses`), not both"
+            )
+        if not self.pairs and not self.sources:
+            raise ValueError("nothing to do: give `sources` (questions) or `pairs`")
+        if self.sources and self.response_model is None and not self.responses:
+            raise ValueError("`sources` needs a `response_model` (or `responses` to start from)")
+        names = [j.name for j in self.judges]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"judge names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def used_providers(self) -> list[tuple[str, str]]:
+        """(provider name, field path) for every provider reference, for validation."""
+        refs: list[tuple[str, str]] = []
+        if self.response_model is not None and self.start != "pairs":
+            refs.append((self.response_model.provider, "response_model.provider"))
+        refs += [(s.provider, f"solvers.{i}.provider") for i, s in enumerate(self.solvers)]
+        refs += [(j.provider, f"judges.{i}.provider") for i, j in enumerate(self.judges)]
+        return refs
