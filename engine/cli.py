@@ -1,0 +1,197 @@
+"""`python -m engine`: run, validate, status, report.
+
+Exit codes:
+  0    finished; every call succeeded
+  1    finished, but some calls failed (recorded; `run` again to retry only those)
+  2    invalid job or command line, or a resume refused because the job changed
+  3    a provider was stopped (bad key, quota exhausted); fix it, then `run` again
+  130  interrupted (Ctrl-C); `run` again to resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from engine.jobload import JobError, load_job
+from engine.records import RECORD_TYPES
+
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m engine",
+        description="judgeflow: build and run JudgeBench-style benchmarks for LLM judges.",
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def job_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("job", type=Path, help="job file (YAML)")
+        sp.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="PATH=VALUE",
+            help="override a job field, e.g. judges.0.model=x",
+        )
+
+    run = sub.add_parser("run", help="run a job (resumes when its run folder exists)")
+    job_args(run)
+    run.add_argument("--limit", type=int, help="at most N questions (or pairs) per source")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="count calls and estimate tokens and cost; send nothing",
+    )
+    run.add_argument("--fresh", action="store_true", help="delete the run folder and start over")
+    run.add_argument("--quiet", action="store_true", help="no progress view")
+    run.add_argument("--no-report", action="store_true", help="skip the report at the end")
+
+    val = sub.add_parser("validate", help="check a job file; write nothing")
+    job_args(val)
+
+    st = sub.add_parser("status", help="what a run folder holds")
+    st.add_argument("run_dir", type=Path)
+
+    rep = sub.add_parser("report", help="report on one or more run folders")
+    rep.add_argument("run_dirs", type=Path, nargs="*")
+    rep.add_argument(
+        "--import",
+        dest="imports",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="rescore published JudgeBench judge outputs",
+    )
+    rep.add_argument("--out", type=Path, help="where to write the report (default: the run)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    console = Console(stderr=True)
+    if args.command in ("run", "validate"):
+        try:
+            loaded = load_job(args.job, args.overrides)
+        except JobError as exc:
+            for line in exc.problems:
+                console.print(f"[red]error:[/] {line}", highlight=False, markup=True)
+            return EXIT_INVALID
+        if args.command == "validate":
+            console.print(f"{args.job}: OK (starts from {loaded.job.start})")
+            return 0
+        if args.limit is not None and args.limit < 0:
+            console.print("[red]error:[/] --limit must be >= 0")
+            return EXIT_INVALID
+        if args.dry_run:
+            return _dry_run(loaded, args.limit)
+        from engine.run import main_run
+
+        return main_run(
+            loaded,
+            fresh=args.fresh,
+            limit=args.limit,
+            quiet=args.quiet,
+            console=console,
+            report=not args.no_report,
+        )
+    if args.command == "status":
+        return _status(args.run_dir)
+    return _report(args)
+
+
+def _dry_run(loaded, limit: int | None) -> int:
+    from engine.dryrun import estimate
+
+    est = estimate(loaded, limit)
+    table = Table(title=f"dry run · {loaded.job.name} (nothing sent)")
+    for col in ("provider/model", "calls", "input tokens (est.)", "output tokens (max)"):
+        table.add_column(col, justify="left" if col == "provider/model" else "right")
+    for key, calls in est.calls.items():
+        table.add_row(key, str(calls), str(est.input_tokens[key]), str(est.output_tokens[key]))
+    out = Console()
+    out.print(table)
+    what = (
+        f"{est.pairs} pairs"
+        if loaded.job.start == "pairs"
+        else (f"{est.questions} questions, at most {est.pairs} pairs")
+    )
+    out.print(f"{what}; estimated cost at most ${est.cost:.2f}")
+    return 0
+
+
+def _status(run_dir: Path) -> int:
+    console = Console()
+    if not (run_dir / "manifest.json").exists():
+        console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
+        return EXIT_INVALID
+    manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
+    table = Table(
+        title=f"{run_dir} · job {manifest.get('job_file')} · since {manifest.get('created')}"
+    )
+    for col in ("file", "records", "with error", "torn tail"):
+        table.add_column(col, justify="left" if col == "file" else "right")
+    for rtype in RECORD_TYPES:
+        path = run_dir / rtype.FILE
+        counts: Counter[str] = Counter()
+        torn = False
+        if path.exists():
+            with open(path, "rb") as fh:
+                for line in fh:
+                    if not line.endswith(b"\n"):
+                        torn = True
+                        continue
+                    try:
+                        obj = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        counts["bad"] += 1
+                        continue
+                    counts["error" if obj.get("error") else "ok"] += 1
+        table.add_row(rtype.FILE, str(counts["ok"]), str(counts["error"]), "yes" if torn else "")
+    console.print(table)
+    stats_path = run_dir / "stats.json"
+    if stats_path.exists():
+        stats = orjson.loads(stats_path.read_bytes())
+        for name, st in stats.get("providers", {}).items():
+            console.print(
+                f"provider {name}: {st.get('completed', 0)} calls, "
+                f"{st.get('retries', 0)} retries, {st.get('errors', 0)} errors, "
+                f"${st.get('cost', 0):.4f}"
+            )
+        if stats.get("no_pair_reasons"):
+            console.print(f"questions without a pair: {stats['no_pair_reasons']}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from engine.report import import_published, write_report
+
+    console = Console()
+    if args.imports:
+        out = args.out or Path("runs") / "imported"
+        import_published(args.imports, out, console=console)
+        return 0
+    if not args.run_dirs:
+        print("error: give run folders, or --import FILE...", file=sys.stderr)
+        return EXIT_INVALID
+    for d in args.run_dirs:
+        if not (d / "manifest.json").exists() and not (d / "scores.jsonl").exists():
+            print(f"error: {d} is not a run folder", file=sys.stderr)
+            return EXIT_INVALID
+    out = args.out or (args.run_dirs[0] if len(args.run_dirs) == 1 else Path("runs") / "compare")
+    write_report(args.run_dirs, out, console=console)
+    return 0

@@ -1,0 +1,96 @@
+"""`--dry-run`: count the calls a job would make and estimate tokens and cost, sending nothing.
+
+Questions are streamed through the real loaders (so filters and limits count exactly);
+tokens are estimated at 4 characters a token for prompts and `max_tokens` (or a stated
+default) for answers, which makes the cost an upper-bound-style estimate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from verifiers.pair_files import load_pairs
+
+from engine.jobload import LoadedJob
+from engine.stages.intake import _effective_limit
+from verifiers import registry
+
+CHARS_PER_TOKEN = 4
+DEFAULT_ANSWER_TOKENS = 1024
+JUDGE_PROMPT_OVERHEAD = 400  # template words around the pair
+
+
+@dataclass
+class Estimate:
+    calls: Counter[str] = field(default_factory=Counter)  # "provider/model" -> calls
+    input_tokens: Counter[str] = field(default_factory=Counter)
+    output_tokens: Counter[str] = field(default_factory=Counter)
+    cost: float = 0.0
+    questions: int = 0
+    pairs: int = 0
+
+
+def count_items(loaded: LoadedJob, limit: int | None = None) -> int:
+    """Questions (or pairs, for a pairs job) the job will read."""
+    return sum(1 for _ in _items(loaded, limit))
+
+
+def _items(loaded: LoadedJob, limit: int | None):
+    job = loaded.job
+    if job.start == "pairs":
+        for spec in job.pairs:
+            yield from load_pairs(
+                loaded.resolve(spec.path),
+                spec.format,
+                seed=job.seed,
+                limit=_effective_limit(spec.limit, limit),
+                on_error="skip",
+            )
+    else:
+        for spec in job.sources:
+            yield from registry.load(
+                spec.format,
+                loaded.resolve(spec.path),
+                limit=_effective_limit(spec.limit, limit),
+                on_error="skip",
+                **spec.options,
+            )
+
+
+def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
+    job = loaded.job
+    est = Estimate()
+    prices = {(name, m): p for name, cfg in job.providers.items() for m, p in cfg.prices.items()}
+
+    def add(provider: str, model: str, n: int, tin: int, tout: int) -> None:
+        key = f"{provider}/{model}"
+        est.calls[key] += n
+        est.input_tokens[key] += tin
+        est.output_tokens[key] += tout
+        if price := prices.get((provider, model)):
+            est.cost += (tin * price.input + tout * price.output) / 1e6
+
+    judge_in = 0
+    for item in _items(loaded, limit):
+        if job.start == "pairs":
+            est.pairs += 1
+            text = item["question"] + item["response_A"] + item["response_B"]
+            judge_in += len(text) // CHARS_PER_TOKEN + JUDGE_PROMPT_OVERHEAD
+            continue
+        est.questions += 1
+        tin = len(item.prompt) // CHARS_PER_TOKEN
+        refs = ([job.response_model] if job.response_model else []) + list(job.solvers)
+        for ref in refs:
+            tout = ref.max_tokens or DEFAULT_ANSWER_TOKENS
+            add(ref.provider, ref.model, ref.samples, tin * ref.samples, tout * ref.samples)
+        if job.response_model:
+            # At most per_question pairs; a pair shows the question and two answers.
+            ans = job.response_model.max_tokens or DEFAULT_ANSWER_TOKENS
+            judge_in += job.pairing.per_question * (tin + 2 * ans + JUDGE_PROMPT_OVERHEAD)
+    if job.start != "pairs":
+        est.pairs = est.questions * job.pairing.per_question
+    for judge in job.judges:
+        tout = judge.max_tokens or int(judge.params.get("max_tokens", DEFAULT_ANSWER_TOKENS))
+        add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
+    return est

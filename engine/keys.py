@@ -1,0 +1,49 @@
+"""Content-addressed keys: the same call always gets the same key, so resume and reuse are exact."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from providers.base import ChatRequest
+
+
+def stable_hash(obj: Any, length: int = 32) -> str:
+    """Hex digest of a JSON-able object, independent of dict order."""
+    data = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(data).hexdigest()[:length]
+
+
+def request_key(provider: str, request: ChatRequest, sample_index: int) -> str:
+    """hash(provider, model, messages, params, sample index), as DESIGN.md fixes it."""
+    return stable_hash(
+        {
+            "provider": provider,
+            "model": request.model,
+            "messages": [(m.role, m.content) for m in request.messages],
+            "params": request.params(),
+            "sample": sample_index,
+        }
+    )
+
+
+def judgment_key(
+    judge_name: str,
+    provider: str,
+    fingerprint: Mapping[str, Any],
+    pair: Mapping[str, Any],
+    order: str,
+) -> str:
+    """One judge call in one order on one pair (content included, so an edited pair is new work)."""
+    return stable_hash(
+        {
+            "judge": judge_name,
+            "provider": provider,
+            "fingerprint": fingerprint,
+            "pair": [pair["pair_id"], pair["question"], pair["response_A"], pair["response_B"]],
+            "order": order,
+        }
+    )

@@ -1,0 +1,81 @@
+"""The run's manifest: which job produced it, and whether a changed job may continue it.
+
+Safe changes (more judges, higher limits, other rate limits or concurrency) continue the
+run. Changes that would alter results already written (seed, sources, response model,
+pairing, an existing judge's settings) refuse unless the user asks for `--fresh`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from engine.jobspec import Job
+from engine.keys import stable_hash
+
+MANIFEST = "manifest.json"
+
+
+def _without_limits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if k not in ("limit", "on_error")} for item in items]
+
+
+def core_fingerprint(job: Job) -> dict[str, Any]:
+    """The parts of a job that decide what earlier records mean."""
+    dump = job.model_dump(mode="json")
+    return {
+        "seed": dump["seed"],
+        "sources": _without_limits(dump["sources"]),
+        "pairs": _without_limits(dump["pairs"]),
+        "responses": dump["responses"],
+        "response_model": dump["response_model"],
+        "solvers": dump["solvers"],
+        "pairing": dump["pairing"],
+    }
+
+
+def judge_fingerprints(job: Job) -> dict[str, str]:
+    return {j.name: stable_hash(j.model_dump(mode="json")) for j in job.judges}
+
+
+def build(job: Job, job_path: Path) -> dict[str, Any]:
+    return {
+        "job_file": str(job_path),
+        "job": job.model_dump(mode="json"),
+        "job_hash": stable_hash(job.model_dump(mode="json")),
+        "core_hash": stable_hash(core_fingerprint(job)),
+        "judges": judge_fingerprints(job),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def read(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / MANIFEST
+    if not path.exists():
+        return None
+    return orjson.loads(path.read_bytes())
+
+
+def write(run_dir: Path, manifest: Mapping[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / (MANIFEST + ".tmp")
+    tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    tmp.replace(run_dir / MANIFEST)  # atomic: a crash never leaves half a manifest
+
+
+def incompatibilities(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Why `new` may not continue a run made by `old` (empty when it may)."""
+    problems = []
+    if old.get("core_hash") != new.get("core_hash"):
+        old_core = core_fingerprint(Job.model_validate(old["job"]))
+        new_core = core_fingerprint(Job.model_validate(new["job"]))
+        changed = sorted(k for k in new_core if old_core.get(k) != new_core.get(k))
+        problems.append(f"changed settings that decide existing results: {', '.join(changed)}")
+    for name, fp in old.get("judges", {}).items():
+        if name in new.get("judges", {}) and new["judges"][name] != fp:
+            problems.append(f"judge {name!r} changed (give it a new name to add it instead)")
+    return problems

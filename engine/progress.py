@@ -1,0 +1,147 @@
+"""Live progress: a Rich view on a terminal, a plain line every few seconds otherwise.
+
+Rendering reads counters that the stages bump (plain ints); it runs in its own task at
+most 4 times a second, so the hot path never waits on the screen.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+
+import anyio
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from engine.context import RunContext, StageStats
+
+REFRESH_HZ = 4
+PLAIN_EVERY = 5.0
+
+
+def _eta(stage: StageStats) -> str:
+    if stage.total is None or stage.done >= stage.total:
+        return "-"
+    rate = stage.rate()
+    if rate <= 0:
+        return "?"
+    secs = int((stage.total - stage.done) / rate)
+    return f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+
+
+class _Window:
+    """Requests and tokens per minute over the last minute, from cumulative counters."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int, int]] = deque()
+
+    def rates(self, requests: int, tokens: int) -> tuple[float, float]:
+        now = time.monotonic()
+        self.samples.append((now, requests, tokens))
+        while self.samples and now - self.samples[0][0] > 60:
+            self.samples.popleft()
+        t0, r0, k0 = self.samples[0]
+        span = max(now - t0, 1.0)
+        return (requests - r0) * 60 / span, (tokens - k0) * 60 / span
+
+
+class ProgressView:
+    def __init__(self, ctx: RunContext, *, quiet: bool = False, console: Console | None = None):
+        self.ctx = ctx
+        self.quiet = quiet
+        self.console = console or Console(stderr=True)
+        self.windows: dict[str, _Window] = {}
+
+    def stage_table(self) -> Table:
+        t = Table(title=f"judgeflow · {self.ctx.job.name}", title_justify="left", expand=False)
+        for col in ("stage", "done", "total", "reused", "failed", "rate/s", "ETA"):
+            t.add_column(col, justify="right" if col != "stage" else "left")
+        for s in self.ctx.stages.values():
+            t.add_row(
+                f"{s.name} ({s.unit})",
+                str(s.done),
+                "?" if s.total is None else str(s.total),
+                str(s.reused),
+                str(s.failed),
+                f"{s.rate():.1f}",
+                _eta(s),
+            )
+        return t
+
+    def provider_table(self) -> Table:
+        t = Table(expand=False)
+        for col in (
+            "provider",
+            "in flight",
+            "req/min",
+            "tok/min",
+            "retries",
+            "429s",
+            "errors",
+            "tokens in/out",
+            "cost $",
+        ):
+            t.add_column(col, justify="right" if col != "provider" else "left")
+        for name, p in self.ctx.providers.items():
+            st = p.stats
+            tokens = st.usage.input_tokens + st.usage.output_tokens
+            rpm, tpm = self.windows.setdefault(name, _Window()).rates(st.completed, tokens)
+            rpm_s = f"{rpm:.0f}" + (
+                f"/{st.requests_per_minute_limit:.0f}" if st.requests_per_minute_limit else ""
+            )
+            tpm_s = f"{tpm:.0f}" + (
+                f"/{st.tokens_per_minute_limit:.0f}" if st.tokens_per_minute_limit else ""
+            )
+            t.add_row(
+                name + (" [red](stopped)[/]" if st.stopped_reason else ""),
+                str(st.in_flight),
+                rpm_s,
+                tpm_s,
+                str(st.retries),
+                str(st.rate_limited),
+                str(st.errors),
+                f"{st.usage.input_tokens}/{st.usage.output_tokens}",
+                f"{st.cost:.4f}",
+            )
+        return t
+
+    def render(self) -> Group:
+        parts = [self.stage_table()]
+        if self.ctx.providers:
+            parts.append(self.provider_table())
+        return Group(*parts)
+
+    def plain_line(self) -> str:
+        stages = " | ".join(
+            f"{s.name} {s.done}/{'?' if s.total is None else s.total}"
+            for s in self.ctx.stages.values()
+        )
+        provs = " | ".join(
+            f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
+            for n, p in self.ctx.providers.items()
+        )
+        return f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
+
+    async def run(self) -> None:
+        """Refresh until cancelled."""
+        if self.quiet:
+            await anyio.sleep_forever()
+        if self.console.is_terminal:
+            with Live(
+                self.render(), console=self.console, auto_refresh=False, transient=False
+            ) as live:
+                try:
+                    while True:
+                        await anyio.sleep(1 / REFRESH_HZ)
+                        live.update(self.render(), refresh=True)
+                finally:
+                    live.update(self.render(), refresh=True)
+        else:
+            try:
+                while True:
+                    await anyio.sleep(PLAIN_EVERY)
+                    print(self.plain_line(), file=sys.stderr, flush=True)
+            finally:
+                print(self.plain_line(), file=sys.stderr, flush=True)

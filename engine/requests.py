@@ -1,0 +1,48 @@
+"""Turn the job's model settings into `ChatRequest`s (pure apart from reading extra_files once)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.jobspec import ModelRef, RequestOptions
+from providers.base import ChatRequest, Message
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def merged_options(layers: list[RequestOptions], base_dir: Path) -> dict[str, Any]:
+    """Later layers win; `extra_files` are read and merged into `extra`."""
+    out: dict[str, Any] = {"temperature": None, "max_tokens": None, "response_schema": None}
+    extra: dict[str, Any] = {}
+    for layer in layers:
+        for name in ("temperature", "max_tokens", "response_schema"):
+            value = getattr(layer, name)
+            if value is not None:
+                out[name] = value
+        extra.update(layer.extra)
+        for key, file in layer.extra_files.items():
+            extra[key] = _read((base_dir / file).resolve())
+    out["extra"] = extra
+    return out
+
+
+def answer_request(ref: ModelRef, prompt: str, fmt: str, task: str, base_dir: Path) -> ChatRequest:
+    layers: list[RequestOptions] = [ref]
+    # Format-level overrides first, then the more specific task-level ones.
+    for name in (fmt, task):
+        if name in ref.per_source:
+            layers.append(ref.per_source[name])
+    opts = merged_options(layers, base_dir)
+    return ChatRequest(
+        model=ref.model,
+        messages=(Message("user", prompt),),
+        temperature=opts["temperature"],
+        max_tokens=opts["max_tokens"],
+        response_schema=opts["response_schema"],
+        extra=opts["extra"],
+    )

@@ -1,0 +1,112 @@
+"""Generate stage: k answers per question from the response model (and any solvers).
+
+The k samples of a question are fanned out in one task group and joined before the
+question moves on. A sample whose request key is already in the checkpoint is reused,
+not sent. If any sample fails, the question is held back (not verified or paired) so
+that a resume, which retries the failure, gives the same pairs as an unbroken run.
+"""
+
+from __future__ import annotations
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from engine.context import RunContext
+from engine.jobspec import ModelRef
+from engine.keys import request_key
+from engine.records import ResponseRecord
+from engine.requests import answer_request
+from engine.stages.items import Answer, Answered, QItem
+from providers.base import ProviderError
+
+
+async def generate_worker(
+    ctx: RunContext,
+    receive: MemoryObjectReceiveStream[QItem],
+    send: MemoryObjectSendStream[Answered],
+) -> None:
+    stats = ctx.stage("generate", "answers")
+    async with receive, send:
+        async for item in receive:
+            if ctx.stopping:
+                continue  # intake stopped: leave it for the resume
+            answers = await _answer_all(ctx, item, stats)
+            if answers is None:
+                ctx.incomplete_questions += 1
+                continue
+            await send.send(Answered(item, answers))
+
+
+async def _answer_all(ctx: RunContext, item: QItem, stats) -> tuple[Answer, ...] | None:
+    refs: list[tuple[ModelRef, bool]] = []
+    if ctx.job.response_model is not None:
+        refs.append((ctx.job.response_model, True))
+    refs += [(s, False) for s in ctx.job.solvers]
+    slots = [(ref, main, i) for ref, main in refs for i in range(ref.samples)]
+    results: list[Answer | None] = [None] * len(slots)
+
+    async def one(n: int, ref: ModelRef, main: bool, sample: int) -> None:
+        results[n] = await _answer(ctx, item, ref, main, sample)
+        stats.done += 1
+
+    async with anyio.create_task_group() as tg:
+        for n, (ref, main, sample) in enumerate(slots):
+            tg.start_soon(one, n, ref, main, sample)
+    if any(r is None for r in results):
+        return None
+    return tuple(r for r in results if r is not None)
+
+
+async def _answer(
+    ctx: RunContext, item: QItem, ref: ModelRef, main: bool, sample: int
+) -> Answer | None:
+    q = item.question
+    request = answer_request(ref, q.prompt, item.fmt, q.task, ctx.loaded.base_dir)
+    key = request_key(ref.provider, request, sample)
+    stats = ctx.stages["generate"]
+    cached = ctx.store.get(ResponseRecord, key)
+    if cached is not None and cached.text is not None:
+        stats.reused += 1
+        return Answer(key, ref.model, sample, cached.text, main)
+    provider = ctx.providers[ref.provider]
+    try:
+        response = await provider.chat(request)
+    except ProviderError as exc:
+        stats.failed += 1
+        ctx.note_error(ref.provider, exc)
+        if exc.error_class != "stopped":  # nothing was sent: nothing to record
+            ctx.store.put(
+                ResponseRecord(
+                    request_key=key,
+                    question_id=q.id,
+                    source=q.source,
+                    sample_index=sample,
+                    provider=ref.provider,
+                    model=ref.model,
+                    text=None,
+                    error=exc.error_class,
+                    error_message=str(exc)[:500],
+                )
+            )
+        return None
+    u = response.usage
+    ctx.store.put(
+        ResponseRecord(
+            request_key=key,
+            question_id=q.id,
+            source=q.source,
+            sample_index=sample,
+            provider=ref.provider,
+            model=ref.model,
+            text=response.text,
+            finish_reason=response.finish_reason,
+            usage={
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "reasoning_tokens": u.reasoning_tokens,
+                "cached_tokens": u.cached_tokens,
+                "cost": response.cost,
+            },
+        )
+    )
+    return Answer(key, ref.model, sample, response.text, main)

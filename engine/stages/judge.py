@@ -1,0 +1,119 @@
+"""Judge stage: every judge sees every pair twice, (A,B) and (B,A), all calls concurrent.
+
+The 2 × judges calls of a pair are fanned out in one task group and joined; a judge whose
+two orders both succeeded gets its score record. Errors are recorded but are never
+decisions: no score is written, and a resume sends the failed call again.
+"""
+
+from __future__ import annotations
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from engine.context import RunContext
+from engine.judges.base import JudgeInput
+from engine.keys import judgment_key
+from engine.records import Decision, JudgmentRecord, Order, PairRecord, ScoreRecord
+from engine.scoring import flip, outcome
+from providers.base import ProviderError
+
+ORDERS: tuple[Order, Order] = ("AB", "BA")
+
+
+async def judge_worker(ctx: RunContext, receive: MemoryObjectReceiveStream[PairRecord]) -> None:
+    ctx.stage("judge", "calls")
+    scored = ctx.stage("score", "pairs")
+    async with receive:
+        async for pair in receive:
+            if ctx.stopping:
+                continue
+            await judge_pair(ctx, pair)
+            scored.done += 1
+
+
+async def judge_pair(ctx: RunContext, pair: PairRecord) -> None:
+    todo = [name for name in ctx.judges if not ctx.store.has(ScoreRecord, (pair.pair_id, name))]
+    decisions: dict[tuple[str, Order], Decision | Exception | None] = {}
+
+    async def one(name: str, order: Order) -> None:
+        decisions[(name, order)] = await _judgment(ctx, name, pair, order)
+
+    async with anyio.create_task_group() as tg:
+        for name in todo:
+            for order in ORDERS:
+                tg.start_soon(one, name, order)
+
+    for name in todo:
+        d_ab, d_ba = decisions[(name, "AB")], decisions[(name, "BA")]
+        if isinstance(d_ab, Exception) or isinstance(d_ba, Exception):
+            continue
+        d_ba_back = flip(d_ba)
+        ctx.store.put(
+            ScoreRecord(
+                pair_id=pair.pair_id,
+                judge=name,
+                source=pair.source,
+                label=pair.label,
+                decision_AB=d_ab,
+                decision_BA=d_ba_back,
+                outcome=outcome(pair.label, d_ab, d_ba_back),
+                response_model=pair.response_model,
+            )
+        )
+
+
+async def _judgment(
+    ctx: RunContext, name: str, pair: PairRecord, order: Order
+) -> Decision | Exception | None:
+    judge, provider_name = ctx.judges[name]
+    stats = ctx.stages["judge"]
+    key = judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
+    cached = ctx.store.get(JudgmentRecord, key)
+    if cached is not None:
+        stats.done += 1
+        stats.reused += 1
+        return cached.decision
+    a, b = (
+        (pair.response_A, pair.response_B) if order == "AB" else (pair.response_B, pair.response_A)
+    )
+    try:
+        out = await judge.judge(JudgeInput(pair.question, a, b), ctx.providers[provider_name])
+    except ProviderError as exc:
+        stats.failed += 1
+        stats.done += 1
+        ctx.note_error(provider_name, exc)
+        if exc.error_class != "stopped":
+            ctx.store.put(
+                JudgmentRecord(
+                    request_key=key,
+                    pair_id=pair.pair_id,
+                    judge=name,
+                    order=order,
+                    raw=None,
+                    decision=None,
+                    error=exc.error_class,
+                    error_message=str(exc)[:500],
+                )
+            )
+        return exc
+    u = out.usage
+    ctx.store.put(
+        JudgmentRecord(
+            request_key=key,
+            pair_id=pair.pair_id,
+            judge=name,
+            order=order,
+            raw=out.raw,
+            decision=out.decision,
+            usage={
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "reasoning_tokens": u.reasoning_tokens,
+                "cached_tokens": u.cached_tokens,
+                "cost": out.cost,
+                "calls": out.calls,
+            },
+        )
+    )
+    stats.done += 1
+    return out.decision
