@@ -1,0 +1,134 @@
+"""Job validation: every error names the file, the line and the field; nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.jobload import JobError, load_job
+
+GOOD = """\
+name: t
+seed: 1
+providers:
+  oa:
+    type: openai
+    api_key_env: TEST_KEY
+    requests_per_minute: 100
+sources:
+  - format: mmlu_pro
+    path: q.jsonl
+response_model:
+  provider: oa
+  model: gpt-4o
+  samples: 4
+judges:
+  - name: j1
+    type: vanilla
+    provider: oa
+    model: gpt-4o-mini
+"""
+
+
+def _job(tmp_path: Path, text: str = GOOD) -> Path:
+    (tmp_path / "q.jsonl").write_text("")
+    path = tmp_path / "job.yaml"
+    path.write_text(text)
+    return path
+
+
+def _problems(path: Path, overrides: tuple[str, ...] = (), env: dict | None = None) -> list[str]:
+    with pytest.raises(JobError) as exc:
+        load_job(path, overrides, env={"TEST_KEY": "sk-secret"} if env is None else env)
+    return exc.value.problems
+
+
+def test_good_job_loads_with_overrides(tmp_path: Path) -> None:
+    loaded = load_job(
+        _job(tmp_path),
+        ["judges.j1.model=gpt-5", "seed=7", "response_model.samples=2"],
+        env={"TEST_KEY": "x"},
+    )
+    assert loaded.job.judges[0].model == "gpt-5"
+    assert loaded.job.seed == 7 and loaded.job.response_model.samples == 2
+    assert loaded.job.start == "sources"
+
+
+def test_unknown_key_has_line_and_did_you_mean(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("requests_per_minute", "requests_per_minut"))
+    [problem] = _problems(path)
+    assert problem == (
+        f"{path}:7: providers.oa.requests_per_minut: unknown key; "
+        "did you mean 'requests_per_minute'?"
+    )
+
+
+def test_wrong_type_names_field_and_value(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("samples: 4", "samples: many"))
+    [problem] = _problems(path)
+    assert problem.startswith(f"{path}:14: response_model.samples: ")
+    assert "'many'" in problem
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("    model: gpt-4o-mini\n", ""))
+    [problem] = _problems(path)
+    assert problem == f"{path}:16: judges.0.model: required field is missing"
+
+
+def test_missing_file_named_with_line(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("q.jsonl", "nope.jsonl"))
+    [problem] = _problems(path)
+    assert problem == f"{path}:10: sources.0.path: file not found: {tmp_path / 'nope.jsonl'}"
+
+
+def test_missing_api_key_is_named_never_printed(tmp_path: Path) -> None:
+    path = _job(tmp_path)
+    [problem] = _problems(path, env={})
+    assert problem == f"{path}:4: providers.oa: API key not set: export TEST_KEY"
+
+
+def test_unknown_provider_reference(tmp_path: Path) -> None:
+    path = _job(
+        tmp_path,
+        GOOD.replace(
+            "    provider: oa\n    model: gpt-4o-mini", "    provider: oai\n    model: gpt-4o-mini"
+        ),
+    )
+    [problem] = _problems(path)
+    assert problem == (
+        f"{path}:18: judges.0.provider: provider 'oai' is not defined under "
+        "`providers`; did you mean 'oa'?"
+    )
+
+
+def test_invalid_yaml_names_line(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD + "judges: [\n")
+    [problem] = _problems(path)
+    assert problem.startswith(f"{path}:") and "invalid YAML" in problem
+
+
+def test_bad_override_is_reported(tmp_path: Path) -> None:
+    [problem] = _problems(_job(tmp_path), ("judges.nobody.model=x",))
+    assert problem == "--set judges.nobody.model=x: no item 'nobody' in judges"
+
+
+def test_all_problems_are_reported_together(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("q.jsonl", "nope.jsonl"))
+    problems = _problems(path, env={})
+    assert len(problems) == 2
+
+
+def test_cli_validate_exit_code_and_no_files_written(tmp_path: Path, monkeypatch, capsys) -> None:
+    path = _job(tmp_path, GOOD.replace("requests_per_minute", "rpm"))
+    monkeypatch.setenv("TEST_KEY", "sk-do-not-print")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["run", str(path)]) == 2
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "providers.oa.rpm: unknown key" in err
+    assert "sk-do-not-print" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
