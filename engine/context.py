@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 
 from engine.checkpoint import RunStore
+from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.judges.base import Judge
 from providers.base import Provider, ProviderError
@@ -45,6 +46,7 @@ class RunContext:
     no_pair_reasons: Counter[str] = field(default_factory=Counter)
     incomplete_questions: int = 0
     skipped_lines: list[str] = field(default_factory=list)
+    imported: ImportedResponses | None = None
     errors: Counter[str] = field(default_factory=Counter)
     stop: anyio.Event = field(default_factory=anyio.Event)
 

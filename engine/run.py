@@ -24,6 +24,7 @@ from rich.console import Console
 from engine import manifest
 from engine.checkpoint import RunStore
 from engine.context import RunContext
+from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.judges.base import Judge, JudgeSpec
 from engine.judges.registry import create_judge
@@ -183,6 +184,9 @@ async def run_job(
     ctx = RunContext(
         loaded=loaded, store=store, run_dir=run_dir, providers={}, judges={}, limit=limit
     )
+    if loaded.job.responses:
+        ctx.imported = ImportedResponses(loaded.resolve(loaded.job.responses))
+        await anyio.to_thread.run_sync(ctx.imported.load)
     try:
         async with AsyncExitStack() as stack:
             for name in _used_provider_names(loaded):

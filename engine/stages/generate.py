@@ -39,7 +39,12 @@ async def generate_worker(
 
 async def _answer_all(ctx: RunContext, item: QItem, stats) -> tuple[Answer, ...] | None:
     refs: list[tuple[ModelRef, bool]] = []
-    if ctx.job.response_model is not None:
+    imported: list[Answer] = []
+    if ctx.imported is not None:
+        imported = _imported_answers(ctx, item)
+        if not imported:
+            return None  # no earlier answers for this question: nothing to pair
+    elif ctx.job.response_model is not None:
         refs.append((ctx.job.response_model, True))
     refs += [(s, False) for s in ctx.job.solvers]
     slots = [(ref, main, i) for ref, main in refs for i in range(ref.samples)]
@@ -54,7 +59,19 @@ async def _answer_all(ctx: RunContext, item: QItem, stats) -> tuple[Answer, ...]
             tg.start_soon(one, n, ref, main, sample)
     if any(r is None for r in results):
         return None
-    return tuple(r for r in results if r is not None)
+    return (*imported, *(r for r in results if r is not None))
+
+
+def _imported_answers(ctx: RunContext, item: QItem) -> list[Answer]:
+    assert ctx.imported is not None
+    answers = []
+    for rec in ctx.imported.answers_for(item.question.id):
+        if not ctx.store.has(ResponseRecord, rec.request_key):
+            ctx.store.put(rec)  # this run's records stay self-contained
+        answers.append(Answer(rec.request_key, rec.model, rec.sample_index, rec.text or "", True))
+    ctx.stages["generate"].reused += len(answers)
+    ctx.stages["generate"].done += len(answers)
+    return answers
 
 
 async def _answer(
