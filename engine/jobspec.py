@@ -36,6 +36,9 @@ class ModelRef(RequestOptions):
     provider: str
     model: str
     samples: int = Field(1, ge=1, le=64, description="k answers per question")
+    # Send a distinct `seed` per sample (derived from the job's seed) where the API takes
+    # one, so the k samples are distinct requests and a rerun asks exactly the same.
+    seed_per_sample: bool = True
     # Overrides keyed by source format or question task (task wins over format).
     per_source: dict[str, RequestOptions] = Field(default_factory=dict)
 

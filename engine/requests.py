@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobspec import ModelRef, RequestOptions
+from engine.keys import stable_hash
 from providers.base import ChatRequest, Message
 
 
@@ -31,13 +32,29 @@ def merged_options(layers: list[RequestOptions], base_dir: Path) -> dict[str, An
     return out
 
 
-def answer_request(ref: ModelRef, prompt: str, fmt: str, task: str, base_dir: Path) -> ChatRequest:
+def sample_seed(job_seed: int, sample_index: int) -> int:
+    """A stable 31-bit seed per (job seed, sample)."""
+    return int(stable_hash([job_seed, sample_index], 8), 16) & 0x7FFFFFFF
+
+
+def answer_request(
+    ref: ModelRef,
+    prompt: str,
+    fmt: str,
+    task: str,
+    base_dir: Path,
+    *,
+    job_seed: int = 0,
+    sample_index: int = 0,
+) -> ChatRequest:
     layers: list[RequestOptions] = [ref]
     # Format-level overrides first, then the more specific task-level ones.
     for name in (fmt, task):
         if name in ref.per_source:
             layers.append(ref.per_source[name])
     opts = merged_options(layers, base_dir)
+    if ref.seed_per_sample and "seed" not in opts["extra"]:
+        opts["extra"]["seed"] = sample_seed(job_seed, sample_index)
     return ChatRequest(
         model=ref.model,
         messages=(Message("user", prompt),),

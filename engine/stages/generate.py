@@ -78,7 +78,15 @@ async def _answer(
     ctx: RunContext, item: QItem, ref: ModelRef, main: bool, sample: int
 ) -> Answer | None:
     q = item.question
-    request = answer_request(ref, q.prompt, item.fmt, q.task, ctx.loaded.base_dir)
+    request = answer_request(
+        ref,
+        q.prompt,
+        item.fmt,
+        q.task,
+        ctx.loaded.base_dir,
+        job_seed=ctx.job.seed,
+        sample_index=sample,
+    )
     key = request_key(ref.provider, request, sample)
     stats = ctx.stages["generate"]
     cached = ctx.store.get(ResponseRecord, key)
