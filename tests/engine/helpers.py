@@ -1,0 +1,104 @@
+"""Shared helpers for engine tests: synthetic questions, a fake server process, a job file."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_questions(path: Path, n: int, seed: int = 0) -> None:
+    """MMLU-Pro-format questions with 4 options (our own synthetic text)."""
+    rng = random.Random(seed)
+    with open(path, "wb") as fh:
+        for i in range(n):
+            answer = rng.randrange(4)
+            fh.write(
+                orjson.dumps(
+                    {
+                        "question_id": i,
+                        "question": f"Synthetic question {i}: which option is right?",
+                        "options": [f"choice {j} of {i}" for j in range(4)],
+                        "answer": "ABCD"[answer],
+                        "answer_index": answer,
+                        "cot_content": "",
+                        "category": "math",
+                        "src": "test",
+                    }
+                )
+                + b"\n"
+            )
+
+
+@contextmanager
+def fake_server(log: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The loopback fake API server as a real process; yields (process, base URL)."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--script",
+            "tests.engine.scripts:answer_or_judge",
+            "--log",
+            str(log),
+            *args,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("READY "), f"fake server did not start: {line!r}"
+        yield proc, line.split()[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def job_yaml(
+    name: str,
+    out: Path,
+    questions: Path,
+    base_url: str,
+    *,
+    samples: int = 2,
+    concurrency: int = 8,
+    judges: bool = True,
+) -> str:
+    text = f"""
+name: {name}
+output_dir: {out}
+seed: 11
+providers:
+  fake:
+    type: openai_compatible
+    base_url: {base_url}
+    max_concurrency: {concurrency}
+    retry: {{max_attempts: 3, initial_backoff: 0.05, max_backoff: 0.2}}
+sources:
+  - {{format: mmlu_pro, path: {questions}}}
+response_model: {{provider: fake, model: answerer, samples: {samples}, temperature: 0.7}}
+concurrency: {{generate: {concurrency}, judge: {concurrency}}}
+"""
+    if judges:
+        text += "judges:\n  - {name: j, type: vanilla, provider: fake, model: judge}\n"
+    return text
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
