@@ -45,7 +45,8 @@ class RunContext:
     stages: dict[str, StageStats] = field(default_factory=dict)
     no_pair_reasons: Counter[str] = field(default_factory=Counter)
     incomplete_questions: int = 0
-    skipped_lines: list[str] = field(default_factory=list)
+    skipped_lines: list[str] = field(default_factory=list)  # the first few, for the summary
+    skipped_count: int = 0
     imported: ImportedResponses | None = None
     errors: Counter[str] = field(default_factory=Counter)
     stop: anyio.Event = field(default_factory=anyio.Event)
@@ -62,6 +63,12 @@ class RunContext:
     @property
     def stopping(self) -> bool:
         return self.stop.is_set()
+
+    def report_skipped(self, message: str) -> None:
+        """A malformed input line skipped by a loader (kept bounded: memory stays flat)."""
+        self.skipped_count += 1
+        if len(self.skipped_lines) < 100:
+            self.skipped_lines.append(message)
 
     def note_error(self, provider: str, exc: ProviderError) -> None:
         self.errors[f"{provider}:{exc.error_class}"] += 1

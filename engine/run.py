@@ -145,7 +145,8 @@ def write_stats(ctx: RunContext) -> None:
         "no_pair_reasons": dict(ctx.no_pair_reasons),
         "incomplete_questions": ctx.incomplete_questions,
         "errors": dict(ctx.errors),
-        "skipped_lines": ctx.skipped_lines[:100],
+        "skipped_lines": ctx.skipped_count,
+        "skipped_examples": ctx.skipped_lines,
     }
     (ctx.run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
@@ -207,6 +208,10 @@ async def run_job(
         store.close()
         if ctx.providers or ctx.stages:
             write_stats(ctx)
+    if ctx.skipped_count:
+        console.print(f"[yellow]{ctx.skipped_count} malformed input lines skipped, e.g.:[/]")
+        for line in ctx.skipped_lines[:5]:
+            console.print(f"  {line}", highlight=False)
     stopped = ctx.stopped_providers()
     failed = sum(s.failed for s in ctx.stages.values())
     if ctx.stopping:

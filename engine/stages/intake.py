@@ -61,7 +61,7 @@ async def questions(ctx: RunContext, send: MemoryObjectSendStream[QItem]) -> Non
                 ctx.loaded.resolve(spec.path),
                 limit=_effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
-                report=ctx.skipped_lines.append,
+                report=ctx.report_skipped,
                 **spec.options,
             )
             await _pump(ctx, it, emit)
@@ -85,6 +85,6 @@ async def published_pairs(ctx: RunContext, send: MemoryObjectSendStream[PairReco
                 seed=ctx.job.seed,
                 limit=_effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
-                report=ctx.skipped_lines.append,
+                report=ctx.report_skipped,
             )
             await _pump(ctx, it, emit)
