@@ -1,0 +1,289 @@
+"""LiveCodeBench: loader, prompt, code extraction and verification in the sandbox.
+
+Records are LiveCodeBench `code_generation_lite` lines: ``question_content``,
+``starter_code``, ``platform``, ``public_test_cases`` (JSON text) and optionally
+``private_test_cases`` (JSON text, or base64 of zlib of a pickle of that text; decoded
+with an unpickler that refuses every global, so only plain strings, lists and dicts
+come out) and ``metadata`` (JSON text with ``func_name`` for LeetCode problems).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.sandbox import Limits, TestOutcome, run_program
+from verifiers.sandbox.compare import compare_functional, compare_stdout
+
+FORMAT = "livecodebench"
+TASKS = frozenset({"livecodebench"})
+KIND: VerifierKind = "process"
+
+# Decompressed private tests larger than this are refused (a zlib bomb guard).
+MAX_PRIVATE_BYTES = 512 << 20
+DEFAULT_TIMEOUT_S = 6.0
+
+
+class LoadError(ValueError):
+    """A malformed record; the message names file, line and field."""
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def build_prompt(question_content: str, starter_code: str) -> str:
+    """Our wording; the answer format (one fenced Python block) is what `verify` expects."""
+    head = f"Solve this programming problem in Python 3.\n\n{question_content.strip()}\n\n"
+    if starter_code.strip():
+        return (
+            head + "Complete the following code. Keep the class name and the method "
+            "signature exactly as given; your method is called directly with the inputs.\n"
+            f"```python\n{starter_code.rstrip()}\n```\n\n"
+            "Give your complete solution in one fenced Python code block (```python ... ```)."
+        )
+    return (
+        head + "Your program reads the input from standard input and prints the answer to "
+        "standard output, in exactly the format the problem describes.\n\n"
+        "Give your complete program in one fenced Python code block (```python ... ```)."
+    )
+
+
+def extract_code(answer: str) -> str | None:
+    """The last fenced code block: the text between the last two lines containing ```."""
+    lines = answer.split("\n")
+    fences = [n for n, line in enumerate(lines) if "```" in line]
+    if len(fences) < 2:
+        return None
+    code = "\n".join(lines[fences[-2] + 1 : fences[-1]])
+    return code if code.strip() else None
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Admits only what pickle builds without globals: str, bytes, numbers, lists, dicts."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+
+def decode_private_tests(value: str) -> list[dict[str, Any]]:
+    """Private tests as JSON text, or base64(zlib(pickle(JSON text or list)))."""
+    if not value.strip():
+        return []
+    if value.lstrip().startswith("["):
+        return _test_list(json.loads(value))
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(base64.b64decode(value, validate=True), MAX_PRIVATE_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"decompressed private tests exceed {MAX_PRIVATE_BYTES} bytes")
+    obj = _PlainUnpickler(io.BytesIO(raw)).load()
+    return _test_list(json.loads(obj) if isinstance(obj, str | bytes) else obj)
+
+
+def _test_list(obj: Any) -> list[dict[str, Any]]:
+    if not isinstance(obj, list):
+        raise ValueError(f"expected a list of tests, got {type(obj).__name__}")
+    tests = []
+    for n, t in enumerate(obj):
+        if not (isinstance(t, dict) and isinstance(t.get("input"), str)):
+            raise ValueError(f"test {n}: expected an object with string 'input' and 'output'")
+        if not isinstance(t.get("output"), str):
+            raise ValueError(f"test {n}: expected an object with string 'input' and 'output'")
+        kind = t.get("testtype", "stdin")
+        if kind not in ("stdin", "functional"):
+            raise ValueError(f"test {n}: unknown testtype {kind!r}")
+        tests.append({"input": t["input"], "output": t["output"], "testtype": kind})
+    return tests
+
+
+def _field(rec: dict[str, Any], name: str, where: str, kind: type = str) -> Any:
+    value = rec.get(name)
+    if not isinstance(value, kind):
+        raise LoadError(f"{where}: field {name!r}: expected {kind.__name__}, got {value!r:.60}")
+    return value
+
+
+def _question(rec: dict[str, Any], where: str, opts: dict[str, Any]) -> Question:
+    qid = _field(rec, "question_id", where)
+    content = _field(rec, "question_content", where)
+    platform = _field(rec, "platform", where)
+    starter = rec.get("starter_code") or ""
+    meta_raw = rec.get("metadata") or "{}"
+    try:
+        meta = json.loads(meta_raw) if isinstance(meta_raw, str) else dict(meta_raw)
+        if not isinstance(meta, dict):
+            raise TypeError("expected a JSON object")
+    except (ValueError, TypeError) as exc:
+        raise LoadError(f"{where}: field 'metadata': {exc}") from None
+    try:
+        public = _test_list(json.loads(_field(rec, "public_test_cases", where)))
+    except ValueError as exc:
+        if isinstance(exc, LoadError):
+            raise
+        raise LoadError(f"{where}: field 'public_test_cases': {exc}") from None
+    private: list[dict[str, Any]] = []
+    if opts["private_tests"] and rec.get("private_test_cases"):
+        try:
+            private = decode_private_tests(_field(rec, "private_test_cases", where))
+        except (ValueError, pickle.UnpicklingError, zlib.error, EOFError) as exc:
+            raise LoadError(f"{where}: field 'private_test_cases': {exc}") from None
+    func_name = meta.get("func_name")
+    if any(t["testtype"] == "functional" for t in public + private) and not func_name:
+        raise LoadError(f"{where}: field 'metadata': functional tests need 'func_name'")
+    return Question(
+        id=f"livecodebench:{qid}",
+        source="livecodebench",
+        task="livecodebench",
+        prompt=build_prompt(content, starter),
+        question=content,
+        ground_truth=public + private,
+        original_id=None,
+        meta={
+            "question_id": qid,
+            "question_title": rec.get("question_title"),
+            "platform": platform,
+            "func_name": func_name,
+            "starter_code": starter,
+            "contest_date": rec.get("contest_date"),
+            "difficulty": rec.get("difficulty"),
+            "n_public": len(public),
+            "n_private": len(private),
+            "float_tolerance": opts["float_tolerance"],
+            "timeout_s": opts["timeout_s"],
+        },
+    )
+
+
+def _wanted(rec: dict[str, Any], opts: dict[str, Any]) -> bool:
+    if opts["platforms"] and rec.get("platform") not in opts["platforms"]:
+        return False
+    if opts["difficulties"] and rec.get("difficulty") not in opts["difficulties"]:
+        return False
+    if opts["question_ids"] and rec.get("question_id") not in opts["question_ids"]:
+        return False
+    date = str(rec.get("contest_date") or "")[:10]
+    if opts["start_date"] and date < opts["start_date"]:
+        return False
+    return not (opts["end_date"] and date > opts["end_date"])
+
+
+def load(
+    path: Path | str,
+    *,
+    limit: int | None = None,
+    on_error: Literal["skip", "fail"] = "fail",
+    report: Callable[[str], Any] | None = None,
+    platforms: list[str] | None = None,
+    difficulties: list[str] | None = None,
+    question_ids: list[str] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    private_tests: bool = True,
+    float_tolerance: float | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> Iterator[Question]:
+    """Stream questions from a LiveCodeBench JSONL file, one line at a time.
+
+    Filters: `platforms`, `difficulties`, `question_ids`, and `start_date`/`end_date`
+    (inclusive ``YYYY-MM-DD`` on ``contest_date``). `float_tolerance` and `timeout_s`
+    travel in `Question.meta` to `verify`. A malformed line raises `LoadError` naming
+    file, line and field, or with ``on_error="skip"`` is passed to `report` and skipped.
+    """
+    opts = {
+        "platforms": set(platforms or ()),
+        "difficulties": set(difficulties or ()),
+        "question_ids": set(question_ids or ()),
+        "start_date": start_date,
+        "end_date": end_date,
+        "private_tests": private_tests,
+        "float_tolerance": float_tolerance,
+        "timeout_s": timeout_s,
+    }
+    emitted = 0
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if limit is not None and emitted >= limit:
+                return
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                try:
+                    rec = json.loads(line)
+                except ValueError as exc:
+                    raise LoadError(f"{where}: not valid JSON: {exc}") from None
+                if not isinstance(rec, dict):
+                    raise LoadError(f"{where}: expected a JSON object")
+                if not _wanted(rec, opts):
+                    continue
+                question = _question(rec, where, opts)
+            except LoadError as exc:
+                if on_error == "fail":
+                    raise
+                if report is not None:
+                    report(str(exc))
+                continue
+            emitted += 1
+            yield question
+
+
+# ---------------------------------------------------------------- verification
+
+
+def verify(question: Question, answer: str) -> Verdict:
+    """Run the last fenced code block against every test; all must pass. Never raises."""
+    try:
+        return _verify(question, answer)
+    except Exception as exc:  # a verifier bug is "cannot verify", never a crash
+        return Verdict(None, 0.0, None, f"verifier error: {type(exc).__name__}: {exc}")
+
+
+def _verify(question: Question, answer: str) -> Verdict:
+    tests: list[dict[str, Any]] = list(question.ground_truth or ())
+    code = extract_code(answer or "")
+    if code is None:
+        return Verdict(False, 0.0, None, "no fenced code block in the answer")
+    if not tests:
+        return Verdict(None, 0.0, code, "no test cases to verify against")
+    meta = question.meta
+    functional = tests[0]["testtype"] == "functional"
+    tol = meta.get("float_tolerance")
+    n_public = int(meta.get("n_public", len(tests)))
+    failure: list[str] = []
+
+    def check(out: TestOutcome) -> bool:
+        test = tests[out.index]
+        if out.status != "ok":
+            why: str | None = out.describe()
+        elif functional:
+            why = compare_functional(out.result, test["output"], tol)
+        else:
+            why = compare_stdout(out.stdout or "", test["output"], tol)
+        if why is not None:
+            kind = "public" if out.index < n_public else "private"
+            failure.append(f"test {out.index + 1}/{len(tests)} ({kind}) failed: {why}")
+        return why is None
+
+    result = run_program(
+        code,
+        [t["input"] for t in tests],
+        mode="functional" if functional else "stdin",
+        func_name=meta.get("func_name"),
+        limits=Limits(timeout_s=float(meta.get("timeout_s") or DEFAULT_TIMEOUT_S)),
+        check=check,
+    )
+    notes = f" [isolation: {'; '.join(result.notes)}]" if result.notes else ""
+    if failure:
+        return Verdict(False, 0.0, code, failure[0] + notes)
+    if result.error is not None or len(result.outcomes) != len(tests):
+        return Verdict(None, 0.0, code, f"sandbox error: {result.error}{notes}")
+    return Verdict(True, 1.0, code, f"passed all {len(tests)} tests{notes}")

@@ -1,0 +1,21 @@
+"""Sandbox for untrusted programs: namespaces, rlimits, own uid, a pool sized to the cores.
+
+`run_program(code, inputs, mode=..., func_name=..., limits=...)` is the entry point;
+see runner.py for the parent side and harness.py for what runs in the child.
+"""
+
+from verifiers.sandbox.pool import SandboxPool, default_pool, run_program
+from verifiers.sandbox.probe import Capabilities, capabilities
+from verifiers.sandbox.runner import Limits, RunResult, TestOutcome, run_in_sandbox
+
+__all__ = [
+    "Capabilities",
+    "Limits",
+    "RunResult",
+    "SandboxPool",
+    "TestOutcome",
+    "capabilities",
+    "default_pool",
+    "run_in_sandbox",
+    "run_program",
+]
