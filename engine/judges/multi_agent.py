@@ -1,0 +1,146 @@
+"""`multi_agent` (ChatEval-style): role-playing judge agents discuss, then each votes.
+
+Agents speak one after another for `rounds` rounds; each sees the discussion so far. Then
+every agent casts a vote (concurrently) ending in an arena_hard verdict label. The decision
+is the strict plurality of the votes; a draw at the top is a tie, and no valid vote at all
+is no decision.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import anyio
+
+from engine.judges import arena_hard
+from engine.judges.base import JudgeInput, JudgeOutput, JudgeSpec
+from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
+from engine.judges.templating import render
+from engine.records import Decision
+from providers.base import Message, Provider, Usage
+
+parse_vote = arena_hard.parse
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    name: str
+    description: str
+
+
+DEFAULT_AGENTS: tuple[Agent, ...] = (
+    Agent(
+        "Domain Expert",
+        "You know the subject of the question in depth. Check every fact, "
+        "step and calculation in both answers.",
+    ),
+    Agent(
+        "Critic",
+        "You look for flaws. Find the weakest point of each answer and test "
+        "whether it breaks the answer's conclusion.",
+    ),
+    Agent(
+        "General Public",
+        "You represent the person who asked. Judge which answer actually "
+        "resolves the question, clearly and correctly.",
+    ),
+)
+
+
+def majority(votes: Sequence[Decision | None]) -> Decision | None:
+    """Strict plurality of the valid votes; a draw at the top is A=B; no valid vote is None."""
+    counts = Counter(v for v in votes if v is not None)
+    if not counts:
+        return None
+    ranked = counts.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return "A=B"
+    return ranked[0][0]
+
+
+def parse(text: str) -> Decision | None:
+    """Parse one agent's vote (arena_hard's label format)."""
+    return parse_vote(text)
+
+
+def _agents(spec: JudgeSpec, raw: Any) -> tuple[Agent, ...]:
+    if raw is None:
+        return DEFAULT_AGENTS
+    try:
+        agents = tuple(Agent(str(a["name"]), str(a["description"])) for a in raw)
+    except (TypeError, KeyError) as exc:
+        raise ValueError(
+            f"judge {spec.name!r}: params.agents must be a list of {{name, description}} "
+            f"mappings ({exc!r})"
+        ) from None
+    if not agents:
+        raise ValueError(f"judge {spec.name!r}: params.agents is empty")
+    return agents
+
+
+class MultiAgentJudge(PromptJudge):
+    TYPE = "multi_agent"
+    TEMPLATE = "multi_agent.txt"
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 1024, "rounds": 2}
+    PARSE = staticmethod(parse)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("system", "user", "turn", "vote")
+    SECTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "system": ("role", "role_description"),
+        "user": ANSWER_FIELDS,
+        "turn": ("role", "discussion"),
+        "vote": ("role", "discussion"),
+    }
+
+    def __init__(self, spec: JudgeSpec) -> None:
+        super().__init__(spec)
+        self.agents = _agents(spec, self.param("agents"))
+        self.rounds = int(self.param("rounds"))
+        if self.rounds < 0:
+            raise ValueError(f"judge {spec.name!r}: params.rounds must be >= 0")
+
+    def _messages(
+        self, item: JudgeInput, agent: Agent, step: str, discussion: str
+    ) -> list[Message]:
+        vals = {
+            **self.values(item),
+            "role": agent.name,
+            "role_description": agent.description,
+            "discussion": discussion or "(Nobody has spoken yet.)",
+        }
+        user = render(self.sections["user"], vals) + "\n\n" + render(self.sections[step], vals)
+        return [Message("system", render(self.sections["system"], vals)), Message("user", user)]
+
+    async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
+        said: list[str] = []
+        usage, cost, calls = Usage(), 0.0, 0
+        for _ in range(self.rounds):
+            for agent in self.agents:
+                resp = await provider.chat(
+                    self.request(self._messages(item, agent, "turn", "\n\n".join(said)))
+                )
+                said.append(f"[{agent.name}]\n{resp.text}")
+                usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
+        discussion = "\n\n".join(said)
+        replies: list[str] = [""] * len(self.agents)
+
+        async def vote(i: int, agent: Agent) -> None:
+            nonlocal usage, cost, calls
+            resp = await provider.chat(
+                self.request(self._messages(item, agent, "vote", discussion))
+            )
+            replies[i] = resp.text
+            usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
+
+        async with anyio.create_task_group() as tg:
+            for i, agent in enumerate(self.agents):
+                tg.start_soon(vote, i, agent)
+        votes = [parse(r) for r in replies]
+        ballots = "\n\n".join(
+            f"[vote: {a.name}] -> {v}\n{r}"
+            for a, v, r in zip(self.agents, votes, replies, strict=True)
+        )
+        raw = f"{discussion}\n\n{ballots}" if discussion else ballots
+        return JudgeOutput(majority(votes), raw=raw, usage=usage, cost=cost, calls=calls)

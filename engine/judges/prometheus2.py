@@ -1,0 +1,47 @@
+"""`prometheus2`: relative grading against a correctness rubric, ending `[RESULT] A` or `B`.
+
+Prometheus 2 has no tie: a reply without a result, or with results naming both answers,
+is no decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from engine.judges.base import JudgeInput
+from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
+from engine.records import Decision
+
+# `[RESULT] A`, `[RESULT]: B`, `[RESULT: A]`, `[Result] Response A`, or `Result: B` on a line.
+_RESULT = re.compile(
+    r"(?:\[RESULT\]\s*:?|\[RESULT:|(?:^|\n)\s*RESULT\s*:)\s*(?:RESPONSE\s+)?\(?([AB])\b",
+    re.IGNORECASE,
+)
+DEFAULT_RUBRIC = "Is the response correct, and is its reasoning accurate and well supported?"
+
+
+def parse(text: str) -> Decision | None:
+    letters = {m.upper() for m in _RESULT.findall(text)}
+    if len(letters) != 1:
+        return None
+    return "A>B" if letters == {"A"} else "B>A"
+
+
+class Prometheus2Judge(PromptJudge):
+    TYPE = "prometheus2"
+    TEMPLATE = "prometheus2.txt"
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {
+        "temperature": 0.0,
+        "max_tokens": 1024,
+        "rubric": DEFAULT_RUBRIC,
+    }
+    PARSE = staticmethod(parse)
+    SECTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "system": (),
+        "user": (*ANSWER_FIELDS, "rubric"),
+    }
+
+    def values(self, item: JudgeInput) -> dict[str, str]:
+        return {**super().values(item), "rubric": str(self.param("rubric"))}
