@@ -29,6 +29,7 @@ KIND: VerifierKind = "process"
 # Decompressed private tests larger than this are refused (a zlib bomb guard).
 MAX_PRIVATE_BYTES = 512 << 20
 DEFAULT_TIMEOUT_S = 6.0
+DEFAULT_MEMORY_MB = 2048
 
 
 class LoadError(ValueError):
@@ -159,6 +160,7 @@ def _question(rec: dict[str, Any], where: str, opts: dict[str, Any]) -> Question
             "n_private": len(private),
             "float_tolerance": opts["float_tolerance"],
             "timeout_s": opts["timeout_s"],
+            "memory_mb": opts["memory_mb"],
         },
     )
 
@@ -190,13 +192,15 @@ def load(
     private_tests: bool = True,
     float_tolerance: float | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> Iterator[Question]:
     """Stream questions from a LiveCodeBench JSONL file, one line at a time.
 
     Filters: `platforms`, `difficulties`, `question_ids`, and `start_date`/`end_date`
-    (inclusive ``YYYY-MM-DD`` on ``contest_date``). `float_tolerance` and `timeout_s`
-    travel in `Question.meta` to `verify`. A malformed line raises `LoadError` naming
-    file, line and field, or with ``on_error="skip"`` is passed to `report` and skipped.
+    (inclusive ``YYYY-MM-DD`` on ``contest_date``). `float_tolerance`, `timeout_s` (wall
+    clock per test) and `memory_mb` (address space) travel in `Question.meta` to
+    `verify`. A malformed line raises `LoadError` naming file, line and field, or with
+    ``on_error="skip"`` is passed to `report` and skipped.
     """
     opts = {
         "platforms": set(platforms or ()),
@@ -207,6 +211,7 @@ def load(
         "private_tests": private_tests,
         "float_tolerance": float_tolerance,
         "timeout_s": timeout_s,
+        "memory_mb": memory_mb,
     }
     emitted = 0
     with open(path, encoding="utf-8") as fh:
@@ -278,7 +283,10 @@ def _verify(question: Question, answer: str) -> Verdict:
         [t["input"] for t in tests],
         mode="functional" if functional else "stdin",
         func_name=meta.get("func_name"),
-        limits=Limits(timeout_s=float(meta.get("timeout_s") or DEFAULT_TIMEOUT_S)),
+        limits=Limits(
+            timeout_s=float(meta.get("timeout_s") or DEFAULT_TIMEOUT_S),
+            memory_mb=int(meta.get("memory_mb") or DEFAULT_MEMORY_MB),
+        ),
         check=check,
     )
     notes = f" [isolation: {'; '.join(result.notes)}]" if result.notes else ""

@@ -4,11 +4,12 @@
 see runner.py for the parent side and harness.py for what runs in the child.
 """
 
-from verifiers.sandbox.pool import SandboxPool, default_pool, run_program
+from verifiers.sandbox.pool import UID_BASE, SandboxPool, default_pool, run_program
 from verifiers.sandbox.probe import Capabilities, capabilities
 from verifiers.sandbox.runner import Limits, RunResult, TestOutcome, run_in_sandbox
 
 __all__ = [
+    "UID_BASE",
     "Capabilities",
     "Limits",
     "RunResult",

@@ -76,7 +76,22 @@ def _private_mounts(job: dict, notes: list[str]) -> None:
         else:
             notes.append(f"could not bind {path} for the sandbox uid")
             mapped.append(path)
+    _remap_packages(dict(zip(job["lib_paths"], mapped, strict=True)))
     job["lib_paths"] = mapped
+
+
+def _remap_packages(moves: dict[str, str]) -> None:
+    """Point packages imported before the move (encodings, collections...) at the new
+    folders, so their lazily imported submodules are found there too."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if not isinstance(path, list):
+            continue
+        for n, entry in enumerate(path):
+            for old, new in moves.items():
+                if entry == old or entry.startswith(old + os.sep):
+                    path[n] = new + entry[len(old) :]
+                    break
 
 
 def _limit_self(job: dict) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from verifiers.sandbox.probe import Capabilities
 from verifiers.sandbox.runner import (
     DEFAULT_LIMITS,
     Limits,
@@ -33,8 +34,11 @@ def core_count() -> int:
 class SandboxPool:
     """Runs at most `size` programs at once; `run` blocks until a slot is free."""
 
-    def __init__(self, size: int | None = None, uid_base: int = UID_BASE) -> None:
+    def __init__(
+        self, size: int | None = None, uid_base: int = UID_BASE, caps: Capabilities | None = None
+    ) -> None:
         self.size = size or core_count()
+        self.caps = caps
         self._slots: queue.SimpleQueue[int] = queue.SimpleQueue()
         for slot in range(self.size):
             self._slots.put(slot)
@@ -60,6 +64,7 @@ class SandboxPool:
                 limits=limits,
                 uid=self._uid_base + slot,
                 check=check,
+                caps=self.caps,
             )
         finally:
             self._slots.put(slot)

@@ -1,0 +1,209 @@
+"""Hostile programs against the real sandbox: the host stays unharmed, the verdict is fail.
+
+Each program is written so that the attack, if it worked, would make it print the
+expected answer ("42"); a failing verdict therefore also proves the attack failed.
+Every run goes through the LiveCodeBench verifier, exactly as the engine calls it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from verifiers import livecodebench
+from verifiers.base import Question, Verdict
+from verifiers.sandbox import UID_BASE, capabilities, default_pool
+
+TIMEOUT_S = 1.0
+
+
+def _question(functional: bool = False) -> Question:
+    test = {"input": "[40]\n2" if functional else "1\n", "output": "42", "testtype": "stdin"}
+    if functional:
+        test["testtype"] = "functional"
+    return Question(
+        id="livecodebench:hostile",
+        source="livecodebench",
+        task="livecodebench",
+        prompt="",
+        question="print 42",
+        ground_truth=[test],
+        meta={"func_name": "f", "n_public": 1, "timeout_s": TIMEOUT_S, "memory_mb": 256},
+    )
+
+
+def verify(code: str, functional: bool = False) -> Verdict:
+    return livecodebench.verify(_question(functional), f"```python\n{code}\n```")
+
+
+def sandbox_pids() -> list[int]:
+    """Processes running under any of the pool's sandbox uids."""
+    uids = {str(UID_BASE + n) for n in range(default_pool().size)}
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("Uid:") and line.split()[1] in uids:
+                found.append(int(entry))
+    return found
+
+
+def assert_fails(verdict: Verdict, *words: str) -> None:
+    assert verdict.correct is False, verdict
+    for word in words:
+        assert word in verdict.reason, verdict.reason
+
+
+@pytest.fixture(autouse=True)
+def host_unharmed():
+    """After every hostile program: nothing of it is left running, and a good one passes."""
+    yield
+    deadline = time.monotonic() + 2
+    while sandbox_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_pids() == []
+    assert verify("print(42)").correct is True
+
+
+def test_fork_bomb():
+    code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    assert_fails(verify(code), "timeout")
+
+
+def test_memory_hog():
+    code = "chunks = []\nwhile True:\n    chunks.append(bytearray(64 << 20))\nprint(42)"
+    assert_fails(verify(code), "memory")
+
+
+def test_infinite_loop():
+    started = time.monotonic()
+    assert_fails(verify("while True:\n    pass\nprint(42)"), "timeout")
+    assert time.monotonic() - started < TIMEOUT_S + 3
+
+
+def test_sleep_past_the_limit():
+    started = time.monotonic()
+    assert_fails(verify("import time\ntime.sleep(60)\nprint(42)"), "timeout")
+    assert time.monotonic() - started < TIMEOUT_S + 3
+
+
+def test_huge_output():
+    code = "import sys\nwhile True:\n    sys.stdout.write('42\\n' * 50000)"
+    started = time.monotonic()
+    assert_fails(verify(code), "output limit")
+    assert time.monotonic() - started < TIMEOUT_S + 3
+
+
+def test_writing_outside_its_folder(tmp_path: Path):
+    targets = [tmp_path / "pwned", Path("/var/tmp") / f"judgeflow-pwned-{os.getpid()}"]
+    tmp_path.chmod(0o777)  # even a folder anyone may write to stays out of reach
+    code = (
+        f"import os\nok = 0\nfor p in {[str(t) for t in targets]!r}:\n"
+        "    try:\n        open(p, 'w').write('x')\n        ok += 1\n    except OSError:\n"
+        "        pass\nprint(42 if ok == 2 and all(os.path.exists(p) for p in "
+        f"{[str(t) for t in targets]!r}) else 0)"
+    )
+    verdict = verify(code)
+    assert not any(t.exists() for t in targets)
+    if capabilities().namespaces:
+        assert_fails(verdict)
+
+
+def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch):
+    secret = "sk-judgeflow-test-secret"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    code = (
+        "import os, glob\nseen = ' '.join(os.environ.values())\n"
+        "for f in glob.glob('/proc/*/environ'):\n"
+        "    try:\n        seen += open(f, 'rb').read().decode(errors='replace')\n"
+        "    except OSError:\n        pass\n"
+        f"print(42 if {secret!r} in seen else 0)"
+    )
+    assert_fails(verify(code), "wrong answer")
+
+
+def test_opening_a_socket():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        code = (
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=0.5)\n"
+            "    print(42)\nexcept OSError:\n    print(0)"
+        )
+        verdict = verify(code)
+        server.settimeout(0.2)
+        if capabilities().namespaces:
+            with pytest.raises(TimeoutError):
+                server.accept()  # nothing ever connected
+            assert_fails(verdict, "wrong answer")
+        else:
+            assert "no network" in verdict.reason
+
+
+def test_killing_its_parent():
+    code = (
+        "import os, signal\nfor pid in (os.getppid(), 1):\n"
+        "    os.kill(pid, signal.SIGKILL)\nprint(42)"
+    )
+    # A dead harness would give "cannot verify" (None); a verdict of False means it lived.
+    assert_fails(verify(code), "PermissionError")
+
+
+def test_signal_alarm_zero_does_not_lift_the_limit():
+    code = (
+        "import signal, time\nsignal.alarm(0)\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0)\ntime.sleep(60)\nprint(42)"
+    )
+    started = time.monotonic()
+    assert_fails(verify(code), "timeout")
+    assert time.monotonic() - started < TIMEOUT_S + 3
+
+
+def test_rigged_eq_object():
+    code = (
+        "class Yes:\n    def __eq__(self, other):\n        return True\n"
+        "class Solution:\n    def f(self, nums, k):\n        return Yes()"
+    )
+    assert_fails(verify(code, functional=True), "runtime error")
+
+
+def test_rigged_eq_int_subclass():
+    code = (
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = int.__hash__\n"
+        "class Solution:\n    def f(self, nums, k):\n        return Yes(7)"
+    )
+    assert_fails(verify(code, functional=True), "wrong answer")
+
+
+@pytest.mark.parametrize("close", ["os.close(1)", "sys.stdout.close()"])
+def test_closing_stdout_early(close: str):
+    assert_fails(verify(f"import os, sys\n{close}\nprint(42)"))
+
+
+def test_os_exit_before_printing():
+    assert_fails(verify("import os\nos._exit(0)\nprint(42)"), "wrong answer")
+
+
+def test_os_exit_before_returning():
+    code = "import os\nclass Solution:\n    def f(self, nums, k):\n        os._exit(0)"
+    assert_fails(verify(code, functional=True), "no return value")
+
+
+def test_detached_child_does_not_outlive_the_program():
+    code = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        time.sleep(60)\n    os._exit(0)\nprint(42)"
+    )
+    # A correct answer that leaves a daemon behind: it passes, and the fixture checks
+    # that the daemon is gone.
+    assert verify(code).correct is True
