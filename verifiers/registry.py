@@ -34,7 +34,8 @@ def source_module(fmt: str) -> ModuleType:
     try:
         return importlib.import_module(SOURCE_MODULES[fmt])
     except KeyError:
-        raise ValueError(f"unknown source format {fmt!r}; known: {sorted(SOURCE_MODULES)}") from None
+        known = sorted(SOURCE_MODULES)
+        raise ValueError(f"unknown source format {fmt!r}; known: {known}") from None
 
 
 def load(fmt: str, path: Path, **options: Any) -> Iterator[Question]:

@@ -1,0 +1,72 @@
+"""The sympy child-process pool: answers, time limits, replacement, threads, shutdown."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from verifiers.math_equiv import EquivPool
+
+
+@pytest.fixture
+def pool():
+    p = EquivPool(workers=2)
+    yield p
+    p.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie still answers kill(0); its state says whether it runs
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_equal_unequal_and_unparseable(pool: EquivPool) -> None:
+    assert pool.check("\\frac{1}{2}x", "x/2").equal is True
+    assert pool.check("\\sin^2 x + \\cos^2 x", "1").equal is True
+    assert pool.check("x^2", "x").equal is False
+    bad = pool.check("\\frac{", "x")
+    assert bad.equal is None
+    assert "could not parse the key" in bad.detail
+
+
+def test_a_hostile_answer_is_killed_and_its_worker_replaced(pool: EquivPool) -> None:
+    pool.check("1", "1")  # a worker is up
+    pids_before = {w.proc.pid for w in list(pool._idle.queue)}
+    start = time.monotonic()
+    res = pool.check("9^{9^{9}}", "1", timeout=1.0)  # a 370-million-digit integer
+    assert time.monotonic() - start < 10
+    assert res.equal is None
+    assert "longer than 1s" in res.detail
+    assert pool.timeouts == 1
+    assert not any(_alive(pid) for pid in pids_before - {w.proc.pid for w in pool._idle.queue})
+    # The pool carries on with a fresh child.
+    assert pool.check("2", "1+1").equal is True
+
+
+def test_threads_share_the_pool(pool: EquivPool) -> None:
+    pairs = [(f"{n}x + x", f"{n + 1}x") for n in range(12)] + [("x+1", "x")] * 4
+    with ThreadPoolExecutor(max_workers=6) as ex:
+        results = list(ex.map(lambda p: pool.check(*p).equal, pairs))
+    assert results == [True] * 12 + [False] * 4
+    assert pool._started <= 2
+
+
+def test_shutdown_kills_the_children() -> None:
+    p = EquivPool(workers=1)
+    p.check("1", "1")
+    pids = [w.proc.pid for w in list(p._idle.queue)]
+    assert pids and all(map(_alive, pids))
+    p.shutdown()
+    assert not any(map(_alive, pids))
+    with pytest.raises(RuntimeError):
+        p.check("3", "2+1")  # not cached: needs a worker

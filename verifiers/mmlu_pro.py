@@ -1,0 +1,147 @@
+"""MMLU-Pro: loader, prompt and answer verifier.
+
+Records have ``question_id, question, options, answer, answer_index, category, src``
+(JSON Lines, a JSON array as the authors ship it, or parquet).
+
+* ``Question.question`` is the stem plus one ``(A) option`` line per option: the text
+  JudgeBench's pair ``question`` field starts with (JudgeBench appends its own answer
+  instruction, which we do not copy; our instruction is in ``Question.prompt``).
+* ``Question.source`` is ``mmlu-pro-<category>`` with MMLU-Pro's category spelling.
+* The verifier: strict mode takes the last run of one letter A–J written five times
+  (or more: see `_FIVE`); lenient mode falls back to "answer is (X)", "Answer: X" and
+  the last standalone letter, as MMLU-Pro's own extraction does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.errors import SourceError
+from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
+
+FORMAT = "mmlu_pro"
+TASKS = frozenset({"mmlu_pro"})
+KIND: VerifierKind = "thread"
+
+Mode = Literal["strict", "lenient"]
+LETTERS = "ABCDEFGHIJ"
+FIELDS = ("question_id", "question", "options", "answer", "category")
+
+INSTRUCTION = (
+    "Work through the question step by step. When you have settled on an option, "
+    "finish with its letter written five times in a row and nothing else on that line, "
+    "for example EEEEE for option E."
+)
+
+# Five or more equal capitals A–J in a row. JudgeBench's own labels count "IIIIII",
+# "CCCCCCCCCC" and "EEEEETwitter" as answers, so the run may be longer than five and
+# may run into the next word; only a run glued to a preceding capital is not taken.
+_FIVE = re.compile(r"(?<![A-Z])([A-J])\1{4,}")
+_ANSWER_IS = re.compile(r"answer is:?\s*\(?\s*([A-J])\b\s*\)?", re.IGNORECASE)
+_ANSWER_COLON = re.compile(r"answer\s*:\s*\**\s*\(?([A-J])\b\)?", re.IGNORECASE)
+_STANDALONE = re.compile(r"\b([A-J])\b")
+
+
+def format_question(stem: str, options: Iterable[str]) -> str:
+    """The stem and one ``(A) text`` line per option, as JudgeBench shows MMLU-Pro questions."""
+    lines = [f"({LETTERS[i]}) {opt}" for i, opt in enumerate(options)]
+    return "\n".join([stem, *lines])
+
+
+def to_question(rec: dict[str, Any], *, mode: Mode = "strict") -> Question:
+    """One MMLU-Pro record as a Question (raises KeyError/ValueError on a bad record)."""
+    options = [str(o) for o in rec["options"] if str(o) != "N/A"]
+    if not 2 <= len(options) <= len(LETTERS):
+        raise ValueError(f"field 'options': expected 2 to 10 options, got {len(options)}")
+    answer = str(rec["answer"]).strip().upper()
+    if answer not in LETTERS[: len(options)]:
+        raise ValueError(f"field 'answer': {rec['answer']!r} is not one of the option letters")
+    question = format_question(str(rec["question"]), options)
+    qid = rec["question_id"]
+    return Question(
+        id=f"mmlu-pro:{qid}",
+        source=f"mmlu-pro-{rec['category']}",
+        task="mmlu_pro",
+        prompt=f"{question}\n\n{INSTRUCTION}",
+        question=question,
+        ground_truth=answer,
+        original_id=int(qid) if isinstance(qid, int | str) and str(qid).isdigit() else qid,
+        meta={"mode": mode, "category": rec["category"], "src": rec.get("src"),
+              "n_options": len(options)},
+    )
+
+
+def load(
+    path: Path,
+    *,
+    limit: int | None = None,
+    on_error: str = "fail",
+    report: Report = None,
+    categories: Iterable[str] | None = None,
+    question_ids: Iterable[int] | None = None,
+    mode: Mode = "strict",
+) -> Iterator[Question]:
+    """Stream MMLU-Pro questions, optionally only some categories or ids."""
+    policy = check_on_error(on_error)
+    if mode not in ("strict", "lenient"):
+        raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
+    cats = {c.lower() for c in categories} if categories else None
+    ids = {int(i) for i in question_ids} if question_ids else None
+    count = 0
+    for line, rec in iter_records(path, on_error=policy, report=report):
+        if limit is not None and count >= limit:
+            return
+        missing = require(rec, FIELDS, path, line)
+        if missing:
+            bad_record(missing, policy, report)
+            continue
+        if cats is not None and str(rec["category"]).lower() not in cats:
+            continue
+        if ids is not None and rec["question_id"] not in ids:
+            continue
+        try:
+            q = to_question(rec, mode=mode)
+        except (ValueError, TypeError) as exc:
+            bad_record(SourceError(path, line, str(exc)), policy, report)
+            continue
+        count += 1
+        yield q
+
+
+def extract_strict(answer: str) -> str | None:
+    """The letter of the last run of exactly five equal letters A–J, or None."""
+    found = _FIVE.findall(answer)
+    return found[-1] if found else None
+
+
+def extract_lenient(answer: str) -> tuple[str | None, str]:
+    """Strict first, then the usual fallbacks; returns (letter, which rule found it)."""
+    letter = extract_strict(answer)
+    if letter:
+        return letter, "five-letter run"
+    for rule, pattern in (("'answer is (X)'", _ANSWER_IS), ("'Answer: X'", _ANSWER_COLON)):
+        found = pattern.findall(answer)
+        if found:
+            return found[-1].upper(), rule
+    found = _STANDALONE.findall(answer)
+    if found:
+        return found[-1], "last standalone letter"
+    return None, "no answer letter"
+
+
+def verify(question: Question, answer: str) -> Verdict:
+    """Compare the extracted letter with the key. A missing letter is a wrong answer."""
+    key = str(question.ground_truth)
+    if question.meta.get("mode", "strict") == "lenient":
+        letter, rule = extract_lenient(answer or "")
+    else:
+        letter = extract_strict(answer or "")
+        rule = "five-letter run" if letter else "no five-letter run"
+    if letter is None:
+        return Verdict(False, 0.0, None, f"{rule}; key {key}")
+    ok = letter == key
+    return Verdict(ok, float(ok), letter, f"{rule} {letter} {'=' if ok else '!='} key {key}")
