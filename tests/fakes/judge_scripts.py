@@ -28,18 +28,23 @@ from typing import Any
 
 import orjson
 
+from tests.fakes.wire import FakeReply
+
 PAIRS_ENV = "JUDGEFLOW_PAIRS"
+
+
+def _content(m: Any) -> str:
+    if isinstance(m, tuple):  # FakeRequest.messages: (role, text)
+        return str(m[1])
+    content = m.get("content") if isinstance(m, dict) else getattr(m, "content", "")
+    if isinstance(content, list):  # content blocks (Anthropic / OpenAI parts)
+        content = " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content or "")
 
 
 def prompt_text(req: Any) -> str:
     """Everything the judge was shown: system prompt and every message's content."""
-    parts = [req.system or ""]
-    for m in req.messages or []:
-        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", m)
-        if isinstance(content, list):  # content blocks (Anthropic / OpenAI parts)
-            content = " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-        parts.append(str(content or ""))
-    return "\n".join(parts)
+    return "\n".join([req.system or "", *(_content(m) for m in req.messages or [])])
 
 
 def judge_format(text: str) -> str:
@@ -110,8 +115,21 @@ def correct_is_first(text: str) -> bool | None:
     return None
 
 
-def always_correct(req: Any) -> str:
-    """An oracle judge: picks the answer JudgeBench labels correct, in either order."""
+@lru_cache(maxsize=8)
+def _correct_answers(spec: str) -> frozenset[str]:
+    return frozenset(a if label == "A>B" else b for a, b, label in _pairs(spec))
+
+
+def always_correct(req: Any) -> str | FakeReply:
+    """An oracle judge: picks the answer JudgeBench labels correct, in either order.
+
+    On the pooling (reward-model) API it scores the conversation's answer 1.0 when it is a
+    labelled-correct answer and 0.0 otherwise.
+    """
+    if req.api == "pooling":
+        answer = next((_content(m) for m in reversed(req.messages) if m[0] == "assistant"), "")
+        good = answer in _correct_answers(os.environ.get(PAIRS_ENV, ""))
+        return FakeReply(score=1.0 if good else 0.0)
     text = prompt_text(req)
     first = correct_is_first(text)
     if first is None:

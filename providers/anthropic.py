@@ -1,0 +1,103 @@
+"""Anthropic Messages API: POST {base}/v1/messages with `x-api-key` and `anthropic-version`.
+
+`max_tokens` is required by the API (DEFAULT_MAX_TOKENS when the request has none); system
+messages go to the top-level `system` field; the answer is the text of the `text` content
+blocks (thinking blocks are left out). Anthropic has no JSON-schema output mode on this API, so
+`ChatRequest.response_schema` is ignored here. `ChatRequest.extra` is merged into the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from providers.base import ChatRequest, ChatResponse, Usage
+from providers.headers import RateLimitHeaders, anthropic_limits
+from providers.http import ErrorDetail, HTTPProvider, _short
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+
+FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def build_body(request: ChatRequest) -> dict[str, Any]:
+    system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": [
+            {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
+        ],
+    }
+    if system:
+        body["system"] = system
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    body.update(request.extra)
+    return body
+
+
+def parse_response(data: Any) -> ChatResponse:
+    if data.get("type") != "message":
+        raise ValueError("not a message")
+    blocks = data["content"]
+    text = "".join(b["text"] for b in blocks if b.get("type") == "text")
+    u = data.get("usage") or {}
+    cache_read = int(u.get("cache_read_input_tokens") or 0)
+    cache_write = int(u.get("cache_creation_input_tokens") or 0)
+    # Anthropic's input_tokens leave out cache reads and writes; count all input, as OpenAI does.
+    usage = Usage(
+        input_tokens=int(u.get("input_tokens") or 0) + cache_read + cache_write,
+        output_tokens=int(u.get("output_tokens") or 0),
+        cached_tokens=cache_read,
+    )
+    reason = data.get("stop_reason")
+    finish = FINISH.get(reason, "other") if reason is not None else None
+    raw = {k: data[k] for k in ("id", "model", "stop_reason") if data.get(k) is not None}
+    return ChatResponse(text, finish, usage, raw=raw)
+
+
+def error_detail(status: int, data: Any) -> ErrorDetail:
+    err = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(err, dict):
+        return ErrorDetail(_short(data))
+    kind = str(err.get("type") or "")
+    message = f"{err.get('message', '')} [{kind}]"
+    if kind in ("authentication_error", "permission_error"):
+        return ErrorDetail(message, stop="auth")
+    # Out of credit arrives as a 400 invalid_request_error (or a billing_error) naming credit.
+    if kind == "billing_error" or "credit balance" in message.lower():
+        return ErrorDetail(message, stop="quota")
+    return ErrorDetail(message)
+
+
+class AnthropicProvider(HTTPProvider):
+    api = "anthropic"
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": API_VERSION}
+        if api_key:
+            headers["x-api-key"] = api_key
+        return headers
+
+    def chat_url(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/v1/messages"
+
+    def chat_body(self, request: ChatRequest) -> dict[str, Any]:
+        return build_body(request)
+
+    def parse_chat(self, data: Any) -> ChatResponse:
+        return parse_response(data)
+
+    def error_detail(self, status: int, data: Any) -> ErrorDetail:
+        return error_detail(status, data)
+
+    def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
+        return anthropic_limits(headers, now)

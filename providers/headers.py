@@ -1,0 +1,166 @@
+"""Pure parsers for rate-limit and retry headers (OpenAI, Anthropic) and Gemini's retryDelay.
+
+Everything here is a pure function of header values, so it is unit-tested without a network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+# OpenAI writes reset times as Go durations: "1s", "6m0s", "20ms", "1h2m3.5s".
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a Go-style duration ("6m0s", "20ms") or a bare number of seconds."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def parse_reset(text: str, now: float) -> float | None:
+    """Seconds until a reset given as a duration (OpenAI) or an RFC 3339 time (Anthropic)."""
+    seconds = parse_duration(text)
+    if seconds is not None:
+        return seconds
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait from `retry-after-ms` (OpenAI) or `retry-after` (seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
+
+
+def gemini_retry_delay(body: Any) -> float | None:
+    """`RetryInfo.retryDelay` ("28s", "1.5s") from a Gemini error body, if present."""
+    try:
+        details = body["error"]["details"]
+    except (KeyError, TypeError):
+        return None
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            return parse_duration(str(detail.get("retryDelay", "")))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReading:
+    """What one response's headers say about one limit (requests or tokens)."""
+
+    limit: float | None
+    remaining: float | None
+    reset: float | None  # seconds until fully replenished
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitHeaders:
+    requests: LimitReading
+    tokens: LimitReading
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            v is None
+            for r in (self.requests, self.tokens)
+            for v in (r.limit, r.remaining, r.reset)
+        )
+
+
+def _num(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _reading(headers: Mapping[str, str], names: tuple[str, str, str], now: float) -> LimitReading:
+    reset_text = headers.get(names[2])
+    return LimitReading(
+        limit=_num(headers.get(names[0])),
+        remaining=_num(headers.get(names[1])),
+        reset=parse_reset(reset_text, now) if reset_text else None,
+    )
+
+
+def openai_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
+    """`x-ratelimit-{limit,remaining,reset}-{requests,tokens}`."""
+    return RateLimitHeaders(
+        requests=_reading(
+            headers,
+            (
+                "x-ratelimit-limit-requests",
+                "x-ratelimit-remaining-requests",
+                "x-ratelimit-reset-requests",
+            ),
+            now,
+        ),
+        tokens=_reading(
+            headers,
+            (
+                "x-ratelimit-limit-tokens",
+                "x-ratelimit-remaining-tokens",
+                "x-ratelimit-reset-tokens",
+            ),
+            now,
+        ),
+    )
+
+
+def anthropic_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
+    """`anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`."""
+    return RateLimitHeaders(
+        requests=_reading(
+            headers,
+            (
+                "anthropic-ratelimit-requests-limit",
+                "anthropic-ratelimit-requests-remaining",
+                "anthropic-ratelimit-requests-reset",
+            ),
+            now,
+        ),
+        tokens=_reading(
+            headers,
+            (
+                "anthropic-ratelimit-tokens-limit",
+                "anthropic-ratelimit-tokens-remaining",
+                "anthropic-ratelimit-tokens-reset",
+            ),
+            now,
+        ),
+    )

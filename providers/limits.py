@@ -1,0 +1,178 @@
+"""Client-side rate limits for one provider+model: requests/min, tokens/min and a 429 pause.
+
+* Requests/min: asyncio-throttle over a short sliding window (rpm/60 per second, or one request
+  per 60/rpm seconds when slower), so sends are spread out instead of bursting a minute's worth.
+* Tokens/min: a continuously refilled budget. A call reserves an estimate before it is sent and
+  settles with the real usage afterwards; the estimate learns from past usage.
+* Adaptive: the limit/remaining/reset headers can lower the rates and pause sends before the
+  server starts answering 429, and a 429 pauses every new send for its Retry-After.
+
+We aim a little under a configured limit (HEADROOM) because the server's clock and ours differ
+by network jitter; aiming exactly at the limit would earn occasional 429s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import anyio
+from asyncio_throttle import Throttler
+
+from providers.base import Usage
+from providers.headers import RateLimitHeaders
+
+HEADROOM = 0.98
+# Chars per token for a first guess before any usage was seen (English text, BPE tokenizers).
+CHARS_PER_TOKEN = 4.0
+DEFAULT_OUTPUT_GUESS = 1024
+
+Clock = Callable[[], float]
+
+
+class TokenBudget:
+    """Tokens per minute as a bucket refilled continuously, holding at most `burst_seconds`."""
+
+    def __init__(
+        self, per_minute: float, *, burst_seconds: float = 1.0, clock: Clock = time.monotonic
+    ) -> None:
+        self._clock = clock
+        self._burst = burst_seconds
+        self._lock = anyio.Lock()  # FIFO: a large reservation is not starved by small ones
+        self.set_rate(per_minute)
+        self._level = self.capacity
+        self._stamp = clock()
+
+    def set_rate(self, per_minute: float) -> None:
+        self.per_minute = per_minute
+        self.rate = per_minute / 60.0
+        self.capacity = max(self.rate * self._burst, 1.0)
+
+    @property
+    def level(self) -> float:
+        self._refill()
+        return self._level
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._level = min(self.capacity, self._level + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def reserve(self, tokens: int) -> None:
+        """Wait until `tokens` fit (capped at the capacity, so nothing waits forever), take them."""
+        need = min(float(tokens), self.capacity)
+        async with self._lock:
+            self._refill()
+            while self._level < need:
+                await anyio.sleep((need - self._level) / self.rate)
+                self._refill()
+            self._level -= tokens
+
+    def settle(self, reserved: int, actual: int) -> None:
+        """Give back an over-estimate, or take the shortfall (the level may go below zero)."""
+        self._refill()
+        self._level = min(self.capacity, self._level + reserved - actual)
+
+
+class TokenEstimator:
+    """Guesses a call's tokens from its characters, calibrated by the usage the API reports."""
+
+    def __init__(self) -> None:
+        self.input_ratio: float | None = None  # real input tokens per (chars / CHARS_PER_TOKEN)
+        self.output_mean: float | None = None
+
+    def estimate(self, chars: int, max_tokens: int | None) -> int:
+        guess_in = chars / CHARS_PER_TOKEN * (self.input_ratio or 1.0) * 1.05
+        if self.output_mean is None:
+            guess_out = float(max_tokens or DEFAULT_OUTPUT_GUESS)
+        else:
+            guess_out = self.output_mean * 1.25 + 1
+        if max_tokens is not None:
+            guess_out = min(guess_out, float(max_tokens))
+        return int(guess_in + guess_out) + 1
+
+    def learn(self, chars: int, usage: Usage) -> None:
+        if usage.input_tokens and chars:
+            ratio = usage.input_tokens / (chars / CHARS_PER_TOKEN)
+            prev = self.input_ratio
+            self.input_ratio = ratio if prev is None else 0.8 * prev + 0.2 * ratio
+        prev_out = self.output_mean
+        out = float(usage.output_tokens)
+        self.output_mean = out if prev_out is None else 0.9 * prev_out + 0.1 * out
+
+
+class ModelLimiter:
+    """All limits of one provider+model. `acquire` before a send, `settle` after."""
+
+    def __init__(
+        self,
+        requests_per_minute: float | None,
+        tokens_per_minute: float | None,
+        *,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        self._configured_rpm = requests_per_minute
+        self._configured_tpm = tokens_per_minute
+        self.rpm: float | None = None
+        self.tpm: float | None = None
+        self._throttle: Throttler | None = None
+        self._throttle_lock = anyio.Lock()  # one poller at a time instead of hundreds
+        self.budget: TokenBudget | None = None
+        self.estimator = TokenEstimator()
+        self.pause_until = 0.0
+        if requests_per_minute:
+            self.set_rpm(requests_per_minute)
+        if tokens_per_minute:
+            self.set_tpm(tokens_per_minute)
+
+    def set_rpm(self, rpm: float) -> None:
+        self.rpm = rpm
+        target = rpm * HEADROOM
+        window = max(1.0, 60.0 / target)
+        if self._throttle is None:
+            self._throttle = Throttler(rate_limit=1, period=window, retry_interval=0.005)
+        self._throttle.period = window
+        self._throttle.rate_limit = target * window / 60.0
+
+    def set_tpm(self, tpm: float) -> None:
+        self.tpm = tpm
+        if self.budget is None:
+            self.budget = TokenBudget(tpm * HEADROOM, clock=self._clock)
+        else:
+            self.budget.set_rate(tpm * HEADROOM)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
+        self.pause_until = max(self.pause_until, self._clock() + seconds)
+
+    async def acquire(self, tokens: int) -> None:
+        while (wait := self.pause_until - self._clock()) > 0:
+            await anyio.sleep(wait)
+        if self._throttle is not None:
+            async with self._throttle_lock:
+                await self._throttle.acquire()
+        if self.budget is not None:
+            await self.budget.reserve(tokens)
+
+    def settle(self, reserved: int, actual: int) -> None:
+        if self.budget is not None:
+            self.budget.settle(reserved, actual)
+
+    def observe(self, info: RateLimitHeaders, next_tokens: int) -> None:
+        """Adopt a lower limit the server states, and pause when what remains will not do."""
+        req, tok = info.requests, info.tokens
+        if req.limit and (self.rpm is None or req.limit < self.rpm):
+            self.set_rpm(req.limit)
+        if tok.limit and (self.tpm is None or tok.limit < self.tpm):
+            self.set_tpm(tok.limit)
+        # Time to regain what is missing at the stated refill rate (limit per minute).
+        if req.limit and req.remaining is not None and req.remaining < 1:
+            self.pause(_refill_time(1 - req.remaining, req.limit, req.reset))
+        if tok.limit and tok.remaining is not None and tok.remaining < next_tokens:
+            self.pause(_refill_time(next_tokens - tok.remaining, tok.limit, tok.reset))
+
+
+def _refill_time(missing: float, per_minute: float, reset: float | None) -> float:
+    seconds = missing / (per_minute / 60.0)
+    return min(seconds, reset) if reset is not None else seconds

@@ -1,0 +1,383 @@
+"""A loopback fake of the OpenAI, Anthropic and Gemini APIs (and vLLM's pooling API).
+
+In-process:
+
+    async with FakeServer(script=lambda req: "The answer is B.", latency=0.01) as srv:
+        srv.url                 # http://127.0.0.1:PORT (serves every API)
+        srv.base_url_openai     # srv.url + "/v1"     (OpenAI base URLs end in /v1)
+        srv.base_url_anthropic  # srv.url
+        srv.base_url_gemini     # srv.url + "/v1beta"
+        srv.requests            # one dict per request: api, path, model, headers (no secrets),
+                                # body, status, fault, complete (the answer was fully written)
+
+As a program (for benchmarks and other engineers' end-to-end tests):
+
+    python -m tests.fakes.server --host 127.0.0.1 --port 0 --script MODULE:FUNC \
+        --latency 0.05 --rpm 1200 --tpm 200000 --log FILE.jsonl
+
+prints one line `READY <url>` once listening, appends one JSON line per request to FILE
+(flushed at once), and exits cleanly on SIGTERM. OpenAI routes are served both under /v1 and
+at the root, and Gemini's also without /v1beta, so `<url>` works as any provider's base URL.
+
+A script is `(FakeRequest) -> str | FakeReply`. Faults (by name, from `faults=` or a reply):
+"500", "503", "529" (each API's own error body), "429" (rate-limit body + Retry-After),
+"quota", "auth", "bad_request", "hang" (never answers), "reset" (TCP reset, no answer),
+"truncated" (body cut off and connection closed), "malformed" (complete HTTP answer, broken
+JSON), "empty" (no choices / no candidates / no text block), "filtered" (content-filter finish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import random
+import signal
+import socket
+import struct
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+import orjson
+from aiohttp import web
+
+from tests.fakes.limits import ServerLimits
+from tests.fakes.wire import (
+    Api,
+    FakeReply,
+    FakeRequest,
+    error_body,
+    parse_request,
+    pooling_body,
+    success_body,
+    usage_of,
+)
+
+Script = Callable[[FakeRequest], "str | FakeReply"]
+Faults = Sequence[str | None] | Callable[[FakeRequest], str | None] | None
+SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key"}
+FAULTS = {"500", "503", "529", "429", "quota", "auth", "bad_request", "hang", "reset",
+          "truncated", "malformed", "empty", "filtered"}
+_STATUS_FAULT = {"500": "server", "503": "unavailable", "529": "overloaded", "quota": "quota",
+                 "auth": "auth", "bad_request": "bad_request"}
+
+
+def default_script(req: FakeRequest) -> str:
+    return f"Echo: {req.last_user[:200]}"
+
+
+class FakeServer:
+    def __init__(
+        self,
+        script: Script | None = None,
+        *,
+        latency: float | Callable[[], float] = 0.0,
+        latency_sd: float = 0.0,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        burst: float = 60.0,
+        faults: Faults = None,
+        fault_retry_after: float = 0.05,
+        api_key: str | None = None,
+        score: Callable[[FakeRequest], float] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: IO[bytes] | None = None,
+        keep_log: bool = True,
+    ) -> None:
+        self.script = script or default_script
+        self._latency = latency
+        self._latency_sd = latency_sd
+        self.limits = ServerLimits(rpm, tpm, burst) if (rpm or tpm) else None
+        self.faults = faults
+        self.fault_retry_after = fault_retry_after
+        self.api_key = api_key
+        self.score = score or (lambda req: (len(req.last_user) % 97) / 97)
+        self.host, self.port = host, port
+        self._log = log
+        self._keep_log = keep_log
+        self.requests: list[dict[str, Any]] = []
+        self.count = 0
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url_openai(self) -> str:
+        return f"{self.url}/v1"
+
+    @property
+    def base_url_anthropic(self) -> str:
+        return self.url
+
+    @property
+    def base_url_gemini(self) -> str:
+        return f"{self.url}/v1beta"
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        chat = self._route
+        app.router.add_post("/v1/chat/completions", chat("openai"))
+        app.router.add_post("/chat/completions", chat("openai"))
+        app.router.add_post("/v1/messages", chat("anthropic"))
+        app.router.add_post("/v1beta/models/{model}:generateContent", chat("gemini"))
+        app.router.add_post("/models/{model}:generateContent", chat("gemini"))
+        app.router.add_post("/pooling", chat("pooling"))
+        app.router.add_post("/v1/pooling", chat("pooling"))
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/models", self._models)
+        return app
+
+    async def __aenter__(self) -> FakeServer:
+        self._runner = web.AppRunner(
+            self.app(), handler_cancellation=True, shutdown_timeout=1.0, access_log=None
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=4096)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- handlers ----------------------------------------------------------------------
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"object": "list",
+             "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}]}
+        )
+
+    def _route(self, api: Api) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self._handle(api, request)
+
+        return handle
+
+    def _fault_for(self, req: FakeRequest, n: int, reply: FakeReply) -> str | None:
+        if callable(self.faults):
+            fault = self.faults(req)
+        elif self.faults is not None and n < len(self.faults):
+            fault = self.faults[n]
+        else:
+            fault = None
+        fault = fault or reply.fault
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {sorted(FAULTS)}")
+        return fault
+
+    def _given_key(self, api: Api, request: web.Request) -> str | None:
+        if api == "anthropic":
+            return request.headers.get("x-api-key")
+        if api == "gemini":
+            return request.headers.get("x-goog-api-key") or request.query.get("key")
+        auth = request.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
+    async def _handle(self, api: Api, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        entry: dict[str, Any] = {
+            "t": time.time(), "api": api, "path": request.path,
+            "headers": {k.lower(): v for k, v in request.headers.items()
+                        if k.lower() not in SECRET_HEADERS},
+            "auth_present": self._given_key(api, request) is not None,
+            "model": None, "body": None, "status": None, "fault": None, "complete": False,
+        }
+        try:
+            try:
+                body = orjson.loads(raw)
+                entry["body"] = body
+                req = parse_request(api, request.match_info.get("model"), body, request.path)
+                entry["model"] = req.model
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                status, err = error_body(
+                    "openai" if api == "pooling" else api, "bad_request", f"invalid request: {exc}"
+                )
+                return await self._send(request, entry, status, err)
+            wire_api: Api = "openai" if api == "pooling" else api
+            if self.api_key is not None and self._given_key(api, request) != self.api_key:
+                given = self._given_key(api, request)
+                # Echo the key verbatim: the client must redact what servers send back.
+                status, err = error_body(wire_api, "auth", f"Incorrect API key provided: {given}")
+                return await self._send(request, entry, status, err)
+            n = self.count
+            self.count += 1
+            reply = self.script(req) if api != "pooling" else FakeReply()
+            if isinstance(reply, str):
+                reply = FakeReply(text=reply)
+            fault = self._fault_for(req, n, reply)
+            entry["fault"] = fault
+            headers: dict[str, str] = {}
+            if self.limits is not None:
+                u = usage_of(req, reply)
+                verdict = self.limits.admit(wire_api, req.model, u["input"] + u["output"])
+                headers.update(verdict.headers)
+                if not verdict.admitted:
+                    return await self._rate_limited(request, entry, wire_api, verdict.retry_after,
+                                                    f"Rate limit reached for {verdict.which}",
+                                                    headers)
+            await self._sleep_latency()
+            if fault is not None:
+                return await self._fault(request, entry, wire_api, req, reply, fault, n, headers)
+            if api == "pooling":
+                score = reply.score if reply.score is not None else self.score(req)
+                return await self._send(request, entry, 200, pooling_body(req, score, n), headers)
+            return await self._send(request, entry, 200, success_body(req, reply, n), headers)
+        finally:
+            self._write_log(entry)
+
+    async def _sleep_latency(self) -> None:
+        lat = self._latency() if callable(self._latency) else self._latency
+        if self._latency_sd:
+            lat = max(0.0, random.gauss(lat, self._latency_sd))
+        if lat > 0:
+            await asyncio.sleep(lat)
+
+    async def _rate_limited(
+        self, request: web.Request, entry: dict, api: Api, wait: float, message: str,
+        headers: dict[str, str],
+    ) -> web.StreamResponse:
+        status, err = error_body(api, "rate_limit", message, retry_delay=wait)
+        if api == "openai":
+            headers["retry-after-ms"] = str(int(wait * 1000) + 1)
+        if api in ("openai", "anthropic"):
+            headers["retry-after"] = str(max(1, round(wait))) if wait >= 1 else f"{wait:.3f}"
+        return await self._send(request, entry, status, err, headers)
+
+    async def _fault(
+        self, request: web.Request, entry: dict, api: Api, req: FakeRequest, reply: FakeReply,
+        fault: str, n: int, headers: dict[str, str],
+    ) -> web.StreamResponse:
+        if fault == "429":
+            return await self._rate_limited(
+                request, entry, api, self.fault_retry_after, "Rate limit reached (injected)",
+                headers,
+            )
+        if fault in _STATUS_FAULT:
+            status, err = error_body(api, _STATUS_FAULT[fault], f"injected {fault}")  # type: ignore[arg-type]
+            return await self._send(request, entry, status, err, headers)
+        if fault == "hang":
+            try:
+                await asyncio.wait_for(self._closing.wait(), timeout=3600)
+            except TimeoutError:
+                pass
+            raise asyncio.CancelledError
+        if fault == "reset":
+            _reset(request)
+            raise asyncio.CancelledError
+        if fault == "empty":
+            return await self._send(request, entry, 200, success_body(req, reply, n, empty=True),
+                                    headers)
+        if fault == "filtered":
+            reply = FakeReply(text="", finish="content_filter")
+            return await self._send(request, entry, 200, success_body(req, reply, n), headers)
+        full = orjson.dumps(success_body(req, reply, n))
+        if fault == "malformed":
+            broken = full[: len(full) // 2]
+            return await self._send(request, entry, 200, broken, headers)
+        # truncated: promise the whole body, send half, drop the connection.
+        resp = web.StreamResponse(status=200, headers={**headers,
+                                                        "content-type": "application/json"})
+        resp.content_length = len(full)
+        entry["status"] = 200
+        await resp.prepare(request)
+        await resp.write(full[: len(full) // 2])
+        _reset(request)
+        raise asyncio.CancelledError
+
+    async def _send(
+        self, request: web.Request, entry: dict, status: int, body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> web.StreamResponse:
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        entry["status"] = status
+        resp = web.Response(body=data, status=status, headers=headers,
+                            content_type="application/json")
+        await resp.prepare(request)
+        await resp.write_eof()
+        entry["complete"] = True
+        return resp
+
+    def _write_log(self, entry: dict[str, Any]) -> None:
+        if self._keep_log:
+            self.requests.append(entry)
+        if self._log is not None:
+            self._log.write(orjson.dumps(entry, default=str) + b"\n")
+            self._log.flush()
+
+
+def _reset(request: web.Request) -> None:
+    """Close the connection with a TCP reset (SO_LINGER 0), as a crashed proxy would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def load_script(spec: str) -> Script:
+    """`package.module:function` -> the function."""
+    module, _, func = spec.partition(":")
+    if not func:
+        raise SystemExit(f"--script must look like MODULE:FUNC, got {spec!r}")
+    return getattr(importlib.import_module(module), func)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    log = open(args.log, "ab") if args.log else None  # closed in finally below
+    faults = [f or None for f in args.faults.split(",")] if args.faults else None
+    server = FakeServer(
+        load_script(args.script) if args.script else None,
+        latency=args.latency, latency_sd=args.latency_sd, rpm=args.rpm, tpm=args.tpm,
+        burst=args.burst, faults=faults, api_key=args.api_key, host=args.host, port=args.port,
+        log=log, keep_log=False,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with server:
+            print(f"READY {server.url}", flush=True)
+            await stop.wait()
+    finally:
+        if log is not None:
+            log.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m tests.fakes.server", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--script", help="MODULE:FUNC answering each request")
+    p.add_argument("--latency", type=float, default=0.0, help="mean seconds per answer")
+    p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
+    p.add_argument("--rpm", type=float, help="requests/min enforced per model")
+    p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
+    p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
+    p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
+    p.add_argument("--api-key", help="require this key (tests of auth failures)")
+    p.add_argument("--log", help="append one JSON line per request here")
+    args = p.parse_args(argv)
+    try:
+        asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
