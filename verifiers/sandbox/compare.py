@@ -30,7 +30,7 @@ def _decimals(line: str) -> list[Decimal] | None:
 def _close(a: Decimal, b: Decimal, tol: float | None) -> bool:
     if a == b:
         return True
-    return tol is not None and abs(a - b) <= Decimal(tol) * max(Decimal(1), abs(b))
+    return tol is not None and abs(a - b) <= Decimal(repr(tol)) * max(Decimal(1), abs(b))
 
 
 def compare_stdout(actual: str, expected: str, float_tol: float | None = None) -> str | None:

@@ -46,6 +46,7 @@ _PRELUDE = (
 _WRITABLE_DIRS = (b"/tmp", b"/var/tmp", b"/run/lock", b"/dev/shm")
 _STDERR_CAP = 8192
 _MS_BIND, _MS_REC = 4096, 16384
+_PR_SET_CHILD_SUBREAPER = 36
 _READ = 65536
 
 
@@ -282,6 +283,11 @@ def main() -> None:
     notes: list[str] = []
     if job["pid_namespace"]:
         _private_mounts(job, notes)
+    else:
+        # Orphans of a program become our children (not init's), so we can reap them.
+        import ctypes
+
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     if job.get("uid") is not None:
         os.chown(job["workdir"], job["uid"], job["uid"])
         os.chmod(job["workdir"], 0o700)

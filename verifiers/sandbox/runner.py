@@ -60,6 +60,8 @@ DEFAULT_LIMITS = Limits()
 class TestOutcome:
     """What one test run produced; `stdout`/`result` are set only when status is ok."""
 
+    __test__ = False  # not a pytest class, despite the name
+
     index: int
     status: Status
     wall_s: float
