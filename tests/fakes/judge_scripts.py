@@ -17,7 +17,8 @@ format:
 `always_correct` prefers the answer JudgeBench labels correct. It finds the pair by its
 two answer texts in the prompt, in the pair files named by the environment variable
 `JUDGEFLOW_PAIRS` (paths separated by os.pathsep), and picks first or second by where
-the correct text appears.
+the correct text appears. `correct_score` is the same oracle for the reward-model
+(pooling) API: pass it as the server's `score=`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-
-from tests.fakes.wire import FakeReply
 
 PAIRS_ENV = "JUDGEFLOW_PAIRS"
 
@@ -120,16 +119,15 @@ def _correct_answers(spec: str) -> frozenset[str]:
     return frozenset(a if label == "A>B" else b for a, b, label in _pairs(spec))
 
 
-def always_correct(req: Any) -> str | FakeReply:
-    """An oracle judge: picks the answer JudgeBench labels correct, in either order.
+def correct_score(req: Any) -> float:
+    """An oracle reward model (the fake server's `score=`): 1.0 for a labelled-correct
+    answer, 0.0 for any other."""
+    answer = next((_content(m) for m in reversed(req.messages) if m[0] == "assistant"), "")
+    return 1.0 if answer in _correct_answers(os.environ.get(PAIRS_ENV, "")) else 0.0
 
-    On the pooling (reward-model) API it scores the conversation's answer 1.0 when it is a
-    labelled-correct answer and 0.0 otherwise.
-    """
-    if req.api == "pooling":
-        answer = next((_content(m) for m in reversed(req.messages) if m[0] == "assistant"), "")
-        good = answer in _correct_answers(os.environ.get(PAIRS_ENV, ""))
-        return FakeReply(score=1.0 if good else 0.0)
+
+def always_correct(req: Any) -> str:
+    """An oracle judge: picks the answer JudgeBench labels correct, in either order."""
     text = prompt_text(req)
     first = correct_is_first(text)
     if first is None:
