@@ -306,6 +306,7 @@ class FakeServer:
         await resp.prepare(request)
         await resp.write_eof()
         entry["complete"] = True
+        entry["t_done"] = time.time()
         return resp
 
     def _write_log(self, entry: dict[str, Any]) -> None:
