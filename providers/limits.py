@@ -13,6 +13,7 @@ by network jitter; aiming exactly at the limit would earn occasional 429s.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -67,6 +68,11 @@ class TokenBudget:
                 await anyio.sleep((need - self._level) / self.rate)
                 self._refill()
             self._level -= tokens
+
+    def cap(self, remaining: float) -> None:
+        """Never believe we hold more than the server says remains."""
+        self._refill()
+        self._level = min(self._level, remaining)
 
     def settle(self, reserved: int, actual: int) -> None:
         """Give back an over-estimate, or take the shortfall (the level may go below zero)."""
@@ -166,11 +172,24 @@ class ModelLimiter:
             self.set_rpm(req.limit)
         if tok.limit and (self.tpm is None or tok.limit < self.tpm):
             self.set_tpm(tok.limit)
+        self._sync(req.remaining, tok.remaining)
         # Time to regain what is missing at the stated refill rate (limit per minute).
         if req.limit and req.remaining is not None and req.remaining < 1:
             self.pause(_refill_time(1 - req.remaining, req.limit, req.reset))
         if tok.limit and tok.remaining is not None and tok.remaining < next_tokens:
             self.pause(_refill_time(next_tokens - tok.remaining, tok.limit, tok.reset))
+
+
+    def _sync(self, requests_left: float | None, tokens_left: float | None) -> None:
+        """Take the server's word for what is left: sends we did not see (our first burst, before
+        any limit was known, or another client on the same key) count against our window too."""
+        if self._throttle is not None and requests_left is not None:
+            logs = self._throttle._task_logs  # asyncio-throttle keeps send times in this deque
+            missing = math.ceil(self._throttle.rate_limit - requests_left) - len(logs)
+            if missing > 0:
+                logs.extend([time.monotonic()] * missing)
+        if self.budget is not None and tokens_left is not None:
+            self.budget.cap(tokens_left)
 
 
 def _refill_time(missing: float, per_minute: float, reset: float | None) -> float:

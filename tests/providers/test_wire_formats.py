@@ -1,0 +1,146 @@
+"""Each API's request and response shapes, checked on the server side of real HTTP calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.base import ChatRequest, Message
+from tests.fakes.server import FakeServer
+from tests.fakes.wire import FakeReply, FakeRequest
+from tests.providers.conftest import KEY, ask, make_provider
+
+pytestmark = pytest.mark.anyio
+
+
+def echo(req: FakeRequest) -> str:
+    return f"{req.api}|{req.model}|{req.system}|{req.last_user}"
+
+
+async def test_openai_body_headers_and_parse() -> None:
+    async with FakeServer(echo, api_key=KEY) as srv:
+        async with make_provider("openai", srv) as p:
+            resp = await p.chat(ask("hello", model="gpt-4o", temperature=0.3, max_tokens=50))
+    assert resp.text == "openai|gpt-4o|Answer briefly.|hello"
+    assert resp.finish_reason == "stop"
+    assert resp.usage.input_tokens > 0 and resp.usage.output_tokens > 0
+    assert resp.raw["id"].startswith("chatcmpl-")
+    (entry,) = srv.requests
+    assert entry["path"] == "/v1/chat/completions" and entry["auth_present"]
+    body = entry["body"]
+    assert body["messages"] == [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "hello"},
+    ]
+    assert body["temperature"] == 0.3
+    assert body["max_completion_tokens"] == 50 and "max_tokens" not in body
+
+
+async def test_openai_compatible_uses_max_tokens_and_merges_extra() -> None:
+    async with FakeServer(echo) as srv:
+        async with make_provider("openai", srv, key=None, type_="openai_compatible") as p:
+            schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+            await p.chat(ask(max_tokens=7, response_schema=schema,
+                             extra={"grammar": "root ::= \"x\"", "seed": 5}))
+    body = srv.requests[0]["body"]
+    assert body["max_tokens"] == 7 and "max_completion_tokens" not in body
+    assert body["grammar"] == 'root ::= "x"' and body["seed"] == 5
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["schema"] == schema
+    assert not srv.requests[0]["auth_present"]  # no key configured: no Authorization header
+
+
+@pytest.mark.parametrize(
+    ("model", "first"),
+    [("o3-mini", {"role": "developer", "content": "Answer briefly."}),
+     ("o1-mini", {"role": "user", "content": "Answer briefly.\n\nWhat is 2+2?"})],
+)
+async def test_o_series_quirks(model: str, first: dict) -> None:
+    async with FakeServer(echo) as srv:
+        async with make_provider("openai", srv) as p:
+            await p.chat(ask(model=model, temperature=0.7, max_tokens=9))
+    body = srv.requests[0]["body"]
+    assert "temperature" not in body
+    assert body["max_completion_tokens"] == 9
+    assert body["messages"][0] == first
+    assert all(m["role"] != "system" for m in body["messages"])
+
+
+async def test_o_series_quirks_not_applied_to_compatible_servers() -> None:
+    async with FakeServer(echo) as srv:
+        async with make_provider("openai", srv, type_="openai_compatible") as p:
+            await p.chat(ask(model="o3-mini", temperature=0.7))
+    body = srv.requests[0]["body"]
+    assert body["temperature"] == 0.7 and body["messages"][0]["role"] == "system"
+
+
+async def test_anthropic_body_headers_and_parse() -> None:
+    def script(req: FakeRequest) -> FakeReply:
+        return FakeReply(text=echo(req), thought="private reasoning", finish="length")
+
+    async with FakeServer(script, api_key=KEY) as srv:
+        async with make_provider("anthropic", srv) as p:
+            resp = await p.chat(ask("hi", model="claude-x", temperature=0.2,
+                                    response_schema={"type": "object"}))
+    assert resp.text == "anthropic|claude-x|Answer briefly.|hi"  # thinking block left out
+    assert resp.finish_reason == "length"
+    entry = srv.requests[0]
+    assert entry["path"] == "/v1/messages"
+    assert entry["headers"]["anthropic-version"] == "2023-06-01"
+    assert "x-api-key" not in entry["headers"] and entry["auth_present"]
+    body = entry["body"]
+    assert body["system"] == "Answer briefly."
+    assert body["messages"] == [{"role": "user", "content": "hi"}]
+    assert body["max_tokens"] == 4096  # required by the API, defaulted
+    assert "response_format" not in body and "response_schema" not in body
+
+
+async def test_gemini_body_headers_and_parse() -> None:
+    def script(req: FakeRequest) -> FakeReply:
+        return FakeReply(text=echo(req), thought="hidden thoughts")
+
+    conversation = (
+        Message("system", "Be terse."),
+        Message("user", "first"),
+        Message("assistant", "reply"),
+        Message("user", "second"),
+    )
+    req = ChatRequest(model="gemini-2.5-pro", messages=conversation, temperature=0.1,
+                      max_tokens=33, response_schema={"type": "OBJECT"})
+    async with FakeServer(script, api_key=KEY) as srv:
+        async with make_provider("gemini", srv) as p:
+            resp = await p.chat(req)
+    assert resp.text == "gemini|gemini-2.5-pro|Be terse.|second"  # thought part excluded
+    assert resp.usage.reasoning_tokens > 0
+    assert resp.usage.output_tokens > resp.usage.reasoning_tokens
+    entry = srv.requests[0]
+    assert entry["path"] == "/v1beta/models/gemini-2.5-pro:generateContent"
+    assert entry["auth_present"]
+    body = entry["body"]
+    assert body["systemInstruction"] == {"parts": [{"text": "Be terse."}]}
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["generationConfig"] == {
+        "temperature": 0.1, "maxOutputTokens": 33,
+        "responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"},
+    }
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic", "gemini"])
+async def test_content_filtered_answer_is_recorded_not_raised(api: str) -> None:
+    async with FakeServer(echo, faults=["filtered", "empty"]) as srv:
+        async with make_provider(api, srv) as p:
+            filtered = await p.chat(ask())
+            empty = await p.chat(ask())
+    assert (filtered.text, filtered.finish_reason) == ("", "content_filter")
+    assert empty.text == ""
+    assert empty.finish_reason in ("content_filter", "stop")
+    assert p.stats.completed == 2 and p.stats.errors == 0
+
+
+async def test_reward_score_over_vllm_pooling_api() -> None:
+    async with FakeServer(score=lambda req: 0.25 if "good" in req.last_user else -1.5) as srv:
+        async with make_provider("openai", srv, type_="openai_compatible") as p:
+            good = await p.score("rm", (Message("user", "q"), Message("user", "good answer")))
+            bad = await p.score("rm", (Message("user", "q"), Message("assistant", "bad")))
+    assert (good, bad) == (0.25, -1.5)
+    assert srv.requests[0]["path"] == "/pooling"
+    assert srv.requests[0]["body"]["messages"][1] == {"role": "user", "content": "good answer"}
