@@ -65,7 +65,7 @@ def evaluate(float_tol: float | None) -> dict:
     elapsed = time.perf_counter() - started
     kinds: Counter[str] = Counter()
     details = []
-    for n, (pair, qid) in enumerate(pairs):
+    for n, (_pair, qid) in enumerate(pairs):
         good, bad = verdicts[2 * n], verdicts[2 * n + 1]
         kind = {
             (True, False): "agree (better passes, worse fails)",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.errors import SourceError
 from verifiers.sandbox import Limits, TestOutcome, run_program
 from verifiers.sandbox.compare import compare_functional, compare_stdout
 
@@ -32,8 +33,12 @@ DEFAULT_TIMEOUT_S = 6.0
 DEFAULT_MEMORY_MB = 2048
 
 
-class LoadError(ValueError):
+class LoadError(SourceError):
     """A malformed record; the message names file, line and field."""
+
+
+class _BadField(ValueError):
+    """Raised inside one record's parsing; `load` adds the file and line."""
 
 
 # ---------------------------------------------------------------- prompts
@@ -106,17 +111,17 @@ def _test_list(obj: Any) -> list[dict[str, Any]]:
     return tests
 
 
-def _field(rec: dict[str, Any], name: str, where: str, kind: type = str) -> Any:
+def _field(rec: dict[str, Any], name: str, kind: type = str) -> Any:
     value = rec.get(name)
     if not isinstance(value, kind):
-        raise LoadError(f"{where}: field {name!r}: expected {kind.__name__}, got {value!r:.60}")
+        raise _BadField(f"field {name!r}: expected {kind.__name__}, got {value!r:.60}")
     return value
 
 
-def _question(rec: dict[str, Any], where: str, opts: dict[str, Any]) -> Question:
-    qid = _field(rec, "question_id", where)
-    content = _field(rec, "question_content", where)
-    platform = _field(rec, "platform", where)
+def _question(rec: dict[str, Any], opts: dict[str, Any]) -> Question:
+    qid = _field(rec, "question_id")
+    content = _field(rec, "question_content")
+    platform = _field(rec, "platform")
     starter = rec.get("starter_code") or ""
     meta_raw = rec.get("metadata") or "{}"
     try:
@@ -124,22 +129,22 @@ def _question(rec: dict[str, Any], where: str, opts: dict[str, Any]) -> Question
         if not isinstance(meta, dict):
             raise TypeError("expected a JSON object")
     except (ValueError, TypeError) as exc:
-        raise LoadError(f"{where}: field 'metadata': {exc}") from None
+        raise _BadField(f"field 'metadata': {exc}") from None
     try:
-        public = _test_list(json.loads(_field(rec, "public_test_cases", where)))
+        public = _test_list(json.loads(_field(rec, "public_test_cases")))
+    except _BadField:
+        raise
     except ValueError as exc:
-        if isinstance(exc, LoadError):
-            raise
-        raise LoadError(f"{where}: field 'public_test_cases': {exc}") from None
+        raise _BadField(f"field 'public_test_cases': {exc}") from None
     private: list[dict[str, Any]] = []
     if opts["private_tests"] and rec.get("private_test_cases"):
         try:
-            private = decode_private_tests(_field(rec, "private_test_cases", where))
+            private = decode_private_tests(_field(rec, "private_test_cases"))
         except (ValueError, pickle.UnpicklingError, zlib.error, EOFError) as exc:
-            raise LoadError(f"{where}: field 'private_test_cases': {exc}") from None
+            raise _BadField(f"field 'private_test_cases': {exc}") from None
     func_name = meta.get("func_name")
     if any(t["testtype"] == "functional" for t in public + private) and not func_name:
-        raise LoadError(f"{where}: field 'metadata': functional tests need 'func_name'")
+        raise _BadField("field 'metadata': functional tests need 'func_name'")
     return Question(
         id=f"livecodebench:{qid}",
         source="livecodebench",
@@ -220,17 +225,19 @@ def load(
                 return
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 try:
                     rec = json.loads(line)
                 except ValueError as exc:
-                    raise LoadError(f"{where}: not valid JSON: {exc}") from None
+                    raise LoadError(path, lineno, f"not valid JSON: {exc}") from None
                 if not isinstance(rec, dict):
-                    raise LoadError(f"{where}: expected a JSON object")
+                    raise LoadError(path, lineno, "expected a JSON object")
                 if not _wanted(rec, opts):
                     continue
-                question = _question(rec, where, opts)
+                try:
+                    question = _question(rec, opts)
+                except _BadField as exc:
+                    raise LoadError(path, lineno, str(exc)) from None
             except LoadError as exc:
                 if on_error == "fail":
                     raise
