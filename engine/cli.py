@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if args.command in ("run", "validate"):
         try:
             loaded = load_job(args.job, args.overrides)

@@ -176,7 +176,7 @@ async def run_job(
     console: Console | None = None,
     report: bool = True,
 ) -> RunResult:
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)
     run_dir = prepare_run_dir(loaded, fresh=fresh)
     store = RunStore(run_dir)
     cut = store.open()

@@ -97,20 +97,18 @@ class Accuracy:
 def accuracy_ci(
     hits: Sequence[bool], *, seed: int = BOOTSTRAP_SEED, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> Accuracy:
-    """Accuracy in percent with a percentile bootstrap 95% interval (fixed seed)."""
+    """Accuracy in percent with a percentile bootstrap 95% interval (fixed seed).
+
+    For 0/1 outcomes the number of hits in a resample of size n drawn with replacement is
+    exactly Binomial(n, hits/n), so the bootstrap draws that count directly: the same
+    distribution as resampling the pairs, at O(resamples) instead of O(resamples × n).
+    """
     n = len(hits)
     if n == 0:
         return Accuracy(0, 0, float("nan"), float("nan"), float("nan"))
-    arr = np.fromiter(hits, dtype=np.float64, count=n)
-    correct = int(arr.sum())
+    correct = sum(1 for h in hits if h)
     rng = np.random.default_rng(seed)
-    # Resample in chunks so a large run does not allocate resamples × n at once.
-    means = np.empty(resamples)
-    chunk = max(1, 2_000_000 // n)
-    for start in range(0, resamples, chunk):
-        stop = min(resamples, start + chunk)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = arr[idx].mean(axis=1)
+    means = rng.binomial(n, correct / n, size=resamples) / n
     low, high = np.percentile(means, [2.5, 97.5])
     return Accuracy(n, correct, 100.0 * correct / n, 100.0 * float(low), 100.0 * float(high))
 

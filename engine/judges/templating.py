@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 SECTION_RE = re.compile(r"^--- *([a-z_]+) *---[ \t]*$", re.MULTILINE)
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
 class TemplateError(ValueError):
