@@ -16,6 +16,7 @@ from verifiers import livebench_math as math
 from verifiers import livebench_reasoning as reasoning
 from verifiers.base import Question, Verdict, VerifierKind
 from verifiers.errors import SourceError
+from verifiers.hf import iter_hf
 from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
 
 FORMAT = "livebench"
@@ -51,7 +52,11 @@ def verify(question: Question, answer: str) -> Verdict:
     check = _CHECKERS.get(question.task)
     if check is None:
         return Verdict(None, 0.0, None, f"no LiveBench verifier for task {question.task!r}")
-    return check(question, answer or "")
+    try:
+        return check(question, answer or "")
+    except (ValueError, TypeError, AttributeError) as exc:
+        # Only a malformed ground truth gets here (answers never raise): say so, unverified.
+        return Verdict(None, 0.0, None, f"cannot check against {question.ground_truth!r}: {exc}")
 
 
 def to_question(rec: dict[str, Any]) -> Question:
@@ -92,15 +97,25 @@ def load(
     subtasks: Iterable[str] | None = None,
     release_date_max: str | None = None,
     release_date_min: str | None = None,
+    hf_dataset: str | None = None,
+    hf_split: str = "test",
+    hf_config: str | None = None,
 ) -> Iterator[Question]:
     """Stream LiveBench questions; dates are ISO strings compared on
-    ``livebench_release_date`` (e.g. ``release_date_max="2024-07-26"``)."""
+    ``livebench_release_date`` (e.g. ``release_date_max="2024-07-26"``). With
+    ``hf_dataset`` (e.g. ``livebench/reasoning``) records come from Hugging Face
+    instead of `path` (needs the ``hf`` extra; see `verifiers.hf`)."""
     policy = check_on_error(on_error)
     want_tasks = set(tasks) if tasks else None
     want_cats = set(categories) if categories else None
     want_sub = set(subtasks) if subtasks else None
     count = 0
-    for line, rec in iter_records(path, on_error=policy, report=report):
+    records = (
+        iter_hf(hf_dataset, split=hf_split, config=hf_config)
+        if hf_dataset
+        else iter_records(path, on_error=policy, report=report)
+    )
+    for line, rec in records:
         if limit is not None and count >= limit:
             return
         missing = require(rec, FIELDS, path, line)

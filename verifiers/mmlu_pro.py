@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from verifiers.base import Question, Verdict, VerifierKind
 from verifiers.errors import SourceError
+from verifiers.hf import iter_hf
 from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
 
 FORMAT = "mmlu_pro"
@@ -84,15 +85,26 @@ def load(
     categories: Iterable[str] | None = None,
     question_ids: Iterable[int] | None = None,
     mode: Mode = "strict",
+    hf_dataset: str | None = None,
+    hf_split: str = "test",
+    hf_config: str | None = None,
 ) -> Iterator[Question]:
-    """Stream MMLU-Pro questions, optionally only some categories or ids."""
+    """Stream MMLU-Pro questions, optionally only some categories or ids.
+
+    With ``hf_dataset`` (e.g. ``TIGER-Lab/MMLU-Pro``) records come from Hugging Face
+    instead of `path` (needs the ``hf`` extra; see `verifiers.hf`)."""
     policy = check_on_error(on_error)
     if mode not in ("strict", "lenient"):
         raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
     cats = {c.lower() for c in categories} if categories else None
     ids = {int(i) for i in question_ids} if question_ids else None
     count = 0
-    for line, rec in iter_records(path, on_error=policy, report=report):
+    records = (
+        iter_hf(hf_dataset, split=hf_split, config=hf_config)
+        if hf_dataset
+        else iter_records(path, on_error=policy, report=report)
+    )
+    for line, rec in records:
         if limit is not None and count >= limit:
             return
         missing = require(rec, FIELDS, path, line)

@@ -98,3 +98,14 @@ def test_registry_maps_formats_and_tasks(tmp_path: Path) -> None:
     assert [q.id for q in registry.load("livebench", path)] == ["livebench:q1"]
     with pytest.raises(ValueError, match="unknown source format"):
         registry.source_module("nope")
+
+
+def test_a_hugging_face_source_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    try:
+        import datasets  # noqa: F401
+    except ModuleNotFoundError:
+        pass
+    else:
+        pytest.skip("the hf extra is installed (and tests have no network)")
+    with pytest.raises(SourceError, match=r"hf:livebench/reasoning\[test\].*judgeflow\[hf\]"):
+        list(livebench.load(tmp_path / "unused", hf_dataset="livebench/reasoning"))
