@@ -100,4 +100,8 @@ class AnthropicProvider(HTTPProvider):
         return error_detail(status, data)
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
+        if "anthropic-ratelimit-requests-limit" not in headers and (
+            "anthropic-ratelimit-tokens-limit" not in headers
+        ):
+            return None
         return anthropic_limits(headers, now)

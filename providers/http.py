@@ -77,6 +77,7 @@ class HTTPProvider(Provider):
         self._session: aiohttp.ClientSession | None = None
         self._sem = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         self._limiters: dict[str, ModelLimiter] = {}
+        self._attempt_timeout = aiohttp.ClientTimeout(total=config.retry.attempt_timeout)
         self.stats.requests_per_minute_limit = config.requests_per_minute
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
 
@@ -159,9 +160,55 @@ class HTTPProvider(Provider):
         limiter = self.limiter(model)
         deadline = time.monotonic() + policy.total_deadline
         self.stats.requests += 1
+        try:
+            try:
+                # The happy path makes one attempt with no retry machinery around it.
+                timeout = min(policy.attempt_timeout, policy.total_deadline)
+                result = await self._attempt(
+                    limiter, url, payload, chars, max_tokens, timeout, parse
+                )
+            except RetryableError as first:
+                result = await self._retry(first, deadline, limiter, url, payload, chars,
+                                           max_tokens, parse)
+        except ProviderError as exc:
+            if exc.error_class != "stopped":
+                self.stats.errors += 1
+            raise
+        self.stats.completed += 1
+        return result
+
+    async def _retry(
+        self,
+        first: RetryableError,
+        deadline: float,
+        limiter: ModelLimiter,
+        url: str,
+        payload: bytes,
+        chars: int,
+        max_tokens: int | None,
+        parse: Callable[[Any], Parsed[T]],
+    ) -> T:
+        """Attempts 2..max_attempts under tenacity: backoff with jitter, Retry-After honoured,
+        a per-attempt timeout and a total deadline."""
+        policy = self.config.retry
+        if policy.max_attempts <= 1:
+            raise ProviderError(first.error_class, str(first), status=first.status)
+        last: list[BaseException] = [first]
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return self._backoff(exc, state.attempt_number + 1)
+
+        first_wait = self._backoff(first, 1)
+        if time.monotonic() + first_wait >= deadline:
+            raise ProviderError(first.error_class, f"{first} (no time left to retry)",
+                                status=first.status)
+        self.stats.retries += 1
+        await anyio.sleep(first_wait)
+        left = deadline - time.monotonic()
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.total_deadline),
-            wait=self._wait,
+            stop=stop_after_attempt(policy.max_attempts - 1) | stop_before_delay(left),
+            wait=wait,
             retry=retry_if_exception_type(RetryableError),
             before_sleep=self._count_retry,
             sleep=anyio.sleep,
@@ -173,21 +220,21 @@ class HTTPProvider(Provider):
                     self._check_stopped()
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise ProviderError("timeout", f"{self.name}: total deadline passed")
-                    timeout = min(policy.attempt_timeout, left)
-                    result = await self._attempt(limiter, url, payload, chars, max_tokens, timeout,
-                                                 parse)
-                    self.stats.completed += 1
-                    return result
+                        raise ProviderError(
+                            last[-1].error_class if isinstance(last[-1], ProviderError)
+                            else "timeout",
+                            f"{self.name}: total deadline of {policy.total_deadline:.0f}s passed",
+                        )
+                    try:
+                        return await self._attempt(limiter, url, payload, chars, max_tokens,
+                                                   min(policy.attempt_timeout, left), parse)
+                    except RetryableError as exc:
+                        last.append(exc)
+                        raise
         except RetryableError as exc:
-            self.stats.errors += 1
-            n = retrying.statistics.get("attempt_number", 1)
             raise ProviderError(
-                exc.error_class, f"{exc} (gave up after {n} attempts)", status=exc.status
+                exc.error_class, f"{exc} (gave up after {len(last)} attempts)", status=exc.status
             ) from None
-        except ProviderError:
-            self.stats.errors += 1
-            raise
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _attempt(
@@ -203,12 +250,12 @@ class HTTPProvider(Provider):
         assert self._session is not None
         estimate = limiter.estimator.estimate(chars, max_tokens)
         async with self._sem:
-            await limiter.acquire(estimate)
+            if limiter.active:
+                await limiter.acquire(estimate)
             self.stats.in_flight += 1
             try:
-                async with self._session.post(
-                    url, data=payload, timeout=aiohttp.ClientTimeout(total=timeout)
-                ) as resp:
+                async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
+                                              ) as resp:
                     body = await resp.read()
                     status, headers = resp.status, resp.headers
             except TimeoutError:
@@ -241,6 +288,11 @@ class HTTPProvider(Provider):
         limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
         limiter.estimator.learn(chars, usage)
         return result
+
+    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        if seconds == self.config.retry.attempt_timeout:
+            return self._attempt_timeout  # the common case: one shared object
+        return aiohttp.ClientTimeout(total=seconds)
 
     # ---- errors ------------------------------------------------------------------------
     def _error(
@@ -286,14 +338,14 @@ class HTTPProvider(Provider):
         key = self._api_key
         return text.replace(key, "***") if key else text
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _backoff(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds before the next attempt after `attempt` failed."""
         policy = self.config.retry
-        exc = state.outcome.exception() if state.outcome else None
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
             # Honour the server, with a little jitter so paused calls do not all return at once.
             return float(asked) + random.uniform(0, min(1.0, 0.1 * asked + 0.01))
-        backoff = min(policy.max_backoff, policy.initial_backoff * 2 ** (state.attempt_number - 1))
+        backoff = min(policy.max_backoff, policy.initial_backoff * 2 ** (attempt - 1))
         return random.uniform(backoff / 2, backoff)
 
     def _count_retry(self, state: RetryCallState) -> None:

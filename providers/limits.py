@@ -152,6 +152,15 @@ class ModelLimiter:
         """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
         self.pause_until = max(self.pause_until, self._clock() + seconds)
 
+    @property
+    def active(self) -> bool:
+        """False when nothing limits this model, so the hot path can skip `acquire`."""
+        return (
+            self._throttle is not None
+            or self.budget is not None
+            or self.pause_until > self._clock()
+        )
+
     async def acquire(self, tokens: int) -> None:
         while (wait := self.pause_until - self._clock()) > 0:
             await anyio.sleep(wait)

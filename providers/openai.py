@@ -151,6 +151,10 @@ class OpenAIProvider(HTTPProvider):
         return error_detail(status, data)
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
+        if "x-ratelimit-limit-requests" not in headers and (
+            "x-ratelimit-limit-tokens" not in headers
+        ):
+            return None  # most compatible servers send none: skip the parsing
         return openai_limits(headers, now)
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
