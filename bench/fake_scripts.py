@@ -11,9 +11,9 @@ def _h(text: str) -> int:
 
 
 def mmlu_or_vanilla(req: Any) -> str:
-    """Answers an MMLU-Pro prompt with a letter (right about half the time); judges say (a)/(b)."""
+    """Answers an MMLU-Pro prompt with a letter (right a quarter of the time); judges say (a)/(b)."""
     prompt = req.last_user
     if "Output (a)" in prompt or "Output (b)" in prompt:
         return "Output (a)" if _h(prompt) % 2 else "Output (b)"
-    letter = "ABCD"[_h(prompt + str(len(req.body.get("messages", [])))) % 4]
+    letter = "ABCD"[_h(f"{prompt}|{req.body.get('seed', 0)}") % 4]
     return f"Thinking briefly.\n\n{letter * 5}"

@@ -1,0 +1,85 @@
+"""The progress view: what it shows, and that it refreshes at most 4 times a second."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+
+from engine.checkpoint import RunStore
+from engine.context import RunContext
+from engine.jobload import load_job
+from engine.progress import ProgressView
+from providers.base import Provider, Usage
+from tests.engine.test_jobload import GOOD
+
+
+class _Idle(Provider):
+    async def chat(self, request):  # noqa: ANN001, ANN201 - never called here
+        raise AssertionError
+
+
+def _ctx(tmp_path: Path) -> RunContext:
+    (tmp_path / "q.jsonl").write_text("")
+    (tmp_path / "job.yaml").write_text(GOOD)
+    loaded = load_job(tmp_path / "job.yaml", env={"TEST_KEY": "x"})
+    prov = _Idle("oa")
+    prov.stats.in_flight = 7
+    prov.stats.retries = 3
+    prov.stats.rate_limited = 2
+    prov.stats.requests_per_minute_limit = 100
+    prov.stats.record_usage("gpt-4o", Usage(1200, 340), 0.0123)
+    ctx = RunContext(
+        loaded=loaded,
+        store=RunStore(tmp_path / "run"),
+        run_dir=tmp_path / "run",
+        providers={"oa": prov},
+        judges={},
+    )
+    gen = ctx.stage("generate", "answers")
+    gen.total, gen.done = 400, 100
+    return ctx
+
+
+def test_plain_line_has_stages_and_providers(tmp_path: Path) -> None:
+    line = ProgressView(_ctx(tmp_path)).plain_line()
+    assert "generate 100/400" in line
+    assert "oa: 7 in flight, 0 errors, $0.0123" in line
+
+
+def test_rich_view_shows_limits_retries_429s_tokens_cost(tmp_path: Path) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=200, force_terminal=False)
+    view = ProgressView(_ctx(tmp_path), console=console)
+    console.print(view.render())
+    text = out.getvalue()
+    assert "generate (answers)" in text and "400" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("│ oa"))
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    assert cells[1] == "7"  # in flight
+    assert cells[2].endswith("/100")  # requests/min against the limit
+    assert cells[4:7] == ["3", "2", "0"]  # retries, 429s, errors
+    assert cells[7] == "1200/340" and cells[8] == "0.0123"
+
+
+def test_terminal_refresh_is_at_most_4_hz(tmp_path: Path) -> None:
+    view = ProgressView(_ctx(tmp_path), console=Console(file=io.StringIO(), force_terminal=True))
+    renders = 0
+    original = view.render
+
+    def counting():  # noqa: ANN202
+        nonlocal renders
+        renders += 1
+        return original()
+
+    view.render = counting  # type: ignore[method-assign]
+
+    async def main() -> None:
+        with anyio.move_on_after(1.0):
+            await view.run()
+
+    anyio.run(main)
+    # Initial frame + at most 4 per second + the final frame.
+    assert 3 <= renders <= 6
