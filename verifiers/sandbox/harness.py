@@ -29,7 +29,6 @@ import signal
 import string  # noqa: F401
 import sys
 import time
-import traceback
 import typing  # noqa: F401
 
 # Names LeetCode/AtCoder solutions commonly use without importing them.
@@ -138,6 +137,8 @@ def _grandchild(job: dict, data: bytes, fds: tuple[int, int, int, int]) -> None:
         code = 0 if exc.code in (None, 0) else 1
     except BaseException:
         try:
+            import traceback  # only on failure: it costs ~2 ms to import
+
             traceback.print_exc()
         except BaseException:
             pass

@@ -221,6 +221,7 @@ def run_in_sandbox(
                 notes.extend(msg.get("notes", []))
             elif msg.get("event") == "done":
                 done = True
+                break  # no need to wait for the namespace to wind down: we kill it
             elif "i" in msg:
                 outcome = _outcome(msg)
                 outcomes.append(outcome)
