@@ -17,7 +17,7 @@ from tests.engine.test_jobload import GOOD
 
 
 class _Idle(Provider):
-    async def chat(self, request):  # noqa: ANN001, ANN201 - never called here
+    async def chat(self, request):
         raise AssertionError
 
 
@@ -69,7 +69,7 @@ def test_terminal_refresh_is_at_most_4_hz(tmp_path: Path) -> None:
     renders = 0
     original = view.render
 
-    def counting():  # noqa: ANN202
+    def counting():
         nonlocal renders
         renders += 1
         return original()
