@@ -27,3 +27,8 @@ def fake_server(*args: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def fifty_words(req: object) -> str:
+    """A fixed ~50-token answer (the fake counts words and punctuation as tokens)."""
+    return " ".join(["answer"] * 49) + "."

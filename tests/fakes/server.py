@@ -20,9 +20,9 @@ prints one line `READY <url>` once listening, appends one JSON line per request 
 at the root, and Gemini's also without /v1beta, so `<url>` works as any provider's base URL.
 
 A script is `(FakeRequest) -> str | FakeReply`. Faults (by name, from `faults=` or a reply):
-"500", "503", "529" (each API's own error body), "429" (rate-limit body + Retry-After),
-"quota", "auth", "bad_request", "hang" (never answers), "reset" (TCP reset, no answer),
-"truncated" (body cut off and connection closed), "malformed" (complete HTTP answer, broken
+"408", "409", "500", "503", "529" (each API's own error body), "429" (rate-limit body and
+Retry-After), "quota", "auth", "bad_request", "hang" (never answers), "reset" (TCP reset, no
+answer), "truncated" (body cut off and connection closed), "malformed" (complete HTTP answer, broken
 JSON), "empty" (no choices / no candidates / no text block), "filtered" (content-filter finish).
 """
 
@@ -58,10 +58,11 @@ from tests.fakes.wire import (
 Script = Callable[[FakeRequest], "str | FakeReply"]
 Faults = Sequence[str | None] | Callable[[FakeRequest], str | None] | None
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key"}
-FAULTS = {"500", "503", "529", "429", "quota", "auth", "bad_request", "hang", "reset",
+FAULTS = {"408", "409", "500", "503", "529", "429", "quota", "auth", "bad_request", "hang", "reset",
           "truncated", "malformed", "empty", "filtered"}
-_STATUS_FAULT = {"500": "server", "503": "unavailable", "529": "overloaded", "quota": "quota",
-                 "auth": "auth", "bad_request": "bad_request"}
+_STATUS_FAULT = {"408": "server", "409": "server", "500": "server", "503": "unavailable",
+                 "529": "overloaded", "quota": "quota", "auth": "auth",
+                 "bad_request": "bad_request"}
 
 
 def default_script(req: FakeRequest) -> str:
@@ -100,6 +101,8 @@ class FakeServer:
         self._keep_log = keep_log
         self.requests: list[dict[str, Any]] = []
         self.count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -185,6 +188,14 @@ class FakeServer:
         return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
 
     async def _handle(self, api: Api, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._handle_one(api, request)
+        finally:
+            self.in_flight -= 1
+
+    async def _handle_one(self, api: Api, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         entry: dict[str, Any] = {
             "t": time.time(), "api": api, "path": request.path,
@@ -265,6 +276,8 @@ class FakeServer:
             )
         if fault in _STATUS_FAULT:
             status, err = error_body(api, _STATUS_FAULT[fault], f"injected {fault}")  # type: ignore[arg-type]
+            if fault in ("408", "409"):
+                status = int(fault)
             return await self._send(request, entry, status, err, headers)
         if fault == "hang":
             try:

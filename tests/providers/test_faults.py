@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import anyio
 import pytest
 
 from providers.base import ProviderError
@@ -13,7 +14,7 @@ from tests.providers.conftest import APIS, KEY, ask, make_provider
 
 pytestmark = pytest.mark.anyio
 
-TRANSIENT = ["500", "503", "529", "429", "truncated", "malformed", "reset", "hang"]
+TRANSIENT = ["408", "409", "500", "503", "529", "429", "truncated", "malformed", "reset", "hang"]
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -134,3 +135,23 @@ async def test_gemini_retry_delay_from_body_is_honoured() -> None:
     # Gemini sends no Retry-After header: only the body's RetryInfo can make us wait 0.3 s.
     assert srv.requests[1]["t"] - srv.requests[0]["t"] >= 0.3
     assert p.stats.rate_limited == 1 and p.stats.retries == 1
+
+
+async def test_retry_after_beyond_the_deadline_gives_up_at_once() -> None:
+    retry = RetryPolicy(max_attempts=5, initial_backoff=0.01, total_deadline=1.0)
+    async with FakeServer(faults=["429"] * 5, fault_retry_after=30) as srv:
+        async with make_provider("openai", srv, retry=retry) as p:
+            with anyio.fail_after(5):  # did not sit out a 30 s Retry-After
+                with pytest.raises(ProviderError) as info:
+                    await p.chat(ask())
+    assert info.value.error_class == "rate_limit" and not info.value.fatal
+    assert len(srv.requests) == 1
+
+
+async def test_connection_cap_bounds_requests_in_flight() -> None:
+    async with FakeServer(latency=0.02) as srv:
+        async with make_provider("gemini", srv, max_concurrency=3) as p:
+            async with anyio.create_task_group() as tg:
+                for _ in range(20):
+                    tg.start_soon(p.chat, ask())
+    assert srv.max_in_flight == 3 and p.stats.completed == 20 and p.stats.in_flight == 0

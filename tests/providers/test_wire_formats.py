@@ -144,3 +144,23 @@ async def test_reward_score_over_vllm_pooling_api() -> None:
     assert (good, bad) == (0.25, -1.5)
     assert srv.requests[0]["path"] == "/pooling"
     assert srv.requests[0]["body"]["messages"][1] == {"role": "user", "content": "good answer"}
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic", "gemini"])
+async def test_usage_and_cost_per_model(api: str) -> None:
+    usage = {"input": 1000, "output": 500, "reasoning": 100, "cached": 200}
+    prices = {"big": {"input": 2.0, "output": 10.0, "cached_input": 0.5}}
+    async with FakeServer(lambda r: FakeReply(text="x", usage=usage)) as srv:
+        async with make_provider(api, srv, prices=prices) as p:
+            a = await p.chat(ask(model="big"))
+            await p.chat(ask(model="big"))
+            b = await p.chat(ask(model="small"))  # no price: cost 0, usage still counted
+    assert a.usage.input_tokens == 1000 and a.usage.output_tokens == 500
+    assert a.usage.cached_tokens == 200
+    assert a.usage.reasoning_tokens == (0 if api == "anthropic" else 100)
+    assert a.cost == pytest.approx((800 * 2.0 + 200 * 0.5 + 500 * 10.0) / 1e6)
+    assert b.cost == 0.0
+    big_usage, big_cost = p.stats.by_model["big"]
+    assert big_usage.input_tokens == 2000 and big_cost == pytest.approx(2 * a.cost)
+    assert p.stats.usage.output_tokens == 1500 and p.stats.cost == pytest.approx(2 * a.cost)
+    assert KEY not in repr(a) and KEY not in repr(p.stats)
