@@ -3,7 +3,8 @@
 `max_tokens` is required by the API (DEFAULT_MAX_TOKENS when the request has none); system
 messages go to the top-level `system` field; the answer is the text of the `text` content
 blocks (thinking blocks are left out). Anthropic has no JSON-schema output mode on this API, so
-`ChatRequest.response_schema` is ignored here. `ChatRequest.extra` is merged into the body.
+`ChatRequest.response_schema` is ignored here. `ChatRequest.extra` is merged into the body,
+except `seed`, which this API does not have.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
         body["system"] = system
     if request.temperature is not None:
         body["temperature"] = request.temperature
-    body.update(request.extra)
+    # The Messages API has no seed and rejects unknown fields: drop the engine's per-sample seed.
+    body.update({k: v for k, v in request.extra.items() if k != "seed"})
     return body
 
 

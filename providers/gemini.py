@@ -5,7 +5,7 @@ Messages become `contents` with roles user/model and text `parts`; system messag
 MIME type for structured output). Parts marked `thought` are reasoning, not the answer, and
 are left out. A prompt blocked before any candidate (`promptFeedback.blockReason`) is a
 recorded empty answer. `ChatRequest.extra` is merged into the body; a `generationConfig` entry
-there is merged into ours.
+there is merged into ours, and `seed` goes into generationConfig.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
         config["responseMimeType"] = "application/json"
         config["responseSchema"] = dict(request.response_schema)
     extra = dict(request.extra)
+    if "seed" in extra:  # Gemini takes its seed inside generationConfig
+        config["seed"] = extra.pop("seed")
     config.update(extra.pop("generationConfig", {}))
     if config:
         body["generationConfig"] = config

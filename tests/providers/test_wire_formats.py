@@ -164,3 +164,15 @@ async def test_usage_and_cost_per_model(api: str) -> None:
     assert big_usage.input_tokens == 2000 and big_cost == pytest.approx(2 * a.cost)
     assert p.stats.usage.output_tokens == 1500 and p.stats.cost == pytest.approx(2 * a.cost)
     assert KEY not in repr(a) and KEY not in repr(p.stats)
+
+
+async def test_seed_goes_where_each_api_takes_it() -> None:
+    extra = {"seed": 42, "top_k": 5}
+    async with FakeServer() as srv:
+        for api in ("openai", "anthropic", "gemini"):
+            async with make_provider(api, srv) as p:
+                await p.chat(ask(extra=extra))
+    openai_body, anthropic_body, gemini_body = (e["body"] for e in srv.requests)
+    assert openai_body["seed"] == 42 and openai_body["top_k"] == 5
+    assert "seed" not in anthropic_body and anthropic_body["top_k"] == 5
+    assert gemini_body["generationConfig"]["seed"] == 42 and "seed" not in gemini_body
