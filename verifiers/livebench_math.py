@@ -141,7 +141,8 @@ def amps_hard(truth: str, answer: str, timeout: float = SYMPY_TIMEOUT) -> Verdic
     if got.replace(" ", "") == key.replace(" ", ""):
         return _verdict(True, got, truth, "same LaTeX")
     result = equivalent(key, got, timeout=timeout)
-    if result.equal is None and ("longer than" in result.detail or "the key" in result.detail):
+    if result.equal is None and "could not parse the answer" not in result.detail:
+        # Timed out, worker died, or the key itself does not parse: not the answer's fault.
         return Verdict(None, 0.0, got, f"unverifiable: {result.detail}")
     ok = bool(result.equal)
     return Verdict(ok, float(ok), got, f"sympy: {result.detail}")

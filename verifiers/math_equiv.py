@@ -90,44 +90,45 @@ class _Worker:
 
 
 class EquivPool:
-    """At most `workers` children; each serves one thread at a time."""
+    """At most `workers` children; each serves one thread at a time.
+
+    A semaphore holds one slot per child, so a thread waiting for a child is woken
+    whether the busy one comes back or is killed (its slot then starts a fresh child).
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.max_workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._slots = threading.BoundedSemaphore(self.max_workers)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._started = 0
         self._closed = False
         self._cache: OrderedDict[tuple[str, str], EquivResult] = OrderedDict()
+        self.spawned = 0  # children started, replacements included
         self.timeouts = 0  # children killed for overrunning
 
     def _acquire(self) -> _Worker:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("pool is shut down")
+        if self._closed:
+            raise RuntimeError("pool is shut down")
+        self._slots.acquire()
+        try:
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
-                spawn = self._started < self.max_workers
-                if spawn:
-                    self._started += 1
-        if not spawn:
-            return self._idle.get()
-        try:
-            return _Worker()
+                with self._lock:
+                    self.spawned += 1
+                return _Worker()
         except BaseException:
-            with self._lock:
-                self._started -= 1
+            self._slots.release()
             raise
 
     def _release(self, worker: _Worker | None) -> None:
-        with self._lock:
-            if worker is None or self._closed:
-                self._started -= 1
-                if worker is not None:
-                    worker.kill()
-                return
-        self._idle.put(worker)
+        """Give a healthy child back (None: it was killed; its slot is free for a new one)."""
+        if worker is not None:
+            if self._closed:
+                worker.kill()
+            else:
+                self._idle.put(worker)
+        self._slots.release()
 
     def check(self, a: str, b: str, timeout: float = 5.0) -> EquivResult:
         """Compare two LaTeX strings; never raises for bad input."""
@@ -139,10 +140,14 @@ class EquivPool:
         worker = self._acquire()
         result = worker.ask(a, b, timeout)
         if result is None:
+            died = worker.proc.poll() is not None
             worker.kill()
-            self.timeouts += 1
             self._release(None)
-            # A timeout is not cached: it may depend on load; the answer stays unverified.
+            # Not cached: a timeout may depend on load; the answer stays unverified.
+            if died:
+                return EquivResult(None, "sympy worker died (memory limit?)")
+            with self._lock:
+                self.timeouts += 1
             return EquivResult(None, f"sympy took longer than {timeout:g}s")
         self._release(worker)
         with self._lock:
@@ -153,16 +158,12 @@ class EquivPool:
 
     def shutdown(self) -> None:
         """Kill every idle child; busy ones are killed when their check returns."""
-        with self._lock:
-            self._closed = True
+        self._closed = True
         while True:
             try:
-                w = self._idle.get_nowait()
+                self._idle.get_nowait().kill()
             except queue.Empty:
                 break
-            w.kill()
-            with self._lock:
-                self._started -= 1
 
 
 _default: EquivPool | None = None

@@ -16,6 +16,26 @@ from typing import Any
 MEMORY_LIMIT = 3 * 1024**3  # address space; a runaway simplify fails instead of eating the host
 
 
+def _die_with_parent() -> None:
+    """Exit when the engine is gone, even mid-simplify, so no child outlives it.
+
+    A watchdog thread rather than PR_SET_PDEATHSIG: that signal fires when the *thread*
+    that started us exits, and the engine starts workers from short-lived pool threads.
+    """
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _limit_memory() -> None:
     try:
         import resource
@@ -110,6 +130,7 @@ def equal(a: str, b: str) -> tuple[bool | None, str]:
 
 
 def main() -> None:
+    _die_with_parent()
     _limit_memory()
     warnings.simplefilter("ignore")
     equal("x", "x")  # import sympy and build the parser before saying ready

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +61,44 @@ def test_threads_share_the_pool(pool: EquivPool) -> None:
     with ThreadPoolExecutor(max_workers=6) as ex:
         results = list(ex.map(lambda p: pool.check(*p).equal, pairs))
     assert results == [True] * 12 + [False] * 4
-    assert pool._started <= 2
+    assert pool.spawned <= 2
+
+
+def test_waiting_threads_get_a_fresh_child_when_busy_ones_are_killed() -> None:
+    # One child, three threads with hostile input: each overrun frees the slot for the next.
+    p = EquivPool(workers=1)
+    try:
+        with ThreadPoolExecutor(max_workers=3) as ex:
+            results = list(ex.map(lambda n: p.check(f"9^{{9^{{{9 + n}}}}}", "1", 0.5), range(3)))
+        assert [r.equal for r in results] == [None, None, None]
+        assert p.timeouts == 3
+        assert p.spawned == 3
+        assert p.check("x+x", "2x").equal is True
+    finally:
+        p.shutdown()
+
+
+def test_a_child_exits_when_its_parent_dies(tmp_path) -> None:
+    # A parent starts a pool, prints its child's pid, sets the child computing (10^7)!
+    # (minutes of work) and is killed with -9: the busy child must not outlive it.
+    script = (
+        "from verifiers.math_equiv import EquivPool\n"
+        "p = EquivPool(1); p.check('1', '2')\n"
+        "print(p._idle.queue[0].proc.pid, flush=True)\n"
+        "p.check('(10^{7})!', '1', timeout=120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    time.sleep(0.5)  # let the request reach the child
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
 
 
 def test_shutdown_kills_the_children() -> None:
