@@ -5,7 +5,12 @@ Every source module exposes:
 * ``FORMAT: str`` – the name a job uses for it (``mmlu_pro``, ``livebench``, ...);
 * ``TASKS: frozenset[str]`` – the ``Question.task`` values it verifies;
 * ``KIND: VerifierKind`` – ``"thread"`` or ``"process"`` (uses child processes itself);
-* ``load(path: Path, **options) -> Iterator[Question]`` – streaming, one record at a time;
+* ``load(path: Path, **options) -> Iterator[Question]`` – streaming, one record at a time.
+  Every loader takes ``limit: int | None``, ``on_error: "skip" | "fail"`` and
+  ``report: Callable[[str], Any] | None``: a malformed record raises
+  ``verifiers.errors.SourceError(path, line, message)`` under "fail", and under "skip"
+  its message (``"<path>:<line>: <what>"``) goes to ``report``. Format-specific filters
+  (``categories``, ``tasks``, ``subtasks``, ``release_date_max``…) are keyword options;
 * ``verify(question: Question, answer: str) -> Verdict`` – blocking, safe to call from a
   worker thread; never raises on a bad answer (a bad answer is a verdict).
 
