@@ -86,3 +86,27 @@ def test_livebench_agreement(shared_data: Path) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "conformance.md").read_text()
     missing = [pid for pid in others if pid[:8] not in doc]
     assert not missing, f"undocumented disagreements: {missing}"
+
+
+def _well_formed(q: Question) -> str:
+    """An answer that gives the ground truth in the format the question asks for."""
+    gt = q.ground_truth
+    return {
+        "spatial": f"Thinking.\n**{gt}**",
+        "web_of_lies_v2": f"Thinking.\n**{gt}**",
+        "zebra_puzzle": f"Thinking.\n***{gt}***",
+        "olympiad": f"Reasoning.\n\nAnswer: {gt}",
+        "AMPS_Hard": f"So $\\boxed{{{gt}}}$",
+        "math_comp": gt * 5 if len(gt) == 1 else f"The answer is {gt}",
+    }[q.task]
+
+
+def test_every_sample_question_accepts_its_own_ground_truth(shared_data: Path) -> None:
+    n = 0
+    for path in sorted((shared_data / "sources").glob("livebench_*_question_sample.jsonl")):
+        for q in livebench.load(path):
+            v = livebench.verify(q, _well_formed(q))
+            assert (v.correct, v.score) == (True, 1.0), (q.id, q.task, v)
+            assert livebench.verify(q, "I do not know.").correct is False, q.id
+            n += 1
+    assert n == 306
