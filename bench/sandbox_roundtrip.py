@@ -1,9 +1,10 @@
 """Sandbox round trip for a trivial stdin->stdout program (target: median < 60 ms).
 
 Side by side in one run, interleaved so machine load hits every variant alike:
-plain `subprocess.run` of `python -I -S -c` (no isolation at all), our sandbox with the
-isolation this machine allows (namespaces, rlimits, own uid), and our sandbox with
-namespaces switched off (the fallback path).
+plain `subprocess.run` of `python -I -S -c` (no isolation at all); our sandbox through a
+warm zygote, as the pool runs it, with the isolation this machine allows (namespaces,
+rlimits, own uid) and with namespaces switched off (the fallback path); and our sandbox
+starting a fresh zygote interpreter for every run.
 
     .venv/bin/python bench/sandbox_roundtrip.py [--runs 100]
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from verifiers.sandbox import Capabilities, capabilities, run_in_sandbox
+from verifiers.sandbox import Capabilities, Zygote, capabilities, run_in_sandbox
 
 CODE = "print(input())"
 
@@ -33,10 +34,10 @@ def plain() -> None:
     assert done.stdout == b"hello\n"
 
 
-def sandbox(caps: Capabilities) -> Callable[[], None]:
+def sandbox(caps: Capabilities, zygote: Zygote | None) -> Callable[[], None]:
     def run() -> None:
-        out = run_in_sandbox(CODE, ["hello\n"], uid=61500, caps=caps).outcomes[0]
-        assert out.stdout == "hello\n", out
+        result = run_in_sandbox(CODE, ["hello\n"], uid=61500, caps=caps, zygote=zygote)
+        assert result.outcomes[0].stdout == "hello\n", result
 
     return run
 
@@ -48,8 +49,11 @@ def main() -> None:
     caps = capabilities()
     variants: dict[str, Callable[[], None]] = {
         "plain subprocess.run (no isolation)": plain,
-        "sandbox, full isolation": sandbox(caps),
-        "sandbox, fallback (no namespaces)": sandbox(Capabilities((), caps.drop_uid, ())),
+        "sandbox, warm zygote (as the pool runs)": sandbox(caps, Zygote()),
+        "sandbox, warm, fallback (no namespaces)": sandbox(
+            Capabilities(False, caps.drop_uid, ()), Zygote()
+        ),
+        "sandbox, cold (zygote started per run)": sandbox(caps, None),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.runs):
@@ -63,7 +67,7 @@ def main() -> None:
     for name, ts in times.items():
         med = statistics.median(ts)
         p90 = statistics.quantiles(ts, n=10)[-1]
-        print(f"{name:40s} median {med:6.1f} ms  p90 {p90:6.1f} ms  x{med / base:4.2f}")
+        print(f"{name:42s} median {med:6.1f} ms  p90 {p90:6.1f} ms  x{med / base:4.2f}")
 
 
 if __name__ == "__main__":

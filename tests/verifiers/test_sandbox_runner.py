@@ -133,7 +133,7 @@ def test_pool_caps_parallel_programs_at_its_size():
 def test_fallback_without_namespaces_still_isolates_and_says_so():
     if not capabilities().drop_uid:
         pytest.skip("the fallback relies on a per-slot uid, which needs root")
-    degraded = Capabilities((), True, ("no network or PID isolation: test",))
+    degraded = Capabilities(False, True, ("no network or PID isolation: test",))
     code = (
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
         "print(os.getcwd())"
@@ -151,7 +151,7 @@ def test_fallback_without_namespaces_still_isolates_and_says_so():
 def test_fallback_contains_a_fork_bomb():
     if not capabilities().drop_uid:
         pytest.skip("the fallback relies on a per-slot uid, which needs root")
-    degraded = Capabilities((), True, ("no network or PID isolation: test",))
+    degraded = Capabilities(False, True, ("no network or PID isolation: test",))
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
     result = run_in_sandbox(code, ["\n"], uid=61991, limits=FAST, caps=degraded)
     assert result.outcomes[0].status == "timeout"

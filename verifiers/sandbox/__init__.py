@@ -1,12 +1,13 @@
 """Sandbox for untrusted programs: namespaces, rlimits, own uid, a pool sized to the cores.
 
 `run_program(code, inputs, mode=..., func_name=..., limits=...)` is the entry point;
-see runner.py for the parent side and harness.py for what runs in the child.
+see runner.py for the parent side, zygote.py and harness.py for what runs in the child.
 """
 
+from verifiers.sandbox.outcome import Limits, RunResult, TestOutcome
 from verifiers.sandbox.pool import UID_BASE, SandboxPool, default_pool, run_program
 from verifiers.sandbox.probe import Capabilities, capabilities
-from verifiers.sandbox.runner import Limits, RunResult, TestOutcome, run_in_sandbox
+from verifiers.sandbox.runner import Zygote, run_in_sandbox
 
 __all__ = [
     "UID_BASE",
@@ -15,6 +16,7 @@ __all__ = [
     "RunResult",
     "SandboxPool",
     "TestOutcome",
+    "Zygote",
     "capabilities",
     "default_pool",
     "run_in_sandbox",

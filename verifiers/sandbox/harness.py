@@ -1,8 +1,8 @@
 """In-child harness: runs one untrusted program against a list of test inputs.
 
-Started by `runner.py` as ``python -I -S harness.py`` (stdlib only, nothing from the
-project is importable here), normally as PID 1 of fresh PID, mount and network
-namespaces. It reads one JSON job on stdin and writes one JSON line per test on stdout.
+Imported by `zygote.py` (stdlib only: nothing from the project is importable in the
+child). `run_job` runs as PID 1 of a program's own PID, mount and network namespaces
+where the machine allows them, and writes one JSON line per test to fd 1.
 
 For every test it forks a grandchild that drops to an unprivileged uid, sets its
 rlimits, gets the input on fd 0 (a memfd), a capped pipe on fds 1 and 2 and, for
@@ -44,8 +44,7 @@ _PRELUDE = (
 )
 _WRITABLE_DIRS = (b"/tmp", b"/var/tmp", b"/run/lock", b"/dev/shm")
 _STDERR_CAP = 8192
-_MS_BIND, _MS_REC = 4096, 16384
-_PR_SET_CHILD_SUBREAPER = 36
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC = 2, 4, 8, 4096, 16384
 _READ = 65536
 
 
@@ -59,9 +58,12 @@ def _private_mounts(job: dict, notes: list[str]) -> None:
     """In our own mount namespace: private tmpfs over the host's world-writable folders,
     and the interpreter's library folders bound under /tmp/.lib, since they may sit
     where the sandbox uid cannot reach (e.g. under /root)."""
-    import ctypes  # only here: it costs a few ms and the fallback path needs none of it
+    import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
+    # A /proc of our own PID namespace: the host's processes are not even visible.
+    if libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None) != 0:
+        notes.append("could not mount a private /proc")
     for d in _WRITABLE_DIRS:
         if os.path.isdir(d) and libc.mount(b"tmpfs", d, b"tmpfs", 0, b"size=64m,mode=1777") != 0:
             notes.append(f"could not mount a private tmpfs on {d.decode()}")
@@ -279,29 +281,19 @@ def _exit_status(wait_status: int, job: dict) -> dict:
     return {"status": "ok"} if code == 0 else {"status": "runtime_error", "detail": f"exit {code}"}
 
 
-def main() -> None:
-    job = json.loads(sys.stdin.buffer.read())
-    notes: list[str] = []
+def run_job(job: dict, notes: list[str], supervisor: int) -> None:
+    """Run every test of one program; called as PID 1 of the program's namespaces (or as
+    a plain child where there are none). Results go to fd 1 as JSON lines."""
     if job["pid_namespace"]:
         _private_mounts(job, notes)
-    else:
-        # Orphans of a program become our children (not init's), so we can reap them.
-        import ctypes
-
-        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     if job.get("uid") is not None:
         os.chown(job["workdir"], job["uid"], job["uid"])
         os.chmod(job["workdir"], 0o700)
-    # PID 1 ignores signals it has no handler for; a leftover grandchild can't stop us anyway.
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    _emit({"event": "ready", "notes": notes})
+    # The parent kills `supervisor` to abort us; our death then ends every process inside.
+    _emit({"event": "started", "pid": supervisor, "notes": notes})
     for index, text in enumerate(job["inputs"]):
         result = _run_test(job, index, text.encode())
         _emit(result)
         if result["status"] != "ok" and job.get("stop_on_error", True):
             break
     _emit({"event": "done"})
-
-
-if __name__ == "__main__":
-    main()

@@ -13,15 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from verifiers.sandbox.outcome import DEFAULT_LIMITS, Limits, Mode, RunResult, TestOutcome
 from verifiers.sandbox.probe import Capabilities
-from verifiers.sandbox.runner import (
-    DEFAULT_LIMITS,
-    Limits,
-    Mode,
-    RunResult,
-    TestOutcome,
-    run_in_sandbox,
-)
+from verifiers.sandbox.runner import Zygote, run_in_sandbox
 
 # Unused system uids (no passwd entry needed); slot n runs as UID_BASE + n.
 UID_BASE = 61000
@@ -43,6 +37,8 @@ class SandboxPool:
         for slot in range(self.size):
             self._slots.put(slot)
         self._uid_base = uid_base
+        # One warm zygote per slot: a program starts with a fork, not a fresh interpreter.
+        self._zygotes = [Zygote() for _ in range(self.size)]
 
     def run(
         self,
@@ -65,8 +61,18 @@ class SandboxPool:
                 uid=self._uid_base + slot,
                 check=check,
                 caps=self.caps,
+                zygote=self._zygotes[slot],
             )
         finally:
+            self._slots.put(slot)
+
+    def close(self) -> None:
+        """Stop the zygotes (they also exit by themselves when this process ends)."""
+        for _ in range(self.size):
+            self._slots.get()  # wait until nobody uses it
+        for zygote in self._zygotes:
+            zygote.close()
+        for slot in range(self.size):
             self._slots.put(slot)
 
     def map(self, jobs: Iterable[dict[str, Any]]) -> list[RunResult]:

@@ -8,56 +8,54 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 
-# util-linux `unshare`: no network, own PID namespace (its init's death kills every
-# process inside), own mount namespace with a fresh /proc, killed with its parent.
-UNSHARE_ARGS = ("--net", "--pid", "--fork", "--mount-proc", "--kill-child")
+# Run in a throw-away interpreter: enter new network, mount and PID namespaces and make
+# mounts private, exactly as the zygote's supervisor does, then report.
+_PROBE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x00020000 | 0x20000000 | 0x40000000) != 0:
+    raise SystemExit("unshare(2): " + os.strerror(ctypes.get_errno()))
+if libc.mount(None, b"/", None, 16384 | (1 << 18), None) != 0:
+    raise SystemExit("private mounts: " + os.strerror(ctypes.get_errno()))
+"""
 
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """Isolation features available to sandboxed programs."""
 
-    # Command prefix that enters new namespaces, or () when that is impossible here.
-    namespace_prefix: tuple[str, ...]
+    # New network, mount and PID namespaces per program.
+    namespaces: bool
     # Programs can run under their own unprivileged uid (we are root).
     drop_uid: bool
     notes: tuple[str, ...]
 
-    @property
-    def namespaces(self) -> bool:
-        return bool(self.namespace_prefix)
 
-
-def _try_unshare(binary: str) -> str | None:
-    """None when `unshare` works here, else why not."""
+def _try_namespaces() -> str | None:
+    """None when namespaces work here, else why not."""
     try:
         done = subprocess.run(
-            [binary, *UNSHARE_ARGS, "true"], capture_output=True, timeout=10, env={}
+            [sys.executable, "-I", "-S", "-c", _PROBE], capture_output=True, timeout=20, env={}
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{type(exc).__name__}: {exc}"
     if done.returncode != 0:
-        return done.stderr.decode(errors="replace").strip()[:200] or f"exit {done.returncode}"
+        return done.stderr.decode(errors="replace").strip()[-200:] or f"exit {done.returncode}"
     return None
 
 
 @functools.cache
 def capabilities() -> Capabilities:
-    """Probe once per process (about 10 ms)."""
+    """Probe once per process (one short-lived interpreter)."""
     notes: list[str] = []
-    prefix: tuple[str, ...] = ()
-    binary = shutil.which("unshare")
-    if binary is None:
-        notes.append("no network or PID isolation: util-linux `unshare` is not installed")
-    elif (why := _try_unshare(binary)) is not None:
-        notes.append(f"no network or PID isolation: unshare failed ({why})")
-    else:
-        prefix = (binary, *UNSHARE_ARGS)
+    why = _try_namespaces()
+    if why is not None:
+        notes.append(f"no network or PID isolation: {why}")
     drop_uid = os.geteuid() == 0
     if not drop_uid:
         notes.append("programs run under the caller's uid: no process-count limit")
-    return Capabilities(prefix, drop_uid, tuple(notes))
+    return Capabilities(why is None, drop_uid, tuple(notes))

@@ -1,7 +1,7 @@
-"""Parent side of one sandboxed run: start the harness, feed it the job, read results.
+"""Parent side of sandboxed runs: a handle on one warm zygote child, and `run_in_sandbox`.
 
-`run_in_sandbox` blocks the calling thread. It never raises on anything the program
-does; a sandbox that cannot start or dies is reported in `RunResult.error`.
+A run blocks the calling thread. It never raises on anything the program does; a
+sandbox that cannot start or dies is reported in `RunResult.error`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from verifiers.sandbox.outcome import DEFAULT_LIMITS, Limits, Mode, RunResult, TestOutcome
 from verifiers.sandbox.probe import Capabilities, capabilities
 
-HARNESS = Path(__file__).with_name("harness.py")
+ZYGOTE = Path(__file__).with_name("zygote.py")
 # Nothing is inherited from our environment: no API keys can leak into a program.
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -32,68 +32,19 @@ CHILD_ENV = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
 }
-# Seconds allowed for the harness to start and for each test's bookkeeping.
+# Seconds allowed for a run to start, for each test's bookkeeping, and for a zygote to
+# finish an aborted run before it is replaced.
 START_SLACK_S = 10.0
 PER_TEST_SLACK_S = 2.0
-
-Mode = Literal["stdin", "functional"]
-Status = Literal["ok", "runtime_error", "timeout", "killed", "output_limit"]
+RESYNC_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-program resource limits; every test of a program gets them afresh."""
-
-    timeout_s: float = 6.0  # wall clock per test; CPU time is capped at the same
-    memory_mb: int = 2048  # address space (RLIMIT_AS)
-    max_output_bytes: int = 8 << 20
-    fsize_bytes: int = 16 << 20
-    nofile: int = 64
-    nproc: int = 64  # processes + threads of the program's uid
-    stop_on_error: bool = True
+class _Deadline(Exception):
+    pass
 
 
-DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True, slots=True)
-class TestOutcome:
-    """What one test run produced; `stdout`/`result` are set only when status is ok."""
-
-    __test__ = False  # not a pytest class, despite the name
-
-    index: int
-    status: Status
-    wall_s: float
-    stdout: str | None = None
-    result: str | None = None  # functional tests: the return value as JSON text
-    stderr: str = ""
-    detail: str = ""
-
-    def describe(self) -> str:
-        """A short human reason for a non-ok status."""
-        if self.status == "runtime_error":
-            tail = [ln for ln in self.stderr.strip().splitlines() if ln.strip()]
-            last = tail[-1].strip() if tail else self.detail
-            if last.startswith("MemoryError"):
-                return "memory limit exceeded (MemoryError)"
-            return f"runtime error: {last[:300]}"
-        if self.status == "timeout":
-            return f"timeout ({self.detail or f'wall clock {self.wall_s:.1f} s'})"
-        if self.status == "output_limit":
-            return "output limit exceeded"
-        if self.status == "killed":
-            return f"killed ({self.detail})"
-        return self.status
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    outcomes: tuple[TestOutcome, ...]
-    notes: tuple[str, ...] = ()  # isolation that was not available
-    error: str | None = None  # the sandbox itself failed: nothing can be concluded
-    stopped_early: bool = False
-    wall_s: float = 0.0
+class _Gone(Exception):
+    pass
 
 
 @functools.cache
@@ -108,38 +59,26 @@ def _lib_paths() -> tuple[str, ...]:
 
 
 def _job(
-    code: str,
-    inputs: Sequence[str],
-    mode: Mode,
-    func_name: str | None,
-    limits: Limits,
-    uid: int | None,
-    namespaced: bool,
-    workdir: str,
-) -> bytes:
-    return json.dumps(
-        {
-            "code": code,
-            "mode": mode,
-            "func_name": func_name,
-            "inputs": list(inputs),
-            "timeout_s": limits.timeout_s,
-            "cpu_s": max(1, int(limits.timeout_s + 0.999)),
-            "memory_bytes": limits.memory_mb << 20,
-            "max_output": limits.max_output_bytes,
-            "fsize_bytes": limits.fsize_bytes,
-            "nofile": limits.nofile,
-            "nproc": limits.nproc,
-            "uid": uid,
-            "pid_namespace": namespaced,
-            "workdir": workdir,
-            "lib_paths": list(_lib_paths()),
-            "stop_on_error": limits.stop_on_error,
-        }
-    ).encode()
+    code: str, inputs: Sequence[str], mode: Mode, func_name: str | None, limits: Limits
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "mode": mode,
+        "func_name": func_name,
+        "inputs": list(inputs),
+        "timeout_s": limits.timeout_s,
+        "cpu_s": max(1, int(limits.timeout_s + 0.999)),
+        "memory_bytes": limits.memory_mb << 20,
+        "max_output": limits.max_output_bytes,
+        "fsize_bytes": limits.fsize_bytes,
+        "nofile": limits.nofile,
+        "nproc": limits.nproc,
+        "lib_paths": list(_lib_paths()),
+        "stop_on_error": limits.stop_on_error,
+    }
 
 
-def _outcome(msg: dict) -> TestOutcome:
+def _outcome(msg: dict[str, Any]) -> TestOutcome:
     return TestOutcome(
         index=int(msg["i"]),
         status=msg["status"],
@@ -149,6 +88,139 @@ def _outcome(msg: dict) -> TestOutcome:
         stderr=msg.get("stderr", ""),
         detail=msg.get("detail", ""),
     )
+
+
+class Zygote:
+    """The parent's handle on one zygote child (see zygote.py).
+
+    Not thread-safe: a pool slot owns one and uses it from one thread at a time. The
+    child is started on first use and replaced whenever it dies or gets out of step.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._buf = bytearray()
+        self._pending: bytes | None = None  # nonce of a job whose end line is unread
+
+    def close(self) -> None:
+        """Kill the zygote and whatever runs under it (its process group)."""
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout):
+                if stream is not None:
+                    stream.close()
+        self._proc, self._pending = None, None
+        self._buf.clear()
+
+    def _started(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self.close()
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(ZYGOTE)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=CHILD_ENV,
+                cwd="/",
+                start_new_session=True,
+                close_fds=True,
+            )
+        return self._proc
+
+    def _lines(self, deadline: float) -> Iterator[bytes]:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        while True:
+            cut = self._buf.find(b"\n")
+            if cut >= 0:
+                line = bytes(self._buf[:cut])
+                del self._buf[: cut + 1]
+                yield line
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Deadline
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise _Gone
+                self._buf += chunk
+
+    def _finish_previous(self) -> None:
+        """Skip what is left of the previous job, up to its end line (or replace the zygote)."""
+        if self._pending is None:
+            return
+        try:
+            for line in self._lines(time.monotonic() + RESYNC_S):
+                if self._pending in line and b'"end"' in line:
+                    self._pending = None
+                    return
+        except (_Deadline, _Gone):
+            self.close()
+
+    def run(
+        self, job: dict[str, Any], deadline: float, check: Callable[[TestOutcome], bool] | None
+    ) -> tuple[list[TestOutcome], list[str], str | None, bool]:
+        """Run one job; returns (outcomes, notes, error, stopped early)."""
+        self._finish_previous()
+        proc = self._started()
+        nonce = os.urandom(8).hex()
+        payload = json.dumps({**job, "nonce": nonce}).encode()
+        outcomes: list[TestOutcome] = []
+        notes: list[str] = []
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(b"%016d" % len(payload) + payload)
+            proc.stdin.flush()
+        except OSError as exc:
+            self.close()
+            return outcomes, notes, f"sandbox failed to start: {exc}", False
+        self._pending = nonce.encode()
+        supervisor: int | None = None
+        try:
+            for line in self._lines(deadline):
+                msg = json.loads(line)
+                event = msg.get("event")
+                if event == "started":
+                    supervisor = int(msg["pid"])
+                    notes.extend(msg.get("notes", []))
+                elif event == "done":
+                    return outcomes, notes, None, False
+                elif event == "end":
+                    self._pending = None
+                    return outcomes, notes, "sandbox ended without a result", False
+                elif "error" in msg:
+                    notes.append(str(msg["error"]))
+                elif "i" in msg:
+                    outcomes.append(_outcome(msg))
+                    if check is not None and not check(outcomes[-1]):
+                        self._abort(supervisor)
+                        return outcomes, notes, None, True
+        except _Deadline:
+            self._abort(supervisor)
+            return outcomes, notes, "sandbox exceeded its overall deadline", False
+        except (_Gone, ValueError, KeyError) as exc:
+            self.close()
+            return outcomes, notes, f"sandbox failed: {type(exc).__name__} {exc}".strip(), False
+        raise AssertionError("unreachable")
+
+    def _abort(self, supervisor: int | None) -> None:
+        """Stop the current program: its supervisor's death ends its whole namespace."""
+        if supervisor is None:
+            self.close()
+            return
+        try:
+            os.kill(supervisor, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def wait_idle(self) -> None:
+        """Block until the last job has fully ended (all its processes gone)."""
+        self._finish_previous()
 
 
 def run_in_sandbox(
@@ -161,125 +233,40 @@ def run_in_sandbox(
     uid: int | None = None,
     check: Callable[[TestOutcome], bool] | None = None,
     caps: Capabilities | None = None,
+    zygote: Zygote | None = None,
 ) -> RunResult:
     """Run `code` on each input in one sandbox; stop early when `check` returns False.
 
     `caps` defaults to what this machine allows (`capabilities()`); passing fewer
-    exercises the fallback path.
-
+    exercises the fallback path. Without a `zygote` a temporary one is started.
     Use the pool (`verifiers.sandbox.run_program`) rather than this directly: the pool
-    caps parallel programs at the core count and gives each slot its own uid.
+    caps parallel programs at the core count, keeps zygotes warm and gives each slot
+    its own uid.
     """
     caps = caps or capabilities()
-    notes = list(caps.notes)
     started = time.monotonic()
-    workdir = "/tmp/work"
-    cleanup: str | None = None
-    if not caps.namespaces:
-        workdir = cleanup = tempfile.mkdtemp(prefix="judgeflow-sandbox-")
-    job = _job(
-        code,
-        inputs,
-        mode,
-        func_name,
-        limits,
-        uid if caps.drop_uid else None,
-        caps.namespaces,
-        workdir,
-    )
-    cmd = [*caps.namespace_prefix, sys.executable, "-I", "-S", str(HARNESS)]
-    outcomes: list[TestOutcome] = []
-    error: str | None = None
-    stopped = False
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=CHILD_ENV,
-            cwd="/",
-            start_new_session=True,
-            close_fds=True,
-        )
-    except OSError as exc:
-        if cleanup:
-            shutil.rmtree(cleanup, ignore_errors=True)
-        return RunResult((), tuple(notes), f"sandbox failed to start: {exc}")
+    job = _job(code, inputs, mode, func_name, limits)
+    job["uid"] = uid if caps.drop_uid else None
+    job["pid_namespace"] = caps.namespaces
+    # Without namespaces the program works in a host folder we remove afterwards.
+    workdir = None if caps.namespaces else tempfile.mkdtemp(prefix="judgeflow-sandbox-")
+    job["workdir"] = workdir or "/tmp/work"
+    own = zygote is None
+    z = zygote or Zygote()
     deadline = started + START_SLACK_S + len(inputs) * (limits.timeout_s + PER_TEST_SLACK_S)
     try:
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(job)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # the harness died at once; reported below as a missing result
-        done = False
-        harness_err = bytearray()
-        for msg in _messages(proc, deadline, harness_err):
-            if msg.get("event") == "ready":
-                notes.extend(msg.get("notes", []))
-            elif msg.get("event") == "done":
-                done = True
-                break  # no need to wait for the namespace to wind down: we kill it
-            elif "i" in msg:
-                outcome = _outcome(msg)
-                outcomes.append(outcome)
-                if check is not None and not check(outcome):
-                    stopped = True
-                    break
-            elif "error" in msg:
-                error = str(msg["error"])
-        if not (done or stopped or error):
-            error = "sandbox ended without a result" + _tail(harness_err)
+        outcomes, notes, error, stopped = z.run(job, deadline, check)
+        if workdir is not None:
+            z.wait_idle()  # nothing may still write there when it is removed
     finally:
-        _terminate(proc)
-        if cleanup:
-            shutil.rmtree(cleanup, ignore_errors=True)
-    return RunResult(tuple(outcomes), tuple(notes), error, stopped, time.monotonic() - started)
-
-
-def _messages(
-    proc: subprocess.Popen[bytes], deadline: float, err_tail: bytearray
-) -> Iterator[dict[str, Any]]:
-    """JSON lines from the harness until EOF or the overall deadline (stderr kept in err_tail)."""
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = proc.stdout.fileno(), proc.stderr.fileno()
-    pending = bytearray()
-    fds = [out, err]
-    while out in fds:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            yield {"error": "sandbox exceeded its overall deadline"}
-            return
-        ready, _, _ = select.select(fds, [], [], left)
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                fds.remove(fd)
-                continue
-            if fd == err:
-                err_tail += chunk
-                del err_tail[:-2000]
-                continue
-            pending += chunk
-            while (cut := pending.find(b"\n")) >= 0:
-                line, pending[:] = bytes(pending[:cut]), pending[cut + 1 :]
-                yield json.loads(line)
-
-
-def _tail(err: bytearray) -> str:
-    tail = bytes(err).decode(errors="replace").strip()
-    return f": {tail.splitlines()[-1][:300]}" if tail else ""
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the harness's whole group; with a PID namespace that ends every process inside."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
+        if own:
+            z.close()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return RunResult(
+        tuple(outcomes),
+        (*caps.notes, *notes),
+        error,
+        stopped,
+        time.monotonic() - started,
+    )

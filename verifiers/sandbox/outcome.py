@@ -1,0 +1,65 @@
+"""What a sandboxed run is given (limits) and what comes back (outcomes), as plain records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["stdin", "functional"]
+Status = Literal["ok", "runtime_error", "timeout", "killed", "output_limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-program resource limits; every test of a program gets them afresh."""
+
+    timeout_s: float = 6.0  # wall clock per test; CPU time is capped at the same
+    memory_mb: int = 2048  # address space (RLIMIT_AS)
+    max_output_bytes: int = 8 << 20
+    fsize_bytes: int = 16 << 20
+    nofile: int = 64
+    nproc: int = 64  # processes + threads of the program's uid
+    stop_on_error: bool = True
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    """What one test run produced; `stdout`/`result` are set only when status is ok."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    index: int
+    status: Status
+    wall_s: float
+    stdout: str | None = None
+    result: str | None = None  # functional tests: the return value as JSON text
+    stderr: str = ""
+    detail: str = ""
+
+    def describe(self) -> str:
+        """A short human reason for a non-ok status."""
+        if self.status == "runtime_error":
+            tail = [ln for ln in self.stderr.strip().splitlines() if ln.strip()]
+            last = tail[-1].strip() if tail else self.detail
+            if last.startswith("MemoryError"):
+                return "memory limit exceeded (MemoryError)"
+            return f"runtime error: {last[:300]}"
+        if self.status == "timeout":
+            return f"timeout ({self.detail or f'wall clock {self.wall_s:.1f} s'})"
+        if self.status == "output_limit":
+            return "output limit exceeded"
+        if self.status == "killed":
+            return f"killed ({self.detail})"
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    outcomes: tuple[TestOutcome, ...]
+    notes: tuple[str, ...] = ()  # isolation that was not available
+    error: str | None = None  # the sandbox itself failed: nothing can be concluded
+    stopped_early: bool = False
+    wall_s: float = 0.0
