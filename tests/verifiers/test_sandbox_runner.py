@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,7 @@ from verifiers.sandbox import (
     Limits,
     SandboxPool,
     TestOutcome,
+    Zygote,
     capabilities,
     run_in_sandbox,
     run_program,
@@ -128,6 +130,38 @@ def test_pool_caps_parallel_programs_at_its_size():
     assert elapsed >= 1.45
     # ...and the two slots really do run side by side.
     assert elapsed < 2.9
+
+
+def test_zygote_is_reused_and_stays_in_step_after_an_aborted_program():
+    zygote = Zygote()
+    try:
+        slow_after_first = "import time\nx = input()\nif x == 'b':\n    time.sleep(30)\nprint(x)"
+        first = run_in_sandbox(
+            slow_after_first, ["a", "b"], uid=61992, zygote=zygote, check=lambda o: False
+        )
+        pid = zygote.pid
+        assert first.stopped_early and len(first.outcomes) == 1
+        started = time.monotonic()
+        second = run_in_sandbox("print(input())", ["next"], uid=61992, zygote=zygote)
+        assert second.outcomes[0].stdout == "next\n"
+        assert time.monotonic() - started < 5  # did not wait for the aborted sleeper
+        assert zygote.pid == pid  # same warm zygote
+    finally:
+        zygote.close()
+
+
+def test_a_dead_zygote_is_replaced():
+    zygote = Zygote()
+    try:
+        assert run_in_sandbox("print(1)", ["\n"], zygote=zygote).outcomes[0].stdout == "1\n"
+        old = zygote.pid
+        assert old is not None
+        os.kill(old, signal.SIGKILL)
+        os.waitpid(old, 0)
+        result = run_in_sandbox("print(2)", ["\n"], zygote=zygote)
+        assert result.outcomes[0].stdout == "2\n" and zygote.pid not in (None, old)
+    finally:
+        zygote.close()
 
 
 def test_fallback_without_namespaces_still_isolates_and_says_so():

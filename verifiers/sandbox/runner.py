@@ -102,6 +102,11 @@ class Zygote:
         self._buf = bytearray()
         self._pending: bytes | None = None  # nonce of a job whose end line is unread
 
+    @property
+    def pid(self) -> int | None:
+        """The zygote child's pid while one is running."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def close(self) -> None:
         """Kill the zygote and whatever runs under it (its process group)."""
         if self._proc is not None:
