@@ -122,8 +122,11 @@ def _first_shown(order_decision: Decision | None) -> bool | None:
     return None
 
 
-def order_metrics(items: Sequence[Scored]) -> dict[str, float | int]:
+def order_metrics(items: Sequence[Scored], *, orders: int = 2) -> dict[str, float | int]:
     """Consistency, first-position preference, tie and no-decision rates (fractions 0–1).
+
+    `orders=1` is for imported single-game results (only the AB order was judged): the
+    missing BA decision is then not counted, and consistency is undefined (NaN).
 
     * consistency: both orders gave a decision and, in the pair's terms, the same one.
     * first_position: of the decisions that picked a side, the share that picked the answer
@@ -149,23 +152,23 @@ def order_metrics(items: Sequence[Scored]) -> dict[str, float | int]:
     ties = nones = 0
     for s in items:
         # The BA decision is stored flipped back; flip again to see it in its own order.
-        shown = (_first_shown(s.decision_ab), _first_shown(flip(s.decision_ba)))
+        shown = (_first_shown(s.decision_ab), _first_shown(flip(s.decision_ba)))[:orders]
         firsts += [f for f in shown if f is not None]
         both_first += shown == (True, True)
-        for d in (s.decision_ab, s.decision_ba):
+        for d in (s.decision_ab, s.decision_ba)[:orders]:
             ties += d == "A=B"
             nones += d is None
     return {
         "n": n,
-        "consistency": consistent / n,
+        "consistency": consistent / n if orders == 2 else float("nan"),
         "first_position": (sum(firsts) / len(firsts)) if firsts else float("nan"),
-        "both_first": both_first / n,
-        "tie_rate": ties / (2 * n),
-        "no_decision_rate": nones / (2 * n),
+        "both_first": both_first / n if orders == 2 else float("nan"),
+        "tie_rate": ties / (orders * n),
+        "no_decision_rate": nones / (orders * n),
     }
 
 
-def judge_metrics(items: Sequence[Scored]) -> dict[str, object]:
+def judge_metrics(items: Sequence[Scored], *, orders: int = 2) -> dict[str, object]:
     """Accuracy overall and per category (with intervals), outcome counts and order metrics."""
     outcomes = [s.outcome for s in items]
     by_cat: dict[str, list[bool]] = {}
@@ -176,7 +179,7 @@ def judge_metrics(items: Sequence[Scored]) -> dict[str, object]:
         "overall": accuracy_ci([o == "correct" for o in outcomes]).as_dict(),
         "by_category": {c: accuracy_ci(by_cat[c]).as_dict() for c in cats},
         "outcomes": {k: outcomes.count(k) for k in ("correct", "incorrect", "tie")},
-        "order": order_metrics(items),
+        "order": order_metrics(items, orders=orders),
     }
 
 

@@ -128,3 +128,10 @@ def test_judge_metrics_by_category() -> None:
     assert m["by_category"]["math"]["accuracy"] == 50.0  # type: ignore[index]
     assert list(m["by_category"]) == ["knowledge", "math"]  # type: ignore[arg-type]
     assert m["outcomes"] == {"correct": 2, "incorrect": 1, "tie": 1}
+
+
+def test_order_metrics_single_game_ignores_the_missing_order() -> None:
+    items = [_s("livebench-math", "A>B", "A>B", None), _s("livebench-math", "B>A", "A=B", None)]
+    m = order_metrics(items, orders=1)
+    assert m["no_decision_rate"] == 0.0 and m["tie_rate"] == 0.5
+    assert m["first_position"] == 1.0 and math.isnan(m["consistency"])

@@ -70,7 +70,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             "pairs_unscored": max(0, len(pair_sources) - len(items)) if pair_sources else 0,
             "calls_recorded": calls.get(name, 0),
             "call_errors": errors.get(name, 0),
-            **judge_metrics(items),
+            **judge_metrics(items, orders=int(meta.get(name, {}).get("orders") or 2)),
             # Self-preference: does a judge do better on answers from its own model?
             "by_response_model": group_accuracy((rm, it.outcome == "correct") for it, rm in rows),
         }

@@ -202,3 +202,11 @@ def test_bad_record_names_file_and_line(tmp_path: Path) -> None:
     f.write_bytes(b'{"pair_id": "1", "source": "s", "label": "A>B", "judgments": []}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl, line 1"):
         import_published([f], tmp_path / "out")
+
+
+def test_single_game_file_order_metrics(shared_data: Path, tmp_path: Path) -> None:
+    recs = _reward_records(shared_data, single=True, keep_decision=True)
+    f = _write(tmp_path / "judge_name=reward_model,judge_model=rm.jsonl", recs)
+    (judge,) = import_published([f], tmp_path / "out")["runs"][0]["judges"].values()
+    assert judge["orders"] == 1
+    assert judge["order"]["no_decision_rate"] == 0.0  # the order never judged is not counted
