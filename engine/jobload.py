@@ -7,6 +7,7 @@ Every problem is reported as ``FILE:LINE: field.path: message`` and collected, s
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 import types
 import typing
@@ -224,6 +225,18 @@ def _semantic_problems(
         if prov.local is not None and prov.local.model_path:
             need_file(("providers", name, "local", "model_path"), prov.local.model_path)
 
+    for i, src in enumerate(job.sources):
+        allowed = _loader_options(src.format)
+        for key in src.options:
+            if allowed is not None and key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f" (known: {', '.join(sorted(allowed))})"
+                )
+                report(("sources", i, "options", key), f"unknown option for {src.format}{hint}")
+
     known_types = _judge_types()
     for i, judge in enumerate(job.judges):
         if known_types and judge.type not in known_types:
@@ -250,6 +263,20 @@ def _semantic_problems(
             # Name the variable, never print any value.
             report(("providers", name), f"API key not set: export {' or '.join(names)}")
     return problems
+
+
+# Loader keywords the engine itself passes; not for the job's `options`.
+_ENGINE_LOADER_ARGS = {"path", "limit", "on_error", "report"}
+
+
+def _loader_options(fmt: str) -> set[str] | None:
+    """Keyword options a source format's loader takes (None if it takes any)."""
+    from verifiers import registry
+
+    params = inspect.signature(registry.source_module(fmt).load).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params} - _ENGINE_LOADER_ARGS
 
 
 def _judge_types() -> list[str]:

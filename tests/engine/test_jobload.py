@@ -132,3 +132,15 @@ def test_cli_validate_exit_code_and_no_files_written(tmp_path: Path, monkeypatch
     assert "providers.oa.rpm: unknown key" in err
     assert "sk-do-not-print" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_unknown_loader_option_named_with_line(tmp_path: Path) -> None:
+    path = _job(
+        tmp_path,
+        GOOD.replace("    path: q.jsonl\n", "    path: q.jsonl\n    options: {categorys: [law]}\n"),
+    )
+    [problem] = _problems(path)
+    assert problem == (
+        f"{path}:11: sources.0.options.categorys: unknown option for mmlu_pro; "
+        "did you mean 'categories'?"
+    )
