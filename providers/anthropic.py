@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from providers.base import ChatRequest, ChatResponse, Usage
+from providers.errors import ErrorDetail, short
 from providers.headers import RateLimitHeaders, anthropic_limits
-from providers.http import ErrorDetail, HTTPProvider, _short
+from providers.http import HTTPProvider
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -69,7 +70,7 @@ def parse_response(data: Any) -> ChatResponse:
 def error_detail(status: int, data: Any) -> ErrorDetail:
     err = data.get("error") if isinstance(data, dict) else None
     if not isinstance(err, dict):
-        return ErrorDetail(_short(data))
+        return ErrorDetail(short(data))
     kind = str(err.get("type") or "")
     message = f"{err.get('message', '')} [{kind}]"
     if kind in ("authentication_error", "permission_error"):

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from providers.base import ChatRequest, ChatResponse, Usage
+from providers.errors import ErrorDetail, short
 from providers.headers import gemini_retry_delay
-from providers.http import ErrorDetail, HTTPProvider, _short
+from providers.http import HTTPProvider
 
 FINISH = {
     "STOP": "stop",
@@ -86,7 +87,7 @@ def parse_response(data: Any) -> ChatResponse:
 def error_detail(status: int, data: Any) -> ErrorDetail:
     err = data.get("error") if isinstance(data, dict) else None
     if not isinstance(err, dict):
-        return ErrorDetail(_short(data))
+        return ErrorDetail(short(data))
     message = f"{err.get('message', '')} [{err.get('status', '')}]"
     details = err.get("details") if isinstance(err.get("details"), list) else []
     reasons = {str(d.get("reason", "")) for d in details if isinstance(d, dict)}

@@ -7,59 +7,30 @@ retry loop, the stop-on-fatal rule and the live `ProviderStats`.
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
 import anyio
 import orjson
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_before_delay,
-)
 
 from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, ErrorClass, Provider, ProviderError, Usage
 from providers.config import ProviderConfig
+from providers.errors import (
+    ErrorDetail,
+    RetryableError,
+    is_retry_status,
+    loads_or_text,
+    short,
+)
 from providers.headers import RateLimitHeaders, parse_retry_after
 from providers.limits import ModelLimiter
+from providers.retry import retry_after_first
 
 T = TypeVar("T")
 Parsed = tuple[T, Usage]
-
-
-class RetryableError(ProviderError):
-    """A failed attempt worth another try; `retry_after` is what the server asked us to wait."""
-
-    def __init__(
-        self,
-        error_class: ErrorClass,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(error_class, message, status=status)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorDetail:
-    """What an API's error body says: its message and whether it means quota or auth trouble."""
-
-    message: str
-    stop: ErrorClass | None = None  # "quota" or "auth": stop the provider
-    retry_after: float | None = None  # from the body (Gemini RetryInfo)
-
-
-def _is_retry_status(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
 
 
 class HTTPProvider(Provider):
@@ -96,7 +67,7 @@ class HTTPProvider(Provider):
         raise NotImplementedError
 
     def error_detail(self, status: int, data: Any) -> ErrorDetail:
-        return ErrorDetail(message=_short(data))
+        return ErrorDetail(message=short(data))
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         return None
@@ -168,74 +139,20 @@ class HTTPProvider(Provider):
                     limiter, url, payload, chars, max_tokens, timeout, parse
                 )
             except RetryableError as first:
-                result = await self._retry(first, deadline, limiter, url, payload, chars,
-                                           max_tokens, parse)
+
+                def again(seconds: float) -> Awaitable[T]:
+                    return self._attempt(limiter, url, payload, chars, max_tokens, seconds, parse)
+
+                result = await retry_after_first(
+                    first, again, policy, deadline,
+                    on_retry=self._count_retry, check=self._check_stopped,
+                )
         except ProviderError as exc:
             if exc.error_class != "stopped":
                 self.stats.errors += 1
             raise
         self.stats.completed += 1
         return result
-
-    async def _retry(
-        self,
-        first: RetryableError,
-        deadline: float,
-        limiter: ModelLimiter,
-        url: str,
-        payload: bytes,
-        chars: int,
-        max_tokens: int | None,
-        parse: Callable[[Any], Parsed[T]],
-    ) -> T:
-        """Attempts 2..max_attempts under tenacity: backoff with jitter, Retry-After honoured,
-        a per-attempt timeout and a total deadline."""
-        policy = self.config.retry
-        if policy.max_attempts <= 1:
-            raise ProviderError(first.error_class, str(first), status=first.status)
-        last: list[BaseException] = [first]
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            return self._backoff(exc, state.attempt_number + 1)
-
-        first_wait = self._backoff(first, 1)
-        if time.monotonic() + first_wait >= deadline:
-            raise ProviderError(first.error_class, f"{first} (no time left to retry)",
-                                status=first.status)
-        self.stats.retries += 1
-        await anyio.sleep(first_wait)
-        left = deadline - time.monotonic()
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts - 1) | stop_before_delay(left),
-            wait=wait,
-            retry=retry_if_exception_type(RetryableError),
-            before_sleep=self._count_retry,
-            sleep=anyio.sleep,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    self._check_stopped()
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise ProviderError(
-                            last[-1].error_class if isinstance(last[-1], ProviderError)
-                            else "timeout",
-                            f"{self.name}: total deadline of {policy.total_deadline:.0f}s passed",
-                        )
-                    try:
-                        return await self._attempt(limiter, url, payload, chars, max_tokens,
-                                                   min(policy.attempt_timeout, left), parse)
-                    except RetryableError as exc:
-                        last.append(exc)
-                        raise
-        except RetryableError as exc:
-            raise ProviderError(
-                exc.error_class, f"{exc} (gave up after {len(last)} attempts)", status=exc.status
-            ) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _attempt(
         self,
@@ -253,6 +170,7 @@ class HTTPProvider(Provider):
             if limiter.active:
                 await limiter.acquire(estimate)
             self.stats.in_flight += 1
+            sent = time.monotonic()
             try:
                 async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
                                               ) as resp:
@@ -272,12 +190,12 @@ class HTTPProvider(Provider):
                 self.stats.in_flight -= 1
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
-            limiter.observe(info, estimate)
+            limiter.observe(info, estimate, age=time.monotonic() - sent)
             self.stats.requests_per_minute_limit = limiter.rpm
             self.stats.tokens_per_minute_limit = limiter.tpm
         if status != 200:
             limiter.settle(estimate, 0)
-            raise self._error(status, _loads(body), headers, limiter)
+            raise self._error(status, loads_or_text(body), headers, limiter)
         try:
             result, usage = parse(orjson.loads(body))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
@@ -309,7 +227,7 @@ class HTTPProvider(Provider):
                 wait = detail.retry_after
             limiter.pause(wait if wait is not None else self.config.retry.initial_backoff)
             return RetryableError("rate_limit", message, status=status, retry_after=wait)
-        if _is_retry_status(status):
+        if is_retry_status(status):
             cls: ErrorClass = "timeout" if status == 408 else "server"
             wait = parse_retry_after(headers, time.time())
             return RetryableError(cls, message, status=status, retry_after=wait)
@@ -338,27 +256,5 @@ class HTTPProvider(Provider):
         key = self._api_key
         return text.replace(key, "***") if key else text
 
-    def _backoff(self, exc: BaseException | None, attempt: int) -> float:
-        """Seconds before the next attempt after `attempt` failed."""
-        policy = self.config.retry
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            # Honour the server, with a little jitter so paused calls do not all return at once.
-            return float(asked) + random.uniform(0, min(1.0, 0.1 * asked + 0.01))
-        backoff = min(policy.max_backoff, policy.initial_backoff * 2 ** (attempt - 1))
-        return random.uniform(backoff / 2, backoff)
-
-    def _count_retry(self, state: RetryCallState) -> None:
+    def _count_retry(self) -> None:
         self.stats.retries += 1
-
-
-def _loads(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace")
-
-
-def _short(data: Any, limit: int = 300) -> str:
-    text = data if isinstance(data, str) else orjson.dumps(data).decode()
-    return text if len(text) <= limit else text[:limit] + "…"

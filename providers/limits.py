@@ -174,14 +174,19 @@ class ModelLimiter:
         if self.budget is not None:
             self.budget.settle(reserved, actual)
 
-    def observe(self, info: RateLimitHeaders, next_tokens: int) -> None:
-        """Adopt a lower limit the server states, and pause when what remains will not do."""
+    def observe(self, info: RateLimitHeaders, next_tokens: int, age: float = 0.0) -> None:
+        """Adopt a lower limit the server states, and pause when what remains will not do.
+
+        `age` is how long ago the request was sent: the server counted what remained then, and
+        has refilled since, so taking its number at face value would waste capacity."""
         req, tok = info.requests, info.tokens
         if req.limit and (self.rpm is None or req.limit < self.rpm):
             self.set_rpm(req.limit)
         if tok.limit and (self.tpm is None or tok.limit < self.tpm):
             self.set_tpm(tok.limit)
-        self._sync(req.remaining, tok.remaining)
+        self._sync(
+            _refilled(req.remaining, req.limit, age), _refilled(tok.remaining, tok.limit, age)
+        )
         # Time to regain what is missing at the stated refill rate (limit per minute).
         if req.limit and req.remaining is not None and req.remaining < 1:
             self.pause(_refill_time(1 - req.remaining, req.limit, req.reset))
@@ -199,6 +204,12 @@ class ModelLimiter:
                 logs.extend([time.monotonic()] * missing)
         if self.budget is not None and tokens_left is not None:
             self.budget.cap(tokens_left)
+
+
+def _refilled(remaining: float | None, per_minute: float | None, age: float) -> float | None:
+    if remaining is None or not per_minute:
+        return remaining
+    return remaining + per_minute / 60.0 * age
 
 
 def _refill_time(missing: float, per_minute: float, reset: float | None) -> float:

@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 
 from providers.base import ChatRequest, ChatResponse, Message, Usage
+from providers.errors import ErrorDetail, short
 from providers.headers import RateLimitHeaders, openai_limits
-from providers.http import ErrorDetail, HTTPProvider, Parsed, _short
+from providers.http import HTTPProvider, Parsed
 
 _O_SERIES = re.compile(r"^o\d")
 _NO_DEVELOPER_ROLE = re.compile(r"^o1-(mini|preview)")
@@ -122,7 +123,7 @@ def parse_pooling(data: Any) -> float:
 def error_detail(status: int, data: Any) -> ErrorDetail:
     err = data.get("error") if isinstance(data, dict) else None
     if not isinstance(err, dict):
-        return ErrorDetail(_short(data))
+        return ErrorDetail(short(data))
     message = str(err.get("message") or err.get("code") or "")
     code = err.get("code") or err.get("type")
     if code == "insufficient_quota" or err.get("type") == "insufficient_quota":

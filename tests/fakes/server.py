@@ -28,14 +28,8 @@ JSON), "empty" (no choices / no candidates / no text block), "filtered" (content
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import importlib
 import random
-import signal
-import socket
-import struct
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -43,6 +37,7 @@ from typing import IO, Any
 import orjson
 from aiohttp import web
 
+from tests.fakes.faults import FAULTS, send_fault
 from tests.fakes.limits import ServerLimits
 from tests.fakes.wire import (
     Api,
@@ -58,11 +53,6 @@ from tests.fakes.wire import (
 Script = Callable[[FakeRequest], "str | FakeReply"]
 Faults = Sequence[str | None] | Callable[[FakeRequest], str | None] | None
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key"}
-FAULTS = {"408", "409", "500", "503", "529", "429", "quota", "auth", "bad_request", "hang", "reset",
-          "truncated", "malformed", "empty", "filtered"}
-_STATUS_FAULT = {"408": "server", "409": "server", "500": "server", "503": "unavailable",
-                 "529": "overloaded", "quota": "quota", "auth": "auth",
-                 "bad_request": "bad_request"}
 
 
 def default_script(req: FakeRequest) -> str:
@@ -103,7 +93,7 @@ class FakeServer:
         self.count = 0
         self.in_flight = 0
         self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
-        self._closing = asyncio.Event()
+        self.closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -150,7 +140,7 @@ class FakeServer:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._closing.set()
+        self.closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -214,13 +204,13 @@ class FakeServer:
                 status, err = error_body(
                     "openai" if api == "pooling" else api, "bad_request", f"invalid request: {exc}"
                 )
-                return await self._send(request, entry, status, err)
+                return await self.send(request, entry, status, err)
             wire_api: Api = "openai" if api == "pooling" else api
             if self.api_key is not None and self._given_key(api, request) != self.api_key:
                 given = self._given_key(api, request)
                 # Echo the key verbatim: the client must redact what servers send back.
                 status, err = error_body(wire_api, "auth", f"Incorrect API key provided: {given}")
-                return await self._send(request, entry, status, err)
+                return await self.send(request, entry, status, err)
             n = self.count
             self.count += 1
             reply = self.script(req) if api != "pooling" else FakeReply()
@@ -234,16 +224,17 @@ class FakeServer:
                 verdict = self.limits.admit(wire_api, req.model, u["input"] + u["output"])
                 headers.update(verdict.headers)
                 if not verdict.admitted:
-                    return await self._rate_limited(request, entry, wire_api, verdict.retry_after,
+                    return await self.rate_limited(request, entry, wire_api, verdict.retry_after,
                                                     f"Rate limit reached for {verdict.which}",
                                                     headers)
             await self._sleep_latency()
             if fault is not None:
-                return await self._fault(request, entry, wire_api, req, reply, fault, n, headers)
+                return await send_fault(self, request, entry, wire_api, req, reply, fault, n,
+                                        headers)
             if api == "pooling":
                 score = reply.score if reply.score is not None else self.score(req)
-                return await self._send(request, entry, 200, pooling_body(req, score, n), headers)
-            return await self._send(request, entry, 200, success_body(req, reply, n), headers)
+                return await self.send(request, entry, 200, pooling_body(req, score, n), headers)
+            return await self.send(request, entry, 200, success_body(req, reply, n), headers)
         finally:
             self._write_log(entry)
 
@@ -254,7 +245,7 @@ class FakeServer:
         if lat > 0:
             await asyncio.sleep(lat)
 
-    async def _rate_limited(
+    async def rate_limited(
         self, request: web.Request, entry: dict, api: Api, wait: float, message: str,
         headers: dict[str, str],
     ) -> web.StreamResponse:
@@ -263,52 +254,9 @@ class FakeServer:
             headers["retry-after-ms"] = str(int(wait * 1000) + 1)
         if api in ("openai", "anthropic"):
             headers["retry-after"] = str(max(1, round(wait))) if wait >= 1 else f"{wait:.3f}"
-        return await self._send(request, entry, status, err, headers)
+        return await self.send(request, entry, status, err, headers)
 
-    async def _fault(
-        self, request: web.Request, entry: dict, api: Api, req: FakeRequest, reply: FakeReply,
-        fault: str, n: int, headers: dict[str, str],
-    ) -> web.StreamResponse:
-        if fault == "429":
-            return await self._rate_limited(
-                request, entry, api, self.fault_retry_after, "Rate limit reached (injected)",
-                headers,
-            )
-        if fault in _STATUS_FAULT:
-            status, err = error_body(api, _STATUS_FAULT[fault], f"injected {fault}")  # type: ignore[arg-type]
-            if fault in ("408", "409"):
-                status = int(fault)
-            return await self._send(request, entry, status, err, headers)
-        if fault == "hang":
-            try:
-                await asyncio.wait_for(self._closing.wait(), timeout=3600)
-            except TimeoutError:
-                pass
-            raise asyncio.CancelledError
-        if fault == "reset":
-            _reset(request)
-            raise asyncio.CancelledError
-        if fault == "empty":
-            return await self._send(request, entry, 200, success_body(req, reply, n, empty=True),
-                                    headers)
-        if fault == "filtered":
-            reply = FakeReply(text="", finish="content_filter")
-            return await self._send(request, entry, 200, success_body(req, reply, n), headers)
-        full = orjson.dumps(success_body(req, reply, n))
-        if fault == "malformed":
-            broken = full[: len(full) // 2]
-            return await self._send(request, entry, 200, broken, headers)
-        # truncated: promise the whole body, send half, drop the connection.
-        resp = web.StreamResponse(status=200, headers={**headers,
-                                                        "content-type": "application/json"})
-        resp.content_length = len(full)
-        entry["status"] = 200
-        await resp.prepare(request)
-        await resp.write(full[: len(full) // 2])
-        _reset(request)
-        raise asyncio.CancelledError
-
-    async def _send(
+    async def send(
         self, request: web.Request, entry: dict, status: int, body: Any,
         headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
@@ -330,68 +278,7 @@ class FakeServer:
             self._log.flush()
 
 
-def _reset(request: web.Request) -> None:
-    """Close the connection with a TCP reset (SO_LINGER 0), as a crashed proxy would."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-
-
-def load_script(spec: str) -> Script:
-    """`package.module:function` -> the function."""
-    module, _, func = spec.partition(":")
-    if not func:
-        raise SystemExit(f"--script must look like MODULE:FUNC, got {spec!r}")
-    return getattr(importlib.import_module(module), func)
-
-
-async def _serve(args: argparse.Namespace) -> None:
-    log = open(args.log, "ab") if args.log else None  # closed in finally below
-    faults = [f or None for f in args.faults.split(",")] if args.faults else None
-    server = FakeServer(
-        load_script(args.script) if args.script else None,
-        latency=args.latency, latency_sd=args.latency_sd, rpm=args.rpm, tpm=args.tpm,
-        burst=args.burst, faults=faults, api_key=args.api_key, host=args.host, port=args.port,
-        log=log, keep_log=False,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        async with server:
-            print(f"READY {server.url}", flush=True)
-            await stop.wait()
-    finally:
-        if log is not None:
-            log.close()
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m tests.fakes.server", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--script", help="MODULE:FUNC answering each request")
-    p.add_argument("--latency", type=float, default=0.0, help="mean seconds per answer")
-    p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
-    p.add_argument("--rpm", type=float, help="requests/min enforced per model")
-    p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
-    p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
-    p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
-    p.add_argument("--api-key", help="require this key (tests of auth failures)")
-    p.add_argument("--log", help="append one JSON line per request here")
-    args = p.parse_args(argv)
-    try:
-        asyncio.run(_serve(args))
-    except KeyboardInterrupt:
-        pass
-    sys.exit(0)
-
-
 if __name__ == "__main__":
+    from tests.fakes.cli import main
+
     main()

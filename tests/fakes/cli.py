@@ -1,0 +1,69 @@
+"""`python -m tests.fakes.server`: the fake API server as a program (see server.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import signal
+import sys
+
+from tests.fakes.server import FakeServer, Script
+
+
+def load_script(spec: str) -> Script:
+    """`package.module:function` -> the function."""
+    module, _, func = spec.partition(":")
+    if not func:
+        raise SystemExit(f"--script must look like MODULE:FUNC, got {spec!r}")
+    return getattr(importlib.import_module(module), func)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    log = open(args.log, "ab") if args.log else None  # closed in finally below
+    faults = [f or None for f in args.faults.split(",")] if args.faults else None
+    server = FakeServer(
+        load_script(args.script) if args.script else None,
+        latency=args.latency, latency_sd=args.latency_sd, rpm=args.rpm, tpm=args.tpm,
+        burst=args.burst, faults=faults, api_key=args.api_key, host=args.host, port=args.port,
+        log=log, keep_log=False,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with server:
+            print(f"READY {server.url}", flush=True)
+            await stop.wait()
+    finally:
+        if log is not None:
+            log.close()
+
+
+def _server_doc() -> str:
+    from tests.fakes import server
+
+    return server.__doc__ or ""
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m tests.fakes.server", description=_server_doc(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--script", help="MODULE:FUNC answering each request")
+    p.add_argument("--latency", type=float, default=0.0, help="mean seconds per answer")
+    p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
+    p.add_argument("--rpm", type=float, help="requests/min enforced per model")
+    p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
+    p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
+    p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
+    p.add_argument("--api-key", help="require this key (tests of auth failures)")
+    p.add_argument("--log", help="append one JSON line per request here")
+    args = p.parse_args(argv)
+    try:
+        asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
