@@ -76,8 +76,9 @@ def _run_section(s: dict[str, Any]) -> list[str]:
     out += [
         f"- folder: `{s['run']}`" + (f", from `{src}`" if src else ""),
         f"- pairs: {c['pairs']}; response models: {', '.join(c['response_models']) or '–'}",
-        f"- judgments recorded: {c['judgments']} ({c['judgment_errors']} failed, retried "
-        f"on resume); pair × judge scores: {c['scores']}",
+        f"- judgments recorded: {c['judgments']} ({c['judgment_errors']} failed"
+        + ("" if s.get("imported_from") else ", retried on resume")
+        + f"); pair × judge scores: {c['scores']}",
         "",
     ]
     for name, j in s["judges"].items():
