@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, Message, Usage
 from providers.errors import ErrorDetail, short
 from providers.headers import RateLimitHeaders, openai_limits
@@ -166,8 +167,10 @@ class OpenAIProvider(HTTPProvider):
         )
         chars = sum(len(m.content) for m in messages)
 
-        def parse(data: Any) -> Parsed[float]:
+        def parse(data: Any) -> Parsed[tuple[float, Usage]]:
             usage = parse_usage(data.get("usage") or {})
-            return parse_pooling(data), usage
+            return (parse_pooling(data), usage), usage
 
-        return await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
+        score, usage = await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
+        self.stats.record_usage(model, usage, cost_of(price_for(self.config.prices, model), usage))
+        return score

@@ -130,3 +130,19 @@ def test_base_url_from_job_then_env_then_default() -> None:
     assert p.base_url == "http://job"  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="base_url"):
         create_provider("d", ProviderConfig(type="openai_compatible"), {})
+
+
+def test_pooling_score_shapes() -> None:
+    from providers.openai import parse_pooling
+
+    assert parse_pooling({"data": [{"data": [0.3]}]}) == 0.3  # sequence classifier
+    assert parse_pooling({"data": [{"data": [[0.1], [0.7]]}]}) == 0.7  # per token: the last
+    assert parse_pooling({"data": [{"data": 1.5}]}) == 1.5
+
+
+def test_openai_tool_call_answer_without_content() -> None:
+    from providers.openai import parse_response
+
+    resp = parse_response({"choices": [{"message": {"content": None, "tool_calls": []},
+                                        "finish_reason": "tool_calls"}]})
+    assert (resp.text, resp.finish_reason) == ("", "tool_calls")

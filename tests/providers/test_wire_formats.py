@@ -142,6 +142,7 @@ async def test_reward_score_over_vllm_pooling_api() -> None:
             good = await p.score("rm", (Message("user", "q"), Message("user", "good answer")))
             bad = await p.score("rm", (Message("user", "q"), Message("assistant", "bad")))
     assert (good, bad) == (0.25, -1.5)
+    assert p.stats.by_model["rm"][0].input_tokens > 0  # pooling usage is accounted too
     assert srv.requests[0]["path"] == "/pooling"
     assert srv.requests[0]["body"]["messages"][1] == {"role": "user", "content": "good answer"}
 
