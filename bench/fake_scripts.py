@@ -11,7 +11,7 @@ def _h(text: str) -> int:
 
 
 def mmlu_or_vanilla(req: Any) -> str:
-    """Answers an MMLU-Pro prompt with a letter (right a quarter of the time); judges say (a)/(b)."""
+    """An MMLU-Pro answer letter (right a quarter of the time); judges say (a)/(b)."""
     prompt = req.last_user
     if "Output (a)" in prompt or "Output (b)" in prompt:
         return "Output (a)" if _h(prompt) % 2 else "Output (b)"

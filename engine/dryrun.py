@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from verifiers.pair_files import load_pairs
-
 from engine.jobload import LoadedJob
 from engine.stages.intake import _effective_limit
 from verifiers import registry
+from verifiers.pair_files import load_pairs
 
 CHARS_PER_TOKEN = 4
 DEFAULT_ANSWER_TOKENS = 1024

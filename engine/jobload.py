@@ -245,6 +245,15 @@ def _semantic_problems(
                 f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known_types)})"
             )
             report(("judges", i, "type"), f"unknown judge type {judge.type!r}{hint}")
+        elif known_types and not problems:
+            # Build it once: a bad template or bad params is a job error, not a traceback.
+            from engine.judges.registry import create_judge
+            from engine.requests import judge_spec
+
+            try:
+                create_judge(judge_spec(loaded, judge))
+            except (ValueError, OSError) as exc:
+                report(("judges", i), str(exc))
 
     checked: set[str] = set()
     for name, field_path in job.used_providers():

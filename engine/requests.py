@@ -6,7 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.jobspec import ModelRef, RequestOptions
+from engine.jobload import LoadedJob
+from engine.jobspec import JudgeConfig, ModelRef, RequestOptions
+from engine.judges.base import JudgeSpec
 from engine.keys import stable_hash
 from providers.base import ChatRequest, Message
 
@@ -62,4 +64,24 @@ def answer_request(
         max_tokens=opts["max_tokens"],
         response_schema=opts["response_schema"],
         extra=opts["extra"],
+    )
+
+
+def judge_spec(loaded: LoadedJob, cfg: JudgeConfig) -> JudgeSpec:
+    """The job's settings for one judge; decoding options become judge params."""
+    opts = merged_options([cfg], loaded.base_dir)
+    params: dict[str, Any] = dict(cfg.params)
+    for name in ("temperature", "max_tokens", "response_schema"):
+        if opts[name] is not None:
+            params.setdefault(name, opts[name])
+    if opts["extra"]:
+        params["extra"] = {**opts["extra"], **params.get("extra", {})}
+    template_path = loaded.resolve(cfg.template) if cfg.template else None
+    return JudgeSpec(
+        name=cfg.name,
+        type=cfg.type,
+        model=cfg.model,
+        params=params,
+        template=template_path.read_text("utf-8") if template_path else None,
+        template_path=str(template_path) if template_path else None,
     )

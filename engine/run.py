@@ -18,7 +18,6 @@ from typing import Any
 
 import anyio
 import orjson
-from providers.registry import create_provider
 from rich.console import Console
 
 from engine import manifest
@@ -26,12 +25,13 @@ from engine.checkpoint import RunStore
 from engine.context import RunContext
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
-from engine.judges.base import Judge, JudgeSpec
+from engine.judges.base import Judge
 from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
 from engine.progress import ProgressView
-from engine.requests import merged_options
+from engine.requests import judge_spec
 from providers.base import Provider
+from providers.registry import create_provider
 
 EXIT_OK, EXIT_FAILED_CALLS, EXIT_INVALID, EXIT_PROVIDER_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -75,21 +75,9 @@ def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
 
 
 def build_judges(loaded: LoadedJob) -> dict[str, tuple[Judge, str]]:
-    judges = {}
-    for cfg in loaded.job.judges:
-        opts = merged_options([cfg], loaded.base_dir)
-        params: dict[str, Any] = dict(cfg.params)
-        for name in ("temperature", "max_tokens", "response_schema"):
-            if opts[name] is not None:
-                params.setdefault(name, opts[name])
-        if opts["extra"]:
-            params["extra"] = {**opts["extra"], **params.get("extra", {})}
-        template = loaded.resolve(cfg.template).read_text("utf-8") if cfg.template else None
-        spec = JudgeSpec(
-            name=cfg.name, type=cfg.type, model=cfg.model, params=params, template=template
-        )
-        judges[cfg.name] = (create_judge(spec), cfg.provider)
-    return judges
+    return {
+        cfg.name: (create_judge(judge_spec(loaded, cfg)), cfg.provider) for cfg in loaded.job.judges
+    }
 
 
 def _used_provider_names(loaded: LoadedJob) -> list[str]:

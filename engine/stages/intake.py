@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
-from verifiers.pair_files import load_pairs
 
 from engine.context import RunContext
 from engine.records import PairRecord
 from engine.stages.items import QItem
 from verifiers import registry
+from verifiers.pair_files import load_pairs
 
 T = TypeVar("T")
 BATCH = 64

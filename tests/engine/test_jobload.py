@@ -144,3 +144,11 @@ def test_unknown_loader_option_named_with_line(tmp_path: Path) -> None:
         f"{path}:11: sources.0.options.categorys: unknown option for mmlu_pro; "
         "did you mean 'categories'?"
     )
+
+
+def test_bad_judge_template_is_a_job_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_text("--- nonsense ---\n{{nope}}\n")
+    path = _job(tmp_path, GOOD + "    template: bad.txt\n")
+    [problem] = _problems(path)
+    assert problem.startswith(f"{path}:16: judges.0: ")
+    assert "bad.txt" in problem
