@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.jobload import JobError, load_job
+from engine.progress import output_console
 from engine.records import RECORD_TYPES
 
 EXIT_INVALID = 2
@@ -123,7 +124,7 @@ def _dry_run(loaded, limit: int | None) -> int:
         table.add_column(col, justify="left" if col == "provider/model" else "right")
     for key, calls in est.calls.items():
         table.add_row(key, str(calls), str(est.input_tokens[key]), str(est.output_tokens[key]))
-    out = Console()
+    out = output_console()
     out.print(table)
     what = (
         f"{est.pairs} pairs"
@@ -135,7 +136,7 @@ def _dry_run(loaded, limit: int | None) -> int:
 
 
 def _status(run_dir: Path) -> int:
-    console = Console()
+    console = output_console()
     if not (run_dir / "manifest.json").exists():
         console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
         return EXIT_INVALID
@@ -180,7 +181,7 @@ def _status(run_dir: Path) -> int:
 def _report(args: argparse.Namespace) -> int:
     from engine.report import import_published, write_report
 
-    console = Console()
+    console = output_console()
     if args.imports:
         out = args.out or Path("runs") / "imported"
         import_published(args.imports, out, console=console)

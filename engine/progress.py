@@ -18,6 +18,18 @@ from rich.table import Table
 from engine.context import RunContext, StageStats
 
 REFRESH_HZ = 4
+# Wide tables are unreadable at a pipe's default 80 columns.
+PIPE_WIDTH = 160
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A console for tables: the terminal's width, or a wide one when piped."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
 PLAIN_EVERY = 5.0
 
 

@@ -28,7 +28,7 @@ from engine.jobload import LoadedJob
 from engine.judges.base import Judge
 from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
-from engine.progress import ProgressView
+from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec
 from providers.base import Provider
 from providers.registry import create_provider
@@ -221,7 +221,7 @@ async def run_job(
     if report and not ctx.stopping:
         from engine.report import write_report
 
-        write_report([run_dir], run_dir, console=None if quiet else Console())
+        write_report([run_dir], run_dir, console=None if quiet else output_console())
     return RunResult(run_dir, code, ctx.stopping, failed, stopped)
 
 

@@ -72,6 +72,8 @@ def render(
 def _run_section(s: dict[str, Any]) -> list[str]:
     c = s["counts"]
     out = [f"## Run `{s['name']}`", ""]
+    if s.get("description"):  # the job's own words, e.g. the demo's note on a tiny judge
+        out += [f"> {s['description'].strip()}", ""]
     src = s.get("imported_from") or s.get("job_file")
     out += [
         f"- folder: `{s['run']}`" + (f", from `{src}`" if src else ""),

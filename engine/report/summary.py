@@ -83,6 +83,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
         "run": str(run_dir),
         "name": str(job.get("name") or run_dir.name),
         "job_file": (manifest or {}).get("job_file"),
+        "description": job.get("description"),
         "imported_from": (manifest or {}).get("imported_from"),
         "counts": {
             "pairs": len(pair_sources),
