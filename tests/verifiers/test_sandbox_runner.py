@@ -51,6 +51,11 @@ def test_tuples_and_sets_do_not_smuggle_objects():
     assert "not JSON serializable" in out.stderr
 
 
+def test_common_names_are_predefined_without_shadowing_builtins():
+    code = "print(pow(3, 200, 1000), gcd(12, 18), len(Counter('aab')), deque([1]).pop())"
+    assert run_program(code, ["\n"]).outcomes[0].stdout == f"{pow(3, 200, 1000)} 6 2 1\n"
+
+
 def test_runtime_error_keeps_the_traceback_tail():
     out = run_program("x = 1 // 0", ["\n"]).outcomes[0]
     assert out.status == "runtime_error"

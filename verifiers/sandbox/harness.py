@@ -41,6 +41,7 @@ _PRELUDE = (
     "from functools import *\n"
     "from math import *\n"
     "import sys, os, math, heapq, bisect, collections, itertools, functools, string, re\n"
+    "from builtins import pow\n"  # math's float-only pow must not shadow pow(b, e, mod)
 )
 _WRITABLE_DIRS = (b"/tmp", b"/var/tmp", b"/run/lock", b"/dev/shm")
 _STDERR_CAP = 8192
