@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.provider_common import fake_server  # noqa: E402
-from bench.provider_overhead import PROMPT, drive  # noqa: E402
-from providers.base import ChatRequest, Message  # noqa: E402
-from providers.config import ProviderConfig  # noqa: E402
-from providers.openai import OpenAIProvider  # noqa: E402
+from bench.provider_common import fake_server
+from bench.provider_overhead import PROMPT, drive
+from providers.base import ChatRequest, Message
+from providers.config import ProviderConfig
+from providers.openai import OpenAIProvider
 
 
 async def run(url: str, n: int, c: int, latency: float) -> tuple[float, float]:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.provider_common import fake_server  # noqa: E402
-from providers.base import ChatRequest, Message  # noqa: E402
-from providers.config import ProviderConfig  # noqa: E402
-from providers.openai import OpenAIProvider  # noqa: E402
+from bench.provider_common import fake_server
+from providers.base import ChatRequest, Message
+from providers.config import ProviderConfig
+from providers.openai import OpenAIProvider
 
 RPM, TPM = 1200, 200_000
 PROMPT = " ".join(f"w{i}" for i in range(140))
@@ -63,8 +63,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=180.0)
     ap.add_argument("--workers", type=int, default=64)
     args = ap.parse_args()
-    with fake_server("--rpm", str(RPM), "--tpm", str(TPM), "--burst", "1", "--latency", "0.2",
-                     "--latency-sd", "0.05", "--script", "bench.provider_common:fifty_words") as url:
+    server_args = ("--rpm", str(RPM), "--tpm", str(TPM), "--burst", "1", "--latency", "0.2",
+                   "--latency-sd", "0.05", "--script", "bench.provider_common:fifty_words")
+    with fake_server(*server_args) as url:
         r = asyncio.run(run(url, args.seconds, args.workers))
     binding = max(r["rpm"] / RPM, r["tpm"] / TPM)
     which = "tokens/min" if r["tpm"] / TPM >= r["rpm"] / RPM else "requests/min"
@@ -72,8 +73,9 @@ def main() -> None:
           f"({r['tokens_per_call']:.0f} tokens per call)")
     print(f"achieved {r['rpm']:.0f} requests/min ({r['rpm'] / RPM:.1%}), "
           f"{r['tpm']:.0f} tokens/min ({r['tpm'] / TPM:.1%})")
+    share = r["rejected"] / r["sent"]
     print(f"binding limit: {which}, utilisation {binding:.1%}; "
-          f"429s: {r['rejected']:.0f} of {r['sent']:.0f} requests ({r['rejected'] / r['sent']:.2%})")
+          f"429s: {r['rejected']:.0f} of {r['sent']:.0f} requests ({share:.2%})")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
-import anyio
 import orjson
 
 from providers.accounting import cost_of, price_for
@@ -46,7 +45,6 @@ class HTTPProvider(Provider):
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
-        self._sem = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         self._limiters: dict[str, ModelLimiter] = {}
         self._attempt_timeout = aiohttp.ClientTimeout(total=config.retry.attempt_timeout)
         self.stats.requests_per_minute_limit = config.requests_per_minute
@@ -165,29 +163,31 @@ class HTTPProvider(Provider):
         parse: Callable[[Any], Parsed[T]],
     ) -> T:
         assert self._session is not None
-        estimate = limiter.estimator.estimate(chars, max_tokens)
-        async with self._sem:
-            if limiter.active:
-                await limiter.acquire(estimate)
-            self.stats.in_flight += 1
-            sent = time.monotonic()
-            try:
-                async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
-                                              ) as resp:
-                    body = await resp.read()
-                    status, headers = resp.status, resp.headers
-            except TimeoutError:
-                limiter.settle(estimate, estimate)  # it may have been served: assume it cost
-                raise RetryableError(
-                    "timeout", f"{self.name}: no complete answer within {timeout:.1f}s"
-                ) from None
-            except aiohttp.ClientError as exc:
-                limiter.settle(estimate, estimate)
-                raise RetryableError(
-                    "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
-                ) from None
-            finally:
-                self.stats.in_flight -= 1
+        # Token estimates matter only to a tokens/min budget; skip them on the plain path.
+        budget = limiter.budget is not None
+        estimate = limiter.estimator.estimate(chars, max_tokens) if budget else 0
+        # The concurrency cap is the connector's connection limit (one slot per request).
+        if limiter.active:
+            await limiter.acquire(estimate)
+        self.stats.in_flight += 1
+        sent = time.monotonic()
+        try:
+            async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
+                                          ) as resp:
+                body = await resp.read()
+                status, headers = resp.status, resp.headers
+        except TimeoutError:
+            limiter.settle(estimate, estimate)  # it may have been served: assume it cost
+            raise RetryableError(
+                "timeout", f"{self.name}: no complete answer within {timeout:.1f}s"
+            ) from None
+        except aiohttp.ClientError as exc:
+            limiter.settle(estimate, estimate)
+            raise RetryableError(
+                "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
+            ) from None
+        finally:
+            self.stats.in_flight -= 1
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
             limiter.observe(info, estimate, age=time.monotonic() - sent)
@@ -203,7 +203,8 @@ class HTTPProvider(Provider):
             raise RetryableError(
                 "malformed", f"{self.name}: unreadable {self.api} response ({type(exc).__name__})"
             ) from None
-        limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
+        if budget:
+            limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
         limiter.estimator.learn(chars, usage)
         return result
 
