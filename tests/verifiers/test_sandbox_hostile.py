@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import verifiers.sandbox.pool as pool_module
 from verifiers import livecodebench
 from verifiers.base import Question, Verdict
-from verifiers.sandbox import UID_BASE, capabilities, default_pool
+from verifiers.sandbox import UID_BASE, Capabilities, SandboxPool, capabilities, default_pool
 
 TIMEOUT_S = 1.0
 
@@ -41,19 +42,18 @@ def verify(code: str, functional: bool = False) -> Verdict:
 
 
 def sandbox_pids() -> list[int]:
-    """Processes running under any of the pool's sandbox uids."""
+    """Live processes under any of the pool's sandbox uids."""
     uids = {str(UID_BASE + n) for n in range(default_pool().size)}
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             status = Path(f"/proc/{entry}/status").read_text()
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("Uid:") and line.split()[1] in uids:
-                found.append(int(entry))
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        dead = fields["State"].strip().startswith("Z")  # a zombie only awaits its reaper
+        if fields["Uid"].split()[0] in uids and not dead:
+            found.append(int(entry))
     return found
 
 
@@ -63,8 +63,24 @@ def assert_fails(verdict: Verdict, *words: str) -> None:
         assert word in verdict.reason, verdict.reason
 
 
+@pytest.fixture(autouse=True, params=["isolated", "fallback"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Every attack runs twice: with the isolation this machine allows, and on the
+    fallback path (no namespaces), which must still contain it or say it cannot."""
+    if request.param == "fallback":
+        if not capabilities().drop_uid:
+            pytest.skip("the fallback relies on a per-slot uid, which needs root")
+        caps = Capabilities(False, True, ("no network or PID isolation: fallback under test",))
+        fallback = SandboxPool(caps=caps)
+        monkeypatch.setattr(pool_module, "_default", fallback)
+        yield request.param
+        fallback.close()
+    else:
+        yield request.param
+
+
 @pytest.fixture(autouse=True)
-def host_unharmed():
+def host_unharmed(mode: str):
     """After every hostile program: nothing of it is left running, and a good one passes."""
     yield
     deadline = time.monotonic() + 2
@@ -103,7 +119,7 @@ def test_huge_output():
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_writing_outside_its_folder(tmp_path: Path):
+def test_writing_outside_its_folder(tmp_path: Path, mode: str):
     targets = [tmp_path / "pwned", Path("/var/tmp") / f"judgeflow-pwned-{os.getpid()}"]
     tmp_path.chmod(0o777)  # even a folder anyone may write to stays out of reach
     code = (
@@ -113,9 +129,13 @@ def test_writing_outside_its_folder(tmp_path: Path):
         f"{[str(t) for t in targets]!r}) else 0)"
     )
     verdict = verify(code)
-    assert not any(t.exists() for t in targets)
-    if capabilities().namespaces:
+    if mode == "isolated" and capabilities().namespaces:
+        assert not any(t.exists() for t in targets)
         assert_fails(verdict)
+    else:  # world-writable host folders are reachable then, and the verdict says so
+        targets[1].unlink(missing_ok=True)
+        assert not targets[0].exists()
+        assert "no network or PID isolation" in verdict.reason
 
 
 def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch):
@@ -131,7 +151,7 @@ def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch):
     assert_fails(verify(code), "wrong answer")
 
 
-def test_opening_a_socket():
+def test_opening_a_socket(mode: str):
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         code = (
@@ -141,7 +161,7 @@ def test_opening_a_socket():
         )
         verdict = verify(code)
         server.settimeout(0.2)
-        if capabilities().namespaces:
+        if mode == "isolated" and capabilities().namespaces:
             with pytest.raises(TimeoutError):
                 server.accept()  # nothing ever connected
             assert_fails(verdict, "wrong answer")
