@@ -178,7 +178,7 @@ def test_fallback_without_namespaces_still_isolates_and_says_so():
         "print(os.getcwd())"
     )
     result = run_in_sandbox(code, ["\n"], uid=61990, caps=degraded)
-    assert result.notes == ("no network or PID isolation: test",)
+    assert result.notes[0] == "no network or PID isolation: test"
     workdir = result.outcomes[0].stdout.strip()
     assert workdir.startswith("/tmp/") and not os.path.exists(workdir)
     deadline = time.monotonic() + 2
