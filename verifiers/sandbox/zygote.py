@@ -131,13 +131,16 @@ def _preload_if_unreadable() -> None:
 def serve() -> None:
     # Orphans of a program run without namespaces become our children, so we reap them.
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    _preload_if_unreadable()
+    preloaded = False
     while True:
         header = _read_exact(16)
         if not header:
             return  # the parent is gone
         job = json.loads(_read_exact(int(header)))
         namespaced = job["pid_namespace"]
+        if not namespaced and job.get("uid") is not None and not preloaded:
+            _preload_if_unreadable()  # once, here, so every later fork has them
+            preloaded = True
         pid = os.fork()
         if pid == 0:
             _supervise(job)
