@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from verifiers.sandbox.outcome import DEFAULT_LIMITS, Limits, Mode, RunResult, TestOutcome
 from verifiers.sandbox.probe import Capabilities
@@ -74,11 +72,6 @@ class SandboxPool:
             zygote.close()
         for slot in range(self.size):
             self._slots.put(slot)
-
-    def map(self, jobs: Iterable[dict[str, Any]]) -> list[RunResult]:
-        """Run many programs (each a dict of `run` keyword arguments) on all slots."""
-        with ThreadPoolExecutor(self.size) as ex:
-            return list(ex.map(lambda kw: self.run(**kw), jobs))
 
 
 _default: SandboxPool | None = None

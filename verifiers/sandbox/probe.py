@@ -17,7 +17,7 @@ from dataclasses import dataclass
 _PROBE = """
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
-if libc.unshare(0x00020000 | 0x20000000 | 0x40000000) != 0:
+if libc.unshare(0x00020000 | 0x20000000 | 0x40000000 | 0x04000000 | 0x08000000) != 0:
     raise SystemExit("unshare(2): " + os.strerror(ctypes.get_errno()))
 if libc.mount(None, b"/", None, 16384 | (1 << 18), None) != 0:
     raise SystemExit("private mounts: " + os.strerror(ctypes.get_errno()))

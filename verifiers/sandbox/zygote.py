@@ -28,18 +28,20 @@ import json
 import harness
 
 _CLONE_NEWNS, _CLONE_NEWPID, _CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+_CLONE_NEWUTS, _CLONE_NEWIPC = 0x04000000, 0x08000000  # hostname, System V IPC: also private
 _MS_REC, _MS_PRIVATE = 16384, 1 << 18
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _enter_namespaces() -> str | None:
-    """Own network and mount namespaces now, own PID namespace for our next child.
+    """Own network, mount, IPC and UTS namespaces now, own PID namespace for our next child.
 
     Returns why not, or None. Nothing is mounted unless propagation is private first,
     so no mount can ever leak into the host's namespace.
     """
-    if _libc.unshare(_CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID) != 0:
+    flags = _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID | _CLONE_NEWUTS | _CLONE_NEWIPC
+    if _libc.unshare(flags) != 0:
         return f"unshare(2) failed: {os.strerror(ctypes.get_errno())}"
     if _libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return f"making mounts private failed: {os.strerror(ctypes.get_errno())}"
