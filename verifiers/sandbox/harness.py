@@ -49,7 +49,7 @@ _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC = 2, 4, 8, 4096, 16384
 _READ = 65536
 
 
-def _emit(obj: dict) -> None:
+def emit(obj: dict) -> None:
     view = memoryview((json.dumps(obj) + "\n").encode())
     while view:
         view = view[os.write(1, view) :]
@@ -183,7 +183,7 @@ def _kill_leftovers(job: dict, pid: int) -> None:
         except OSError:
             pass
     if not job["pid_namespace"] and job.get("uid") is not None:
-        _kill_uid(job["uid"])
+        kill_uid(job["uid"])
     while True:  # reap, or zombies pile up under PID 1
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
@@ -192,7 +192,7 @@ def _kill_leftovers(job: dict, pid: int) -> None:
             break
 
 
-def _kill_uid(uid: int) -> None:
+def kill_uid(uid: int) -> None:
     """Without a PID namespace: a helper that becomes `uid` and kills all it can signal."""
     helper = os.fork()
     if helper == 0:
@@ -294,10 +294,10 @@ def run_job(job: dict, notes: list[str], supervisor: int) -> None:
         os.chown(job["workdir"], job["uid"], job["uid"])
         os.chmod(job["workdir"], 0o700)
     # The parent kills `supervisor` to abort us; our death then ends every process inside.
-    _emit({"event": "started", "pid": supervisor, "notes": notes})
+    emit({"event": "started", "pid": supervisor, "notes": notes})
     for index, text in enumerate(job["inputs"]):
         result = _run_test(job, index, text.encode())
-        _emit(result)
+        emit(result)
         if result["status"] != "ok" and job.get("stop_on_error", True):
             break
-    _emit({"event": "done"})
+    emit({"event": "done"})

@@ -66,7 +66,7 @@ def _supervise(job: dict) -> None:
         pid1 = os.fork()
         if pid1 == 0:
             _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if not job["pid_namespace"] and os.getppid() != supervisor:
+            if os.getppid() not in (supervisor, 0):  # 0: our parent is outside our PID namespace
                 os._exit(1)  # the supervisor died before PDEATHSIG was armed
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)  # the job pipe is the zygote's, not ours
@@ -74,7 +74,7 @@ def _supervise(job: dict) -> None:
             try:
                 harness.run_job(job, notes, supervisor)
             except BaseException as exc:
-                harness._emit({"error": f"harness failed: {type(exc).__name__}: {exc}"})
+                harness.emit({"error": f"harness failed: {type(exc).__name__}: {exc}"})
             os._exit(0)
         os.waitpid(pid1, 0)
     finally:
@@ -148,9 +148,9 @@ def serve() -> None:
             _supervise(job)
         os.waitpid(pid, 0)
         if not namespaced and job.get("uid") is not None:
-            harness._kill_uid(job["uid"])  # nothing of an aborted program may linger
+            harness.kill_uid(job["uid"])  # nothing of an aborted program may linger
         _reap()
-        harness._emit({"event": "end", "nonce": job["nonce"]})
+        harness.emit({"event": "end", "nonce": job["nonce"]})
 
 
 if __name__ == "__main__":
