@@ -205,6 +205,8 @@ class HTTPProvider(Provider):
             ) from None
         if budget:
             limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
+        if limiter.drip_gap:
+            limiter.succeeded()
         limiter.estimator.learn(chars, usage)
         return result
 
@@ -226,7 +228,7 @@ class HTTPProvider(Provider):
             wait = parse_retry_after(headers, time.time())
             if wait is None:
                 wait = detail.retry_after
-            limiter.pause(wait if wait is not None else self.config.retry.initial_backoff)
+            limiter.rate_limited(wait if wait is not None else self.config.retry.initial_backoff)
             return RetryableError("rate_limit", message, status=status, retry_after=wait)
         if is_retry_status(status):
             cls: ErrorClass = "timeout" if status == 408 else "server"

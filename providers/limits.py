@@ -5,7 +5,8 @@
 * Tokens/min: a continuously refilled budget. A call reserves an estimate before it is sent and
   settles with the real usage afterwards; the estimate learns from past usage.
 * Adaptive: the limit/remaining/reset headers can lower the rates and pause sends before the
-  server starts answering 429, and a 429 pauses every new send for its Retry-After.
+  server starts answering 429, and a 429 pauses every new send for its Retry-After, then lets
+  the paused calls out one per Retry-After until they have drained.
 
 We aim a little under a configured limit (HEADROOM) because the server's clock and ours differ
 by network jitter; aiming exactly at the limit would earn occasional 429s.
@@ -127,6 +128,12 @@ class ModelLimiter:
         self.budget: TokenBudget | None = None
         self.estimator = TokenEstimator()
         self.pause_until = 0.0
+        # After a 429, sends leave one per `drip_gap` seconds until the backlog has drained, so
+        # the calls it paused do not all return at once and earn another 429 together.
+        self.drip_gap = 0.0
+        self._next_drip = 0.0
+        self._drip_lock = anyio.Lock()
+        self._dripping = 0
         if requests_per_minute:
             self.set_rpm(requests_per_minute)
         if tokens_per_minute:
@@ -152,11 +159,17 @@ class ModelLimiter:
         """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
         self.pause_until = max(self.pause_until, self._clock() + seconds)
 
+    def rate_limited(self, retry_after: float) -> None:
+        """The server said 429: pause everyone, then let them out one per `retry_after`."""
+        self.pause(retry_after)
+        self.drip_gap = max(self.drip_gap, min(retry_after, 10.0))
+
     @property
     def active(self) -> bool:
         """False when nothing limits this model, so the hot path can skip `acquire`."""
         return (
-            self._throttle is not None
+            self.drip_gap > 0
+            or self._throttle is not None
             or self.budget is not None
             or self.pause_until > self._clock()
         )
@@ -164,11 +177,28 @@ class ModelLimiter:
     async def acquire(self, tokens: int) -> None:
         while (wait := self.pause_until - self._clock()) > 0:
             await anyio.sleep(wait)
+        if self.drip_gap > 0:
+            await self._drip()
         if self._throttle is not None:
             async with self._throttle_lock:
                 await self._throttle.acquire()
         if self.budget is not None:
             await self.budget.reserve(tokens)
+
+    async def _drip(self) -> None:
+        self._dripping += 1
+        try:
+            async with self._drip_lock:
+                if (wait := self._next_drip - self._clock()) > 0:
+                    await anyio.sleep(wait)
+                self._next_drip = self._clock() + self.drip_gap
+        finally:
+            self._dripping -= 1
+
+    def succeeded(self) -> None:
+        """An answer came back: once no paused call is still waiting, stop dripping."""
+        if self.drip_gap > 0 and self._dripping == 0:
+            self.drip_gap = 0.0
 
     def settle(self, reserved: int, actual: int) -> None:
         if self.budget is not None:

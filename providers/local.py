@@ -169,6 +169,7 @@ class LocalProvider(Provider):
                 self._proc = await self._spawn(model, port, log)
             self.base_url = f"http://127.0.0.1:{port}/v1"
             if await self._wait_ready():
+                await self._smoke_test(model)
                 return
             if "address already in use" not in _tail(self._log_path).lower():
                 break
@@ -204,6 +205,37 @@ class LocalProvider(Provider):
         raise LocalServerError(
             f"provider {self.name!r}: the llama.cpp server did not answer within "
             f"{self.local.startup_timeout:g} s (local.startup_timeout). Its last output:\n"
+            f"{_tail(self._log_path)}"
+        )
+
+    async def _smoke_test(self, model: Path) -> None:
+        """Generate one token, so a llama.cpp build that crashes on this CPU fails here, with
+        advice, rather than on the first real call."""
+        assert self._proc is not None
+        body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
+                async with s.post(f"{self.base_url}/chat/completions", json=body) as resp:
+                    await resp.read()
+                    if resp.status == 200:
+                        return
+                    problem = f"HTTP {resp.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        with anyio.move_on_after(2):
+            await self._proc.wait()
+        code = self._proc.returncode
+        hint = ""
+        if code is not None and code < 0 and -code in (signal.SIGSEGV, signal.SIGILL):
+            hint = (
+                "\nllama.cpp was built for CPU features this machine cannot run (e.g. AMX in "
+                "a VM). Rebuild it portably: CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON "
+                "-DGGML_FMA=ON -DGGML_F16C=ON' pip install --no-cache-dir --force-reinstall "
+                "--no-deps llama-cpp-python"
+            )
+        raise LocalServerError(
+            f"provider {self.name!r}: the llama.cpp server failed its first generation with "
+            f"{model} ({problem}; exit status {code}).{hint}\nIts last output:\n"
             f"{_tail(self._log_path)}"
         )
 

@@ -22,7 +22,7 @@ def _statuses(srv: FakeServer) -> list[int]:
     return [e["status"] for e in srv.requests]
 
 
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
+@pytest.mark.parametrize("api", ["openai", "anthropic", "gemini"])
 async def test_configured_rpm_avoids_429s_that_an_unpaced_client_gets(api: str) -> None:
     # 1,200/min held to a 1-second bucket: at most 20 requests in any second.
     async with FakeServer(lambda r: "ok", rpm=1200, burst=1.0) as srv:
