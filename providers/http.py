@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
+import anyio
 import orjson
 
 from providers.accounting import cost_of, price_for
@@ -46,6 +47,7 @@ class HTTPProvider(Provider):
         self.base_url = base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ModelLimiter] = {}
+        self._slots = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         self._attempt_timeout = aiohttp.ClientTimeout(total=config.retry.attempt_timeout)
         self.stats.requests_per_minute_limit = config.requests_per_minute
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
@@ -166,28 +168,30 @@ class HTTPProvider(Provider):
         # Token estimates matter only to a tokens/min budget; skip them on the plain path.
         budget = limiter.budget is not None
         estimate = limiter.estimator.estimate(chars, max_tokens) if budget else 0
-        # The concurrency cap is the connector's connection limit (one slot per request).
-        if limiter.active:
-            await limiter.acquire(estimate)
-        self.stats.in_flight += 1
-        sent = time.monotonic()
-        try:
-            async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
-                                          ) as resp:
-                body = await resp.read()
-                status, headers = resp.status, resp.headers
-        except TimeoutError:
-            limiter.settle(estimate, estimate)  # it may have been served: assume it cost
-            raise RetryableError(
-                "timeout", f"{self.name}: no complete answer within {timeout:.1f}s"
-            ) from None
-        except aiohttp.ClientError as exc:
-            limiter.settle(estimate, estimate)
-            raise RetryableError(
-                "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
-            ) from None
-        finally:
-            self.stats.in_flight -= 1
+        # A slot is held before the clock starts: a call queued behind a slow server (the
+        # local llama.cpp serves one at a time) must not time out while it waits its turn.
+        async with self._slots:
+            if limiter.active:
+                await limiter.acquire(estimate)
+            self.stats.in_flight += 1
+            sent = time.monotonic()
+            try:
+                async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
+                                              ) as resp:
+                    body = await resp.read()
+                    status, headers = resp.status, resp.headers
+            except TimeoutError:
+                limiter.settle(estimate, estimate)  # it may have been served: assume it cost
+                raise RetryableError(
+                    "timeout", f"{self.name}: no complete answer within {timeout:.1f}s"
+                ) from None
+            except aiohttp.ClientError as exc:
+                limiter.settle(estimate, estimate)
+                raise RetryableError(
+                    "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
+                ) from None
+            finally:
+                self.stats.in_flight -= 1
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
             limiter.observe(info, estimate, age=time.monotonic() - sent)

@@ -155,3 +155,14 @@ async def test_connection_cap_bounds_requests_in_flight() -> None:
                 for _ in range(20):
                     tg.start_soon(p.chat, ask())
     assert srv.max_in_flight == 3 and p.stats.completed == 20 and p.stats.in_flight == 0
+
+
+async def test_waiting_for_a_slot_does_not_count_against_the_attempt_timeout() -> None:
+    """A one-at-a-time server (the local llama.cpp) with a queue longer than one timeout."""
+    retry = RetryPolicy(max_attempts=1, attempt_timeout=0.5, total_deadline=30)
+    async with FakeServer(latency=0.2) as srv:
+        async with make_provider("openai", srv, max_concurrency=1, retry=retry) as p:
+            async with anyio.create_task_group() as tg:
+                for _ in range(5):  # ~1 s of queue, twice the attempt timeout
+                    tg.start_soon(p.chat, ask())
+    assert p.stats.completed == 5 and p.stats.errors == 0 and srv.max_in_flight == 1
