@@ -7,6 +7,7 @@ retry loop, the stop-on-fatal rule and the live `ProviderStats`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -103,16 +104,19 @@ class HTTPProvider(Provider):
         url = self.chat_url(request)
         payload = orjson.dumps(self.chat_body(request))
         chars = sum(len(m.content) for m in request.messages)
-
-        def parse(data: Any) -> Parsed[ChatResponse]:
-            resp = self.parse_chat(data)
-            return resp, resp.usage
-
-        resp = await self.call(request.model, url, payload, chars, request.max_tokens, parse)
-        price = price_for(self.config.prices, request.model)
-        cost = cost_of(price, resp.usage)
+        resp = await self.call(
+            request.model, url, payload, chars, request.max_tokens, self._parse_with_usage
+        )
+        if not self.config.prices:
+            self.stats.record_usage(request.model, resp.usage, 0.0)
+            return resp
+        cost = cost_of(price_for(self.config.prices, request.model), resp.usage)
         self.stats.record_usage(request.model, resp.usage, cost)
-        return ChatResponse(resp.text, resp.finish_reason, resp.usage, cost, resp.raw)
+        return dataclasses.replace(resp, cost=cost)
+
+    def _parse_with_usage(self, data: Any) -> Parsed[ChatResponse]:
+        resp = self.parse_chat(data)
+        return resp, resp.usage
 
     async def call(
         self,
