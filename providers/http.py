@@ -84,7 +84,10 @@ class HTTPProvider(Provider):
                 **self.auth_headers(self._api_key),
                 "content-type": "application/json",
             }
-            self._session = aiohttp.ClientSession(connector=connector, headers=headers)
+            # The per-attempt timeout is the session default, so the common call passes none.
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=headers, timeout=self._attempt_timeout
+            )
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -180,8 +183,13 @@ class HTTPProvider(Provider):
             self.stats.in_flight += 1
             sent = time.monotonic()
             try:
-                async with self._session.post(url, data=payload, timeout=self._timeout(timeout)
-                                              ) as resp:
+                post = (
+                    self._session.post(url, data=payload)
+                    if timeout == self.config.retry.attempt_timeout
+                    else self._session.post(url, data=payload,
+                                            timeout=aiohttp.ClientTimeout(total=timeout))
+                )
+                async with post as resp:
                     body = await resp.read()
                     status, headers = resp.status, resp.headers
             except TimeoutError:
@@ -217,11 +225,6 @@ class HTTPProvider(Provider):
             limiter.succeeded()
         limiter.estimator.learn(chars, usage)
         return result
-
-    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        if seconds == self.config.retry.attempt_timeout:
-            return self._attempt_timeout  # the common case: one shared object
-        return aiohttp.ClientTimeout(total=seconds)
 
     # ---- errors ------------------------------------------------------------------------
     def _error(
