@@ -33,15 +33,17 @@ def run_demo(out: Path, *extra: str, timeout: float = 600) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow  # about 2 minutes on an idle 2-core machine
 def test_demo_job_runs_for_real(tmp_path: Path) -> None:
     before = server_pids()
-    done = run_demo(tmp_path, "--limit", "2")
+    # Four samples of two questions per source: enough for some right/wrong pairs.
+    done = run_demo(tmp_path, "--limit", "2", "--set", "response_model.samples=4")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert server_pids() <= before, "the demo left a llama.cpp server running"
     run = tmp_path / "demo"
 
     responses = records(run / "responses.jsonl")
-    assert len(responses) == 4 * 2 * 3  # sources x --limit x samples
+    assert len(responses) == 4 * 2 * 4  # sources x --limit x samples
     assert all(r["error"] is None and r["text"] for r in responses)
     assert len({r["request_key"] for r in responses}) == len(responses)
 
