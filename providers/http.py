@@ -50,6 +50,7 @@ class HTTPProvider(Provider):
         self._limiters: dict[str, ModelLimiter] = {}
         self._slots = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         self._attempt_timeout = aiohttp.ClientTimeout(total=config.retry.attempt_timeout)
+        self._first_timeout = min(config.retry.attempt_timeout, config.retry.total_deadline)
         self.stats.requests_per_minute_limit = config.requests_per_minute
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
 
@@ -103,10 +104,9 @@ class HTTPProvider(Provider):
         return lim
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        self._check_stopped()
         url = self.chat_url(request)
         payload = orjson.dumps(self.chat_body(request))
-        chars = sum(len(m.content) for m in request.messages)
+        chars = sum([len(m.content) for m in request.messages])
         resp = await self.call(
             request.model, url, payload, chars, request.max_tokens, self._parse_with_usage
         )
@@ -141,9 +141,8 @@ class HTTPProvider(Provider):
         try:
             try:
                 # The happy path makes one attempt with no retry machinery around it.
-                timeout = min(policy.attempt_timeout, policy.total_deadline)
                 result = await self._attempt(
-                    limiter, url, payload, chars, max_tokens, timeout, parse
+                    limiter, url, payload, chars, max_tokens, self._first_timeout, parse
                 )
             except RetryableError as first:
 
@@ -221,9 +220,9 @@ class HTTPProvider(Provider):
             ) from None
         if budget:
             limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
+            limiter.estimator.learn(chars, usage)
         if limiter.drip_gap:
             limiter.succeeded()
-        limiter.estimator.learn(chars, usage)
         return result
 
     # ---- errors ------------------------------------------------------------------------
