@@ -29,13 +29,16 @@ class Record:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    cached_tokens: int = 0
-    cost: float = 0.0
+def usage_fields(usage: Any, cost: float, **more: Any) -> dict[str, Any]:
+    """The `usage` dict of a record, from a providers.base.Usage."""
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "cost": cost,
+        **more,
+    }
 
 
 @dataclass(frozen=True, slots=True)

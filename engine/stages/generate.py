@@ -14,7 +14,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from engine.context import RunContext
 from engine.jobspec import ModelRef
 from engine.keys import request_key
-from engine.records import ResponseRecord
+from engine.records import ResponseRecord, usage_fields
 from engine.requests import answer_request
 from engine.stages.items import Answer, Answered, QItem
 from providers.base import ProviderError
@@ -93,45 +93,32 @@ async def _answer(
     if cached is not None and cached.text is not None:
         stats.reused += 1
         return Answer(key, ref.model, sample, cached.text, main)
-    provider = ctx.providers[ref.provider]
+    common = {
+        "request_key": key,
+        "question_id": q.id,
+        "source": q.source,
+        "sample_index": sample,
+        "provider": ref.provider,
+        "model": ref.model,
+    }
     try:
-        response = await provider.chat(request)
+        response = await ctx.providers[ref.provider].chat(request)
     except ProviderError as exc:
         stats.failed += 1
         ctx.note_error(ref.provider, exc)
         if exc.error_class != "stopped":  # nothing was sent: nothing to record
             ctx.store.put(
                 ResponseRecord(
-                    request_key=key,
-                    question_id=q.id,
-                    source=q.source,
-                    sample_index=sample,
-                    provider=ref.provider,
-                    model=ref.model,
-                    text=None,
-                    error=exc.error_class,
-                    error_message=str(exc)[:500],
+                    **common, text=None, error=exc.error_class, error_message=str(exc)[:500]
                 )
             )
         return None
-    u = response.usage
     ctx.store.put(
         ResponseRecord(
-            request_key=key,
-            question_id=q.id,
-            source=q.source,
-            sample_index=sample,
-            provider=ref.provider,
-            model=ref.model,
+            **common,
             text=response.text,
             finish_reason=response.finish_reason,
-            usage={
-                "input_tokens": u.input_tokens,
-                "output_tokens": u.output_tokens,
-                "reasoning_tokens": u.reasoning_tokens,
-                "cached_tokens": u.cached_tokens,
-                "cost": response.cost,
-            },
+            usage=usage_fields(response.usage, response.cost),
         )
     )
     return Answer(key, ref.model, sample, response.text, main)

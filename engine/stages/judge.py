@@ -13,7 +13,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from engine.context import RunContext
 from engine.judges.base import JudgeInput
 from engine.keys import judgment_key
-from engine.records import Decision, JudgmentRecord, Order, PairRecord, ScoreRecord
+from engine.records import (
+    Decision,
+    JudgmentRecord,
+    Order,
+    PairRecord,
+    ScoreRecord,
+    usage_fields,
+)
 from engine.scoring import flip, outcome
 from providers.base import ProviderError
 
@@ -76,6 +83,7 @@ async def _judgment(
     a, b = (
         (pair.response_A, pair.response_B) if order == "AB" else (pair.response_B, pair.response_A)
     )
+    common = {"request_key": key, "pair_id": pair.pair_id, "judge": name, "order": order}
     try:
         out = await judge.judge(JudgeInput(pair.question, a, b), ctx.providers[provider_name])
     except ProviderError as exc:
@@ -85,10 +93,7 @@ async def _judgment(
         if exc.error_class != "stopped":
             ctx.store.put(
                 JudgmentRecord(
-                    request_key=key,
-                    pair_id=pair.pair_id,
-                    judge=name,
-                    order=order,
+                    **common,
                     raw=None,
                     decision=None,
                     error=exc.error_class,
@@ -96,23 +101,12 @@ async def _judgment(
                 )
             )
         return exc
-    u = out.usage
     ctx.store.put(
         JudgmentRecord(
-            request_key=key,
-            pair_id=pair.pair_id,
-            judge=name,
-            order=order,
+            **common,
             raw=out.raw,
             decision=out.decision,
-            usage={
-                "input_tokens": u.input_tokens,
-                "output_tokens": u.output_tokens,
-                "reasoning_tokens": u.reasoning_tokens,
-                "cached_tokens": u.cached_tokens,
-                "cost": out.cost,
-                "calls": out.calls,
-            },
+            usage=usage_fields(out.usage, out.cost, calls=out.calls),
         )
     )
     stats.done += 1
