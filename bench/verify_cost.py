@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +58,9 @@ def answers_by_task() -> dict[str, list[tuple[Question, str]]]:
     return out
 
 
-def per_answer_us(verify, items: list[tuple[Question, str]], rounds: int = 20) -> float:
+def per_answer_us(
+    verify: Callable[[Question, str], object], items: list[tuple[Question, str]], rounds: int = 20
+) -> float:
     start = time.perf_counter()
     for _ in range(rounds):
         for q, text in items:
@@ -68,8 +71,14 @@ def per_answer_us(verify, items: list[tuple[Question, str]], rounds: int = 20) -
 def fresh_child(a: str, b: str) -> None:
     """One new interpreter per comparison: start, import sympy, compare, exit."""
     req = json.dumps({"a": a, "b": b}) + "\n"
-    subprocess.run([sys.executable, str(WORKER)], input=req, capture_output=True, text=True,
-                   timeout=60, check=True)
+    subprocess.run(
+        [sys.executable, str(WORKER)],
+        input=req,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from engine.jobload import JobError, load_job
+from engine.jobload import JobError, LoadedJob, load_job
 from engine.progress import output_console
 from engine.records import RECORD_TYPES
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     return _report(args)
 
 
-def _dry_run(loaded, limit: int | None) -> int:
+def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
     from engine.dryrun import estimate
 
     est = estimate(loaded, limit)

@@ -12,6 +12,7 @@ import anyio
 from engine.checkpoint import RunStore
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
+from engine.jobspec import Job
 from engine.judges.base import Judge
 from providers.base import Provider, ProviderError
 
@@ -52,7 +53,7 @@ class RunContext:
     stop: anyio.Event = field(default_factory=anyio.Event)
 
     @property
-    def job(self):
+    def job(self) -> Job:
         return self.loaded.job
 
     def stage(self, name: str, unit: str) -> StageStats:

@@ -8,7 +8,9 @@ default) for answers, which makes the cost an upper-bound-style estimate.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.jobload import LoadedJob
 from engine.stages.intake import _effective_limit
@@ -35,7 +37,7 @@ def count_items(loaded: LoadedJob, limit: int | None = None) -> int:
     return sum(1 for _ in _items(loaded, limit))
 
 
-def _items(loaded: LoadedJob, limit: int | None):
+def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
     job = loaded.job
     if job.start == "pairs":
         for spec in job.pairs:

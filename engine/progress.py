@@ -60,7 +60,9 @@ class _Window:
 
 
 class ProgressView:
-    def __init__(self, ctx: RunContext, *, quiet: bool = False, console: Console | None = None):
+    def __init__(
+        self, ctx: RunContext, *, quiet: bool = False, console: Console | None = None
+    ) -> None:
         self.ctx = ctx
         self.quiet = quiet
         self.console = console or Console(stderr=True)

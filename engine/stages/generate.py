@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from engine.context import RunContext
+from engine.context import RunContext, StageStats
 from engine.jobspec import ModelRef
 from engine.keys import request_key
 from engine.records import ResponseRecord, usage_fields
@@ -37,7 +37,7 @@ async def generate_worker(
             await send.send(Answered(item, answers))
 
 
-async def _answer_all(ctx: RunContext, item: QItem, stats) -> tuple[Answer, ...] | None:
+async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[Answer, ...] | None:
     refs: list[tuple[ModelRef, bool]] = []
     imported: list[Answer] = []
     if ctx.imported is not None:

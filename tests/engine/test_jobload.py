@@ -121,7 +121,9 @@ def test_all_problems_are_reported_together(tmp_path: Path) -> None:
     assert len(problems) == 2
 
 
-def test_cli_validate_exit_code_and_no_files_written(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_validate_exit_code_and_no_files_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _job(tmp_path, GOOD.replace("requests_per_minute", "rpm"))
     monkeypatch.setenv("TEST_KEY", "sk-do-not-print")
     monkeypatch.chdir(tmp_path)

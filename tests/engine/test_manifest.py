@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from engine import manifest
-from engine.jobload import load_job
+from engine.jobload import LoadedJob, load_job
 from engine.run import ResumeRefused, prepare_run_dir
 from tests.engine.test_jobload import GOOD
 
 
-def _loaded(tmp_path: Path, *overrides: str):
+def _loaded(tmp_path: Path, *overrides: str) -> LoadedJob:
     (tmp_path / "q.jsonl").write_text("")
     path = tmp_path / "job.yaml"
     path.write_text(GOOD + f"output_dir: {tmp_path / 'runs'}\n")

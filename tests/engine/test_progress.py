@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Never
 
 import anyio
-from rich.console import Console
+from rich.console import Console, Group
 
 from engine.checkpoint import RunStore
 from engine.context import RunContext
 from engine.jobload import load_job
 from engine.progress import ProgressView
-from providers.base import Provider, Usage
+from providers.base import ChatRequest, Provider, Usage
 from tests.engine.test_jobload import GOOD
 
 
 class _Idle(Provider):
-    async def chat(self, request):
+    async def chat(self, request: ChatRequest) -> Never:
         raise AssertionError
 
 
@@ -69,7 +70,7 @@ def test_terminal_refresh_is_at_most_4_hz(tmp_path: Path) -> None:
     renders = 0
     original = view.render
 
-    def counting():
+    def counting() -> Group:
         nonlocal renders
         renders += 1
         return original()

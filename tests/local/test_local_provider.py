@@ -15,6 +15,7 @@ from providers.config import LocalModel, ProviderConfig
 from providers.local import LocalProvider, LocalServerError
 from tests.local.helpers import needs_model, running, wait_gone
 from verifiers import registry
+from verifiers.base import Question
 from verifiers.mmlu_pro import extract_strict
 
 pytestmark = [pytest.mark.anyio, pytest.mark.local_model, needs_model]
@@ -31,12 +32,15 @@ def ask(text: str, grammar: str | None = None, max_tokens: int = 120, seed: int 
     if grammar:
         extra["grammar"] = (JOBS / "grammars" / grammar).read_text()
     return ChatRequest(
-        model="smollm2", messages=(Message("user", text),), temperature=0.8,
-        max_tokens=max_tokens, extra=extra,
+        model="smollm2",
+        messages=(Message("user", text),),
+        temperature=0.8,
+        max_tokens=max_tokens,
+        extra=extra,
     )
 
 
-def first_question(fmt: str, rel: str, **options: object):
+def first_question(fmt: str, rel: str, **options: object) -> Question:
     return next(iter(registry.load(fmt, JOBS / "demo_data" / rel, **options)))
 
 
@@ -78,11 +82,17 @@ async def test_constrained_outputs_parse() -> None:
 
 async def test_response_schema_becomes_llama_json_schema() -> None:
     """OpenAI's json_schema format is rejected by llama.cpp; the provider translates it."""
-    schema = {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}},
-              "required": ["answer"]}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"enum": ["yes", "no"]}},
+        "required": ["answer"],
+    }
     request = ChatRequest(
-        model="smollm2", messages=(Message("user", "Is the sky blue? Answer in JSON."),),
-        temperature=0.0, max_tokens=30, response_schema=schema,
+        model="smollm2",
+        messages=(Message("user", "Is the sky blue? Answer in JSON."),),
+        temperature=0.0,
+        max_tokens=30,
+        response_schema=schema,
     )
     async with LocalProvider("local", config()) as provider:
         text = (await provider.chat(request)).text

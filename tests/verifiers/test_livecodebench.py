@@ -52,8 +52,12 @@ def _encode(obj: object) -> str:
 
 def _question(tests: list[dict], func_name: str | None = None, **meta: object) -> Question:
     return Question(
-        id="livecodebench:t", source="livecodebench", task="livecodebench", prompt="",
-        question="q", ground_truth=tests,
+        id="livecodebench:t",
+        source="livecodebench",
+        task="livecodebench",
+        prompt="",
+        question="q",
+        ground_truth=tests,
         meta={"func_name": func_name, "n_public": len(tests), "timeout_s": 2.0, **meta},
     )
 
@@ -61,25 +65,25 @@ def _question(tests: list[dict], func_name: str | None = None, **meta: object) -
 # ---------------------------------------------------------------- extraction and prompt
 
 
-def test_extract_code_takes_the_last_fenced_block():
+def test_extract_code_takes_the_last_fenced_block() -> None:
     answer = "Idea:\n```python\nprint(1)\n```\nFinal:\n```python\nprint(2)\n```\nDone."
     assert lcb.extract_code(answer) == "print(2)"
 
 
-def test_extract_code_without_a_complete_block_is_none():
+def test_extract_code_without_a_complete_block_is_none() -> None:
     assert lcb.extract_code("print(1)") is None
     assert lcb.extract_code("```python\nprint(1)") is None
     assert lcb.extract_code("```\n\n```") is None
 
 
-def test_prompt_with_starter_code_shows_it_and_asks_for_a_fenced_block():
+def test_prompt_with_starter_code_shows_it_and_asks_for_a_fenced_block() -> None:
     starter = "class Solution:\n    def f(self, x: int) -> int:\n        "
     prompt = lcb.build_prompt("Return x.", starter)
     assert "Return x." in prompt and "def f(self, x: int) -> int:" in prompt
     assert "standard input" not in prompt and "```python" in prompt
 
 
-def test_prompt_without_starter_code_asks_for_stdin_stdout():
+def test_prompt_without_starter_code_asks_for_stdin_stdout() -> None:
     prompt = lcb.build_prompt("Read n.", "")
     assert "standard input" in prompt and "standard output" in prompt and "```python" in prompt
 
@@ -87,10 +91,13 @@ def test_prompt_without_starter_code_asks_for_stdin_stdout():
 # ---------------------------------------------------------------- loading
 
 
-def test_load_maps_fields_exactly(tmp_path: Path):
-    rec = _record(platform="leetcode", starter_code="class Solution:\n    pass",
-                  public_test_cases=json.dumps(FUNC_TESTS),
-                  metadata=json.dumps({"func_name": "addAll"}))
+def test_load_maps_fields_exactly(tmp_path: Path) -> None:
+    rec = _record(
+        platform="leetcode",
+        starter_code="class Solution:\n    pass",
+        public_test_cases=json.dumps(FUNC_TESTS),
+        metadata=json.dumps({"func_name": "addAll"}),
+    )
     (q,) = lcb.load(_write(tmp_path / "a.jsonl", rec))
     assert q.id == "livecodebench:abc999_a"
     assert (q.source, q.task) == ("livecodebench", "livecodebench")
@@ -101,7 +108,7 @@ def test_load_maps_fields_exactly(tmp_path: Path):
     assert "class Solution" in q.prompt
 
 
-def test_private_tests_are_decoded_from_base64_zlib_pickle(tmp_path: Path):
+def test_private_tests_are_decoded_from_base64_zlib_pickle(tmp_path: Path) -> None:
     private = [{"input": "1\n5\n", "output": "5\n", "testtype": "stdin"}]
     path = _write(tmp_path / "a.jsonl", _record(private_test_cases=_encode(json.dumps(private))))
     (q,) = lcb.load(path)
@@ -112,30 +119,32 @@ def test_private_tests_are_decoded_from_base64_zlib_pickle(tmp_path: Path):
 
 
 class _Evil:
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ("pwned",))
 
 
-def test_pickle_with_any_global_is_refused_with_file_line_and_field(tmp_path: Path, capsys):
+def test_pickle_with_any_global_is_refused_with_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _write(tmp_path / "a.jsonl", _record(), _record(private_test_cases=_encode([_Evil()])))
     with pytest.raises(lcb.LoadError, match=r"a\.jsonl:2: field 'private_test_cases'.*refused"):
         list(lcb.load(path))
     assert "pwned" not in capsys.readouterr().out
 
 
-def test_zlib_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_zlib_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lcb, "MAX_PRIVATE_BYTES", 1000)
     path = _write(tmp_path / "a.jsonl", _record(private_test_cases=_encode("x" * 5000)))
     with pytest.raises(lcb.LoadError, match="exceed"):
         list(lcb.load(path))
 
 
-def test_malformed_lines_fail_or_are_reported_and_skipped(tmp_path: Path):
+def test_malformed_lines_fail_or_are_reported_and_skipped(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "a.jsonl",
         _record(question_id="ok1"),
         "{not json",
-        _record(question_id="bad", public_test_cases="[{\"input\": 1}]"),
+        _record(question_id="bad", public_test_cases='[{"input": 1}]'),
         _record(question_id="bad2", metadata="[]"),
         _record(question_id=7),
         _record(question_id="ok2"),
@@ -151,7 +160,7 @@ def test_malformed_lines_fail_or_are_reported_and_skipped(tmp_path: Path):
     assert "field 'question_id'" in reports[3]
 
 
-def test_filters_and_limit(tmp_path: Path):
+def test_filters_and_limit(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "a.jsonl",
         _record(question_id="a", contest_date="2023-05-01T00:00:00"),
@@ -166,11 +175,13 @@ def test_filters_and_limit(tmp_path: Path):
     assert ids(limit=2) == ["a", "b"]
 
 
-def test_loads_the_shared_sample(shared_data: Path):
+def test_loads_the_shared_sample(shared_data: Path) -> None:
     questions = list(lcb.load(shared_data / SAMPLE))
     assert len(questions) == 100
     assert Counter(q.meta["platform"] for q in questions) == {
-        "leetcode": 56, "atcoder": 38, "codeforces": 6
+        "leetcode": 56,
+        "atcoder": 38,
+        "codeforces": 6,
     }
     for q in questions:
         kinds = {t["testtype"] for t in q.ground_truth}
@@ -181,12 +192,12 @@ def test_loads_the_shared_sample(shared_data: Path):
 # ---------------------------------------------------------------- verification
 
 
-def test_registry_routes_the_task_to_a_process_verifier():
+def test_registry_routes_the_task_to_a_process_verifier() -> None:
     verify, kind = verifier_for("livecodebench")
     assert verify is lcb.verify and kind == "process"
 
 
-def test_verify_passes_a_correct_stdin_program():
+def test_verify_passes_a_correct_stdin_program() -> None:
     code = "```python\ninput()\nprint(sum(map(int, input().split())))\n```"
     verdict = lcb.verify(_question(STDIN_TESTS), code)
     assert (verdict.correct, verdict.score) == (True, 1.0)
@@ -194,7 +205,7 @@ def test_verify_passes_a_correct_stdin_program():
     assert verdict.reason.startswith("passed all 1 tests")
 
 
-def test_verify_names_the_failing_test_and_why():
+def test_verify_names_the_failing_test_and_why() -> None:
     tests = [*STDIN_TESTS, {"input": "2\n5 5\n", "output": "10\n", "testtype": "stdin"}]
     code = "```python\nn = int(input())\nprint(6)\n```"
     verdict = lcb.verify(_question(tests), code)
@@ -202,7 +213,7 @@ def test_verify_names_the_failing_test_and_why():
     assert verdict.reason.startswith("test 2/2 (public) failed: wrong answer on line 1")
 
 
-def test_verify_functional_program_all_tests_must_pass():
+def test_verify_functional_program_all_tests_must_pass() -> None:
     head = "```python\nclass Solution:\n    def f(self, a, k):\n        return [x + k for x in a]"
     good, bad = head + "\n```", head + " or [0]\n```"
     assert lcb.verify(_question(FUNC_TESTS, "f"), good).correct is True
@@ -210,26 +221,26 @@ def test_verify_functional_program_all_tests_must_pass():
     assert verdict.correct is False and verdict.reason.startswith("test 2/2")
 
 
-def test_verify_private_tests_are_labelled_as_such():
+def test_verify_private_tests_are_labelled_as_such() -> None:
     tests = [*STDIN_TESTS, {"input": "1\n9\n", "output": "9\n", "testtype": "stdin"}]
     verdict = lcb.verify(_question(tests, n_public=1), "```python\ninput()\nprint(6)\n```")
     assert verdict.reason.startswith("test 2/2 (private) failed")
 
 
-def test_verify_float_tolerance_comes_from_the_question():
+def test_verify_float_tolerance_comes_from_the_question() -> None:
     tests = [{"input": "\n", "output": "0.333333333333\n", "testtype": "stdin"}]
     answer = "```python\nprint(round(1/3, 9))\n```"
     assert lcb.verify(_question(tests), answer).correct is False
     assert lcb.verify(_question(tests, float_tolerance=1e-6), answer).correct is True
 
 
-def test_verify_without_code_or_tests():
+def test_verify_without_code_or_tests() -> None:
     assert lcb.verify(_question(STDIN_TESTS), "I think the answer is 6.").correct is False
     verdict = lcb.verify(_question([]), "```python\nprint(1)\n```")
     assert verdict.correct is None and "no test cases" in verdict.reason
 
 
-def test_verify_is_thread_safe_under_concurrent_calls():
+def test_verify_is_thread_safe_under_concurrent_calls() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     good = "```python\ninput()\nprint(sum(map(int, input().split())))\n```"

@@ -53,7 +53,7 @@ def _outcomes(
     return by_question
 
 
-def test_public_tests_agree_with_judgebench_labels(shared_data: Path):
+def test_public_tests_agree_with_judgebench_labels(shared_data: Path) -> None:
     exact = _outcomes(shared_data, None)
     totals = sum(exact.values(), Counter())
     assert totals == Counter({(True, False): 50, (True, True): 22, (False, False): 1})

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from verifiers.math_equiv import EquivPool
 
 
 @pytest.fixture
-def pool():
+def pool() -> Iterator[EquivPool]:
     p = EquivPool(workers=2)
     yield p
     p.shutdown()
@@ -78,7 +79,7 @@ def test_waiting_threads_get_a_fresh_child_when_busy_ones_are_killed() -> None:
         p.shutdown()
 
 
-def test_a_child_exits_when_its_parent_dies(tmp_path) -> None:
+def test_a_child_exits_when_its_parent_dies(tmp_path: Path) -> None:
     # A parent starts a pool, prints its child's pid, sets the child computing (10^7)!
     # (minutes of work) and is killed with -9: the busy child must not outlive it.
     script = (
@@ -87,8 +88,12 @@ def test_a_child_exits_when_its_parent_dies(tmp_path) -> None:
         "print(p._idle.queue[0].proc.pid, flush=True)\n"
         "p.check('(10^{7})!', '1', timeout=120)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[2])
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     assert _alive(child)

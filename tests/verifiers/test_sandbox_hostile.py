@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def assert_fails(verdict: Verdict, *words: str) -> None:
 
 
 @pytest.fixture(autouse=True, params=["isolated", "fallback"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Every attack runs twice: with the isolation this machine allows, and on the
     fallback path (no namespaces), which must still contain it or say it cannot."""
     if request.param == "fallback":
@@ -80,7 +81,7 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture(autouse=True)
-def host_unharmed(mode: str):
+def host_unharmed(mode: str) -> Iterator[None]:
     """After every hostile program: nothing of it is left running, and a good one passes."""
     yield
     deadline = time.monotonic() + 2
@@ -90,36 +91,36 @@ def host_unharmed(mode: str):
     assert verify("print(42)").correct is True
 
 
-def test_fork_bomb():
+def test_fork_bomb() -> None:
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
     assert_fails(verify(code), "timeout")
 
 
-def test_memory_hog():
+def test_memory_hog() -> None:
     code = "chunks = []\nwhile True:\n    chunks.append(bytearray(64 << 20))\nprint(42)"
     assert_fails(verify(code), "memory")
 
 
-def test_infinite_loop():
+def test_infinite_loop() -> None:
     started = time.monotonic()
     assert_fails(verify("while True:\n    pass\nprint(42)"), "timeout")
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_sleep_past_the_limit():
+def test_sleep_past_the_limit() -> None:
     started = time.monotonic()
     assert_fails(verify("import time\ntime.sleep(60)\nprint(42)"), "timeout")
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_huge_output():
+def test_huge_output() -> None:
     code = "import sys\nwhile True:\n    sys.stdout.write('42\\n' * 50000)"
     started = time.monotonic()
     assert_fails(verify(code), "output limit")
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_writing_outside_its_folder(tmp_path: Path, mode: str):
+def test_writing_outside_its_folder(tmp_path: Path, mode: str) -> None:
     targets = [tmp_path / "pwned", Path("/var/tmp") / f"judgeflow-pwned-{os.getpid()}"]
     tmp_path.chmod(0o777)  # even a folder anyone may write to stays out of reach
     code = (
@@ -138,7 +139,7 @@ def test_writing_outside_its_folder(tmp_path: Path, mode: str):
         assert "no network or PID isolation" in verdict.reason
 
 
-def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch):
+def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "sk-judgeflow-test-secret"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     code = (
@@ -151,7 +152,7 @@ def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch):
     assert_fails(verify(code), "wrong answer")
 
 
-def test_opening_a_socket(mode: str):
+def test_opening_a_socket(mode: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         code = (
@@ -169,7 +170,7 @@ def test_opening_a_socket(mode: str):
             assert "no network" in verdict.reason
 
 
-def test_killing_its_parent():
+def test_killing_its_parent() -> None:
     code = (
         "import os, signal\nfor pid in (os.getppid(), 1):\n"
         "    os.kill(pid, signal.SIGKILL)\nprint(42)"
@@ -178,7 +179,7 @@ def test_killing_its_parent():
     assert_fails(verify(code), "PermissionError")
 
 
-def test_signal_alarm_zero_does_not_lift_the_limit():
+def test_signal_alarm_zero_does_not_lift_the_limit() -> None:
     code = (
         "import signal, time\nsignal.alarm(0)\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
         "signal.setitimer(signal.ITIMER_REAL, 0)\ntime.sleep(60)\nprint(42)"
@@ -188,7 +189,7 @@ def test_signal_alarm_zero_does_not_lift_the_limit():
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_rigged_eq_object():
+def test_rigged_eq_object() -> None:
     code = (
         "class Yes:\n    def __eq__(self, other):\n        return True\n"
         "class Solution:\n    def f(self, nums, k):\n        return Yes()"
@@ -196,7 +197,7 @@ def test_rigged_eq_object():
     assert_fails(verify(code, functional=True), "runtime error")
 
 
-def test_rigged_eq_int_subclass():
+def test_rigged_eq_int_subclass() -> None:
     code = (
         "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
         "    __hash__ = int.__hash__\n"
@@ -206,20 +207,20 @@ def test_rigged_eq_int_subclass():
 
 
 @pytest.mark.parametrize("close", ["os.close(1)", "sys.stdout.close()"])
-def test_closing_stdout_early(close: str):
+def test_closing_stdout_early(close: str) -> None:
     assert_fails(verify(f"import os, sys\n{close}\nprint(42)"))
 
 
-def test_os_exit_before_printing():
+def test_os_exit_before_printing() -> None:
     assert_fails(verify("import os\nos._exit(0)\nprint(42)"), "wrong answer")
 
 
-def test_os_exit_before_returning():
+def test_os_exit_before_returning() -> None:
     code = "import os\nclass Solution:\n    def f(self, nums, k):\n        os._exit(0)"
     assert_fails(verify(code, functional=True), "no return value")
 
 
-def test_detached_child_does_not_outlive_the_program():
+def test_detached_child_does_not_outlive_the_program() -> None:
     code = (
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
         "        time.sleep(60)\n    os._exit(0)\nprint(42)"

@@ -23,46 +23,46 @@ from verifiers.sandbox import (
 FAST = Limits(timeout_s=1.0, memory_mb=256)
 
 
-def test_stdin_program_gets_each_input_and_its_output_comes_back():
+def test_stdin_program_gets_each_input_and_its_output_comes_back() -> None:
     result = run_program("print(int(input()) * 2)", ["21\n", "5\n", "-1"])
     assert result.error is None
     assert [o.stdout for o in result.outcomes] == ["42\n", "10\n", "-2\n"]
     assert all(o.status == "ok" for o in result.outcomes)
 
 
-def test_stdin_buffer_and_large_input_are_supported():
+def test_stdin_buffer_and_large_input_are_supported() -> None:
     data = "\n".join(str(n) for n in range(200_000)) + "\n"  # larger than a pipe buffer
     code = "import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))"
     result = run_program(code, [data])
     assert result.outcomes[0].stdout == f"{sum(range(200_000))}\n"
 
 
-def test_functional_program_returns_json_of_its_value():
+def test_functional_program_returns_json_of_its_value() -> None:
     code = "class Solution:\n    def add(self, a: List[int], b: int) -> List[int]:\n" \
         "        return [x + b for x in a]"
     result = run_program(code, ["[1, 2]\n3", "[]\n0"], mode="functional", func_name="add")
     assert [o.result for o in result.outcomes] == ["[4, 5]", "[]"]
 
 
-def test_tuples_and_sets_do_not_smuggle_objects():
+def test_tuples_and_sets_do_not_smuggle_objects() -> None:
     code = "class Solution:\n    def f(self, x):\n        return {1, 2}"
     out = run_program(code, ["1"], mode="functional", func_name="f").outcomes[0]
     assert out.status == "runtime_error"
     assert "not JSON serializable" in out.stderr
 
 
-def test_common_names_are_predefined_without_shadowing_builtins():
+def test_common_names_are_predefined_without_shadowing_builtins() -> None:
     code = "print(pow(3, 200, 1000), gcd(12, 18), len(Counter('aab')), deque([1]).pop())"
     assert run_program(code, ["\n"]).outcomes[0].stdout == f"{pow(3, 200, 1000)} 6 2 1\n"
 
 
-def test_runtime_error_keeps_the_traceback_tail():
+def test_runtime_error_keeps_the_traceback_tail() -> None:
     out = run_program("x = 1 // 0", ["\n"]).outcomes[0]
     assert out.status == "runtime_error"
     assert out.describe() == "runtime error: ZeroDivisionError: integer division or modulo by zero"
 
 
-def test_sys_exit_zero_is_a_normal_end_and_nonzero_is_an_error():
+def test_sys_exit_zero_is_a_normal_end_and_nonzero_is_an_error() -> None:
     ok, bad = (
         run_program(f"print(1)\nimport sys\nsys.exit({c})", ["\n"]).outcomes[0] for c in (0, 3)
     )
@@ -70,7 +70,7 @@ def test_sys_exit_zero_is_a_normal_end_and_nonzero_is_an_error():
     assert bad.status == "runtime_error"
 
 
-def test_check_callback_stops_at_the_first_failure():
+def test_check_callback_stops_at_the_first_failure() -> None:
     seen: list[TestOutcome] = []
 
     def check(out: TestOutcome) -> bool:
@@ -83,12 +83,12 @@ def test_check_callback_stops_at_the_first_failure():
     assert [o.index for o in result.outcomes] == [0, 1]
 
 
-def test_runtime_error_stops_the_remaining_tests():
+def test_runtime_error_stops_the_remaining_tests() -> None:
     result = run_program("print(1 // int(input()))", ["1", "0", "1"], limits=FAST)
     assert [o.status for o in result.outcomes] == ["ok", "runtime_error"]
 
 
-def test_cpu_limit_ends_a_busy_loop_and_wall_limit_ends_a_sleeper():
+def test_cpu_limit_ends_a_busy_loop_and_wall_limit_ends_a_sleeper() -> None:
     busy, sleeper = (
         run_program(code, ["\n"], limits=FAST).outcomes[0]
         for code in ("while True:\n    pass", "import time\ntime.sleep(30)")
@@ -97,7 +97,7 @@ def test_cpu_limit_ends_a_busy_loop_and_wall_limit_ends_a_sleeper():
     assert sleeper.wall_s < 2.0
 
 
-def test_working_folder_is_private_and_gone_afterwards():
+def test_working_folder_is_private_and_gone_afterwards() -> None:
     code = "import os\nopen('scratch.txt', 'w').write('x')\nprint(os.getcwd())"
     out = run_program(code, ["\n"]).outcomes[0]
     assert out.status == "ok"
@@ -109,13 +109,13 @@ def test_working_folder_is_private_and_gone_afterwards():
         assert not os.path.exists(workdir)
 
 
-def test_environment_is_minimal():
+def test_environment_is_minimal() -> None:
     out = run_program("import os\nprint(sorted(os.environ))", ["\n"]).outcomes[0]
     assert out.stdout.strip() == str(sorted(["PATH", "LANG", "OMP_NUM_THREADS",
                                              "OPENBLAS_NUM_THREADS"]))
 
 
-def test_program_runs_as_an_unprivileged_uid():
+def test_program_runs_as_an_unprivileged_uid() -> None:
     if not capabilities().drop_uid:
         pytest.skip("needs root to switch uid")
     out = run_program("import os\nprint(os.getuid(), os.getgid())", ["\n"]).outcomes[0]
@@ -123,7 +123,7 @@ def test_program_runs_as_an_unprivileged_uid():
     assert uid != 0 and uid == gid
 
 
-def test_pool_caps_parallel_programs_at_its_size():
+def test_pool_caps_parallel_programs_at_its_size() -> None:
     pool = SandboxPool(size=2)
     sleeper = "import time\ntime.sleep(0.5)\nprint(1)"
     started = time.monotonic()
@@ -137,7 +137,7 @@ def test_pool_caps_parallel_programs_at_its_size():
     assert elapsed < 2.9
 
 
-def test_zygote_is_reused_and_stays_in_step_after_an_aborted_program():
+def test_zygote_is_reused_and_stays_in_step_after_an_aborted_program() -> None:
     zygote = Zygote()
     try:
         slow_after_first = "import time\nx = input()\nif x == 'b':\n    time.sleep(30)\nprint(x)"
@@ -155,7 +155,7 @@ def test_zygote_is_reused_and_stays_in_step_after_an_aborted_program():
         zygote.close()
 
 
-def test_a_dead_zygote_is_replaced():
+def test_a_dead_zygote_is_replaced() -> None:
     zygote = Zygote()
     try:
         assert run_in_sandbox("print(1)", ["\n"], zygote=zygote).outcomes[0].stdout == "1\n"
@@ -169,7 +169,7 @@ def test_a_dead_zygote_is_replaced():
         zygote.close()
 
 
-def test_fallback_without_namespaces_still_isolates_and_says_so():
+def test_fallback_without_namespaces_still_isolates_and_says_so() -> None:
     if not capabilities().drop_uid:
         pytest.skip("the fallback relies on a per-slot uid, which needs root")
     degraded = Capabilities(False, True, ("no network or PID isolation: test",))
@@ -187,7 +187,7 @@ def test_fallback_without_namespaces_still_isolates_and_says_so():
     assert _live_pids_of(61990) == []
 
 
-def test_fallback_contains_a_fork_bomb():
+def test_fallback_contains_a_fork_bomb() -> None:
     if not capabilities().drop_uid:
         pytest.skip("the fallback relies on a per-slot uid, which needs root")
     degraded = Capabilities(False, True, ("no network or PID isolation: test",))
