@@ -36,6 +36,9 @@ from providers.registry import create_provider
 EXIT_OK, EXIT_FAILED_CALLS, EXIT_INVALID, EXIT_PROVIDER_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+FLUSH_EVERY_S = 1.0
+
+
 class ResumeRefused(Exception):
     pass
 
@@ -139,6 +142,13 @@ def write_stats(ctx: RunContext) -> None:
     (ctx.run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
 
+async def _flush_every(store: RunStore, seconds: float) -> None:
+    """Batched (derived) records reach the disk at least this often."""
+    while True:
+        await anyio.sleep(seconds)
+        store.flush()
+
+
 async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, console: Console) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _sig in signals:
@@ -189,6 +199,7 @@ async def run_job(
                 tg.start_soon(_watch_signals, ctx, graph_scope, console)
                 tg.start_soon(view.run)
                 tg.start_soon(_count_totals, ctx)
+                tg.start_soon(_flush_every, store, FLUSH_EVERY_S)
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()

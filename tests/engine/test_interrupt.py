@@ -82,3 +82,21 @@ def test_second_ctrl_c_quits_at_once_without_corrupting(tmp_path: Path) -> None:
         assert proc.returncode == 130
         assert time.monotonic() - t0 < 5  # did not wait out the 60 s grace
         _lines_whole(run_dir)
+
+
+def test_batched_records_reach_disk_within_a_second(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    write_questions(questions, 40)
+    with fake_server(tmp_path / "log", "--latency", "0.2") as (_, url):
+        job = tmp_path / "job.yaml"
+        job.write_text(job_yaml("flush", tmp_path / "runs", questions, url, concurrency=2))
+        run_dir = tmp_path / "runs" / "flush"
+        proc = _start(job)
+        try:
+            _wait_for_responses(run_dir, 4, proc)
+            time.sleep(1.5)
+            assert proc.poll() is None  # still running: nothing was flushed by closing
+            assert read_jsonl(run_dir / "verdicts.jsonl")
+        finally:
+            proc.kill()
+            proc.communicate()
