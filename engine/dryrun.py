@@ -52,7 +52,7 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
         for spec in job.sources:
             yield from registry.load(
                 spec.format,
-                loaded.resolve(spec.path),
+                loaded.source_path(spec),
                 limit=_effective_limit(spec.limit, limit),
                 on_error="skip",
                 **spec.options,

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from engine.jobspec import Job
+from engine.jobspec import Job, SourceSpec
 
 Loc = tuple[str | int, ...]
 
@@ -40,6 +40,12 @@ class LoadedJob:
     base_dir: Path
     # The job as plain data after overrides (what the manifest hashes).
     data: dict[str, Any]
+
+    def source_path(self, spec: SourceSpec) -> Path:
+        """A source's file, or a stand-in naming its Hugging Face dataset."""
+        if spec.path is None:
+            return Path(f"hf:{spec.options['hf_dataset']}")
+        return self.resolve(spec.path)
 
     def resolve(self, path: str) -> Path:
         p = Path(os.path.expandvars(os.path.expanduser(path)))

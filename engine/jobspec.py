@@ -45,11 +45,18 @@ class ModelRef(RequestOptions):
 
 class SourceSpec(_Strict):
     format: Literal["mmlu_pro", "livebench", "livecodebench"]
-    path: str
+    # A local file; or none, with `options: {hf_dataset: ...}` (needs the `hf` extra).
+    path: str | None = None
     limit: int | None = Field(None, ge=0)
     on_error: Literal["skip", "fail"] = "fail"
     # Format-specific filters passed to the loader (e.g. tasks, categories).
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_input(self) -> SourceSpec:
+        if self.path is None and not self.options.get("hf_dataset"):
+            raise ValueError("give a `path`, or `options: {hf_dataset: NAME}`")
+        return self
 
 
 class PairFileSpec(_Strict):

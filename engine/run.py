@@ -32,6 +32,7 @@ from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec
 from providers.base import Provider
 from providers.registry import create_provider
+from verifiers.errors import SourceError
 
 EXIT_OK, EXIT_FAILED_CALLS, EXIT_INVALID, EXIT_PROVIDER_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -41,6 +42,10 @@ FLUSH_EVERY_S = 1.0
 
 class ResumeRefused(Exception):
     pass
+
+
+class RunAborted(Exception):
+    """The run cannot go on for a reason the user must fix (named in the message)."""
 
 
 @dataclass
@@ -186,11 +191,15 @@ async def run_job(
     if loaded.job.responses:
         ctx.imported = ImportedResponses(loaded.resolve(loaded.job.responses))
         await anyio.to_thread.run_sync(ctx.imported.load)
+    aborted: Exception | None = None
     try:
         async with AsyncExitStack() as stack:
             for name in _used_provider_names(loaded):
-                provider: Provider = create_provider(name, loaded.job.providers[name])
-                await stack.enter_async_context(provider)
+                try:
+                    provider: Provider = create_provider(name, loaded.job.providers[name])
+                    await stack.enter_async_context(provider)
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise RunAborted(f"provider {name!r} could not start: {exc}") from None
                 ctx.providers[name] = provider
             ctx.judges = build_judges(loaded)
             view = ProgressView(ctx, quiet=quiet, console=console)
@@ -203,10 +212,18 @@ async def run_job(
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()
+    except* (SourceError, RunAborted) as group:
+        # A malformed input line with `on_error: fail`, or a provider that cannot start:
+        # one clear message, not a traceback. Work done so far is kept for a resume.
+        aborted = group.exceptions[0]
+        while isinstance(aborted, ExceptionGroup):
+            aborted = aborted.exceptions[0]
     finally:
         store.close()
         if ctx.providers or ctx.stages:
             write_stats(ctx)
+    if aborted is not None:
+        raise RunAborted(str(aborted))
     if ctx.skipped_count:
         console.print(f"[yellow]{ctx.skipped_count} malformed input lines skipped, e.g.:[/]")
         for line in ctx.skipped_lines[:5]:
@@ -239,7 +256,7 @@ async def run_job(
 def main_run(loaded: LoadedJob, **kwargs: Any) -> int:
     try:
         result = anyio.run(lambda: run_job(loaded, **kwargs))
-    except ResumeRefused as exc:
+    except (ResumeRefused, RunAborted) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     return result.exit_code

@@ -58,7 +58,7 @@ async def questions(ctx: RunContext, send: MemoryObjectSendStream[QItem]) -> Non
 
             it = registry.load(
                 spec.format,
-                ctx.loaded.resolve(spec.path),
+                ctx.loaded.source_path(spec),
                 limit=_effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
                 report=ctx.report_skipped,

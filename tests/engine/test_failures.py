@@ -3,6 +3,8 @@ an auth failure stops the provider with one clear message and leaves the run res
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -11,7 +13,7 @@ from rich.console import Console
 
 from engine.jobload import load_job
 from engine.run import EXIT_FAILED_CALLS, EXIT_OK, EXIT_PROVIDER_STOPPED, run_job
-from tests.engine.helpers import job_yaml, read_jsonl, write_questions
+from tests.engine.helpers import REPO, job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 from tests.fakes.server import FakeServer
 from tests.fakes.wire import FakeRequest
@@ -94,3 +96,22 @@ def test_auth_failure_stops_provider_once_and_stays_resumable(
     code, _, _ = anyio.run(serve_and_run, "sk-right")
     assert code == EXIT_OK
     assert len([r for r in read_jsonl(run_dir / "responses.jsonl") if not r["error"]]) == 40
+
+
+def test_malformed_line_with_on_error_fail_stops_with_file_and_line(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    write_questions(questions, 5)
+    with open(questions, "a") as fh:
+        fh.write('{"question_id": 99, "question": "no options"\n')
+    job = tmp_path / "job.yaml"
+    job.write_text(job_yaml("bad", tmp_path / "runs", questions, "http://127.0.0.1:9/v1"))
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", "run", str(job), "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert f"error: {questions}:6:" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -154,3 +154,16 @@ def test_bad_judge_template_is_a_job_error(tmp_path: Path) -> None:
     [problem] = _problems(path)
     assert problem.startswith(f"{path}:16: judges.0: ")
     assert "bad.txt" in problem
+
+
+def test_a_source_needs_a_path_or_a_hugging_face_dataset(tmp_path: Path) -> None:
+    path = _job(tmp_path, GOOD.replace("    path: q.jsonl\n", ""))
+    [problem] = _problems(path)
+    assert problem == (
+        f"{path}:9: sources.0: Value error, give a `path`, or `options: {{hf_dataset: NAME}}`"
+    )
+    hf = _job(
+        tmp_path,
+        GOOD.replace("    path: q.jsonl\n", "    options: {hf_dataset: TIGER-Lab/MMLU-Pro}\n"),
+    )
+    assert load_job(hf, env={"TEST_KEY": "x"}).job.sources[0].path is None
