@@ -16,8 +16,7 @@ from verifiers import livebench_math as math
 from verifiers import livebench_reasoning as reasoning
 from verifiers.base import Question, Verdict, VerifierKind
 from verifiers.errors import SourceError
-from verifiers.hf import iter_hf
-from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
+from verifiers.records_io import Report, bad_record, check_on_error, require, source_records
 
 FORMAT = "livebench"
 # AMPS_Hard compares with sympy in child processes (verifiers.math_equiv).
@@ -110,10 +109,13 @@ def load(
     want_cats = set(categories) if categories else None
     want_sub = set(subtasks) if subtasks else None
     count = 0
-    records = (
-        iter_hf(hf_dataset, split=hf_split, config=hf_config)
-        if hf_dataset
-        else iter_records(path, on_error=policy, report=report)
+    records = source_records(
+        path,
+        on_error=policy,
+        report=report,
+        hf_dataset=hf_dataset,
+        hf_split=hf_split,
+        hf_config=hf_config,
     )
     for line, rec in records:
         if limit is not None and count >= limit:

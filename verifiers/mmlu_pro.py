@@ -21,8 +21,7 @@ from typing import Any, Literal
 
 from verifiers.base import Question, Verdict, VerifierKind
 from verifiers.errors import SourceError
-from verifiers.hf import iter_hf
-from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
+from verifiers.records_io import Report, bad_record, check_on_error, require, source_records
 
 FORMAT = "mmlu_pro"
 TASKS = frozenset({"mmlu_pro"})
@@ -71,8 +70,12 @@ def to_question(rec: dict[str, Any], *, mode: Mode = "strict") -> Question:
         question=question,
         ground_truth=answer,
         original_id=int(qid) if isinstance(qid, int | str) and str(qid).isdigit() else qid,
-        meta={"mode": mode, "category": rec["category"], "src": rec.get("src"),
-              "n_options": len(options)},
+        meta={
+            "mode": mode,
+            "category": rec["category"],
+            "src": rec.get("src"),
+            "n_options": len(options),
+        },
     )
 
 
@@ -99,10 +102,13 @@ def load(
     cats = {c.lower() for c in categories} if categories else None
     ids = {int(i) for i in question_ids} if question_ids else None
     count = 0
-    records = (
-        iter_hf(hf_dataset, split=hf_split, config=hf_config)
-        if hf_dataset
-        else iter_records(path, on_error=policy, report=report)
+    records = source_records(
+        path,
+        on_error=policy,
+        report=report,
+        hf_dataset=hf_dataset,
+        hf_split=hf_split,
+        hf_config=hf_config,
     )
     for line, rec in records:
         if limit is not None and count >= limit:

@@ -47,6 +47,23 @@ def iter_records(
         yield from _json_lines(path, on_error, report)
 
 
+def source_records(
+    path: Path,
+    *,
+    on_error: OnError,
+    report: Report,
+    hf_dataset: str | None = None,
+    hf_split: str = "test",
+    hf_config: str | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A loader's records: from a Hugging Face dataset when one is named, else from `path`."""
+    if hf_dataset:
+        from verifiers.hf import iter_hf
+
+        return iter_hf(hf_dataset, split=hf_split, config=hf_config)
+    return iter_records(path, on_error=on_error, report=report)
+
+
 def _json_lines(
     path: Path, on_error: OnError, report: Report
 ) -> Iterator[tuple[int, dict[str, Any]]]:
