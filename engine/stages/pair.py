@@ -20,21 +20,19 @@ async def pair_worker(
     send: MemoryObjectSendStream[PairRecord],
 ) -> None:
     stats = ctx.stage("pair", "questions")
-    ref = ctx.job.response_model
+    n_pairs = 0
     async with receive, send:
         async for checked in receive:
             if ctx.stopping:
                 continue
-            scored = [
-                ScoredAnswer(a.response_key, a.text, v)
-                for a, v in checked.answers
-                if a.is_response_model
-            ]
+            main = [(a, v) for a, v in checked.answers if a.is_response_model]
+            scored = [ScoredAnswer(a.response_key, a.text, v) for a, v in main]
             outcome = make_pairs(
                 checked.item.question,
                 scored,
                 seed=ctx.job.seed,
-                response_model=ref.model if ref else "unknown",
+                # The answers' own model: with `responses:` it comes from the earlier run.
+                response_model=main[0][0].model if main else "unknown",
                 per_question=ctx.job.pairing.per_question,
             )
             stats.done += 1
@@ -44,3 +42,7 @@ async def pair_worker(
                 if not ctx.store.has(PairRecord, pair.pair_id):
                     ctx.store.put(pair)
                 await send.send(pair)
+                n_pairs += 1
+        if not ctx.stopping:  # every pair is known now: the judge stage gets a total and ETA
+            ctx.stage("score", "pairs").total = n_pairs
+            ctx.stage("judge", "calls").total = n_pairs * 2 * len(ctx.judges)
