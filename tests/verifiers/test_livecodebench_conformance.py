@@ -46,6 +46,12 @@ def _outcomes(
     jobs = [(questions[qid], f"```python\n{code}\n```") for qid, *codes in pairs for code in codes]
     with ThreadPoolExecutor(4) as ex:
         verdicts = list(ex.map(lambda job: lcb.verify(*job), jobs))
+    # A wall-clock timeout on a loaded machine is not a verdict on the code: such programs
+    # are run once more, alone, before they count.
+    verdicts = [
+        lcb.verify(*job) if "timeout" in v.reason else v
+        for job, v in zip(jobs, verdicts, strict=True)
+    ]
     by_question: dict[str, Counter[tuple[bool, bool]]] = {}
     for n, (qid, _, _) in enumerate(pairs):
         key = (verdicts[2 * n].correct, verdicts[2 * n + 1].correct)
