@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from verifiers.sandbox import (
     capabilities,
     run_in_sandbox,
     run_program,
+    runner,
 )
 
 FAST = Limits(timeout_s=1.0, memory_mb=256)
@@ -212,3 +214,23 @@ def _live_pids_of(uid: int) -> list[str]:
         if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
             found.append(pid)
     return found
+
+
+def test_packages_installed_under_tmp_are_importable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtualenv under /tmp (a CI clone) must stay importable although the sandbox
+    mounts a private tmpfs over /tmp."""
+    lib = tmp_path / "site-packages"
+    lib.mkdir()
+    (lib / "judgeflow_probe_mod.py").write_text("VALUE = 42\n")
+    lib.chmod(0o755)
+    for parent in lib.parents:
+        if str(parent) == "/":
+            break
+        parent.chmod(parent.stat().st_mode | 0o055)
+    original = runner._lib_paths()
+    monkeypatch.setattr(runner, "_lib_paths", lambda: (*original, str(lib)))
+    out = run_program("import judgeflow_probe_mod\nprint(judgeflow_probe_mod.VALUE)", ["\n"])
+    assert out.outcomes[0].status == "ok", out.outcomes[0]
+    assert out.outcomes[0].stdout == "42\n"

@@ -62,6 +62,9 @@ def _private_mounts(job: dict, notes: list[str]) -> None:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
+    # Hold the library folders open first: one under /tmp (a virtualenv in a CI clone)
+    # is hidden by the private tmpfs below, but stays reachable through its descriptor.
+    held = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in job["lib_paths"]]
     # A /proc of our own PID namespace: the host's processes are not even visible.
     if libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None) != 0:
         notes.append("could not mount a private /proc")
@@ -71,14 +74,16 @@ def _private_mounts(job: dict, notes: list[str]) -> None:
     job["workdir"] = "/tmp/work"
     os.makedirs(job["workdir"], exist_ok=True)
     mapped = []
-    for n, path in enumerate(job["lib_paths"]):
+    for n, (path, fd) in enumerate(zip(job["lib_paths"], held, strict=True)):
         target = f"/tmp/.lib/{n}"
         os.makedirs(target, mode=0o755, exist_ok=True)
-        if libc.mount(path.encode(), target.encode(), None, _MS_BIND | _MS_REC, None) == 0:
+        source = f"/proc/self/fd/{fd}".encode()
+        if libc.mount(source, target.encode(), None, _MS_BIND | _MS_REC, None) == 0:
             mapped.append(target)
         else:
             notes.append(f"could not bind {path} for the sandbox uid")
             mapped.append(path)
+        os.close(fd)
     _remap_packages(dict(zip(job["lib_paths"], mapped, strict=True)))
     job["lib_paths"] = mapped
 
