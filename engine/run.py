@@ -249,7 +249,10 @@ async def run_job(
     if report and not ctx.stopping:
         from engine.report import write_report
 
-        write_report([run_dir], run_dir, console=None if quiet else output_console())
+        out = None if quiet else output_console()
+        write_report([run_dir], run_dir, console=out)
+        if out is not None and loaded.job.description:
+            out.print(loaded.job.description.strip(), style="italic", highlight=False)
     return RunResult(run_dir, code, ctx.stopping, failed, stopped)
 
 

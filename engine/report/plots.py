@@ -30,15 +30,18 @@ def accuracy_plot(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups) + 0.4 * len(series)), 4.5))
     width = 0.8 / max(1, len(series))
     for i, (label, j) in enumerate(series):
-        accs, lows, highs = [], [], []
+        accs, lows, highs, texts = [], [], [], []
         for g in groups:
             a = j["overall"] if g == "overall" else j["by_category"].get(g)
-            acc = _ok(a["accuracy"]) if a else 0.0
+            # No pairs in a category: no bar (NaN) and "–", so it never reads as 0%.
+            acc = _ok(a["accuracy"]) if a else math.nan
             accs.append(acc)
             lows.append(max(0.0, acc - _ok(a["ci_low"])) if a else 0.0)
             highs.append(max(0.0, _ok(a["ci_high"]) - acc) if a else 0.0)
+            texts.append(f"{acc:.0f}" if a else "–")
         xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(groups))]
-        ax.bar(xs, accs, width, yerr=[lows, highs], capsize=3, label=label)
+        bars = ax.bar(xs, accs, width, yerr=[lows, highs], capsize=3, label=label)
+        ax.bar_label(bars, labels=texts, fontsize="x-small", padding=2)
     ax.axhline(50, color="grey", linestyle=":", linewidth=1)  # random guessing
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylim(0, 100)
