@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.report.table import frac, pct
+from engine.report.table import COLUMNS, cells, pct
 from engine.scoring import CATEGORIES
 
 
@@ -32,37 +32,7 @@ def render(
         "decisions that chose the answer shown first (50% = no position bias).",
         "",
     ]
-    out += _table(
-        [
-            "run",
-            "judge",
-            "model",
-            "pairs",
-            "accuracy [95% CI]",
-            *CATEGORIES,
-            "consistent",
-            "1st pos.",
-            "ties",
-            "no dec.",
-            "errors",
-        ],
-        [
-            [
-                r["run"],
-                r["judge"],
-                r["model"] or "",
-                r["pairs"],
-                f"{pct(r['accuracy'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
-                *(pct(r[c]) for c in CATEGORIES),
-                frac(r["consistency"]),
-                frac(r["first_position"]),
-                frac(r["tie_rate"]),
-                frac(r["no_decision_rate"]),
-                r["call_errors"],
-            ]
-            for r in rows
-        ],
-    )
+    out += _table(COLUMNS, [cells(r) for r in rows])
     out += [f"![{p}]({p})" for p in plots] + [""]
     for s in summaries:
         out += _run_section(s)

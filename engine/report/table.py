@@ -45,33 +45,44 @@ def rows(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# The comparison table's columns, shared by the terminal view and report.md.
+COLUMNS: tuple[str, ...] = (
+    "run",
+    "judge",
+    "model",
+    "pairs",
+    "accuracy [95% CI]",
+    *CATEGORIES,
+    "consistent",
+    "1st pos.",
+    "ties",
+    "no dec.",
+    "errors",
+)
+_LEFT = {"run", "judge", "model"}
+
+
+def cells(r: dict[str, Any]) -> list[str]:
+    """One comparison row as the text of its COLUMNS."""
+    return [
+        str(r["run"]),
+        str(r["judge"]),
+        str(r["model"] or ""),
+        str(r["pairs"]),
+        f"{pct(r['accuracy'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
+        *(pct(r[c]) for c in CATEGORIES),
+        frac(r["consistency"]),
+        frac(r["first_position"]),
+        frac(r["tie_rate"]),
+        frac(r["no_decision_rate"]),
+        str(r["call_errors"]),
+    ]
+
+
 def rich_table(table_rows: Sequence[dict[str, Any]], title: str = "JudgeBench accuracy") -> Table:
     t = Table(title=title)
-    for col in ("run", "judge", "model"):
-        t.add_column(col)
-    for col in (
-        "pairs",
-        "accuracy [95% CI]",
-        *CATEGORIES,
-        "consistent",
-        "1st pos.",
-        "ties",
-        "no dec.",
-        "errors",
-    ):
-        t.add_column(col, justify="right")
+    for col in COLUMNS:
+        t.add_column(col, justify="left" if col in _LEFT else "right")
     for r in table_rows:
-        t.add_row(
-            str(r["run"]),
-            str(r["judge"]),
-            str(r["model"] or ""),
-            str(r["pairs"]),
-            f"{pct(r['accuracy'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
-            *(pct(r[c]) for c in CATEGORIES),
-            frac(r["consistency"]),
-            frac(r["first_position"]),
-            frac(r["tie_rate"]),
-            frac(r["no_decision_rate"]),
-            str(r["call_errors"]),
-        )
+        t.add_row(*cells(r))
     return t
