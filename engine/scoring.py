@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.records import Decision, Outcome
+from engine.records import Decision, Outcome, PairRecord, ScoreRecord
 
 CATEGORIES: tuple[str, ...] = ("knowledge", "reasoning", "math", "coding")
 BOOTSTRAP_SEED = 20241016  # fixed so a report is reproducible run to run
@@ -46,6 +46,23 @@ def outcome(label: str, decision_ab: Decision | None, decision_ba: Decision | No
     if total < 0:
         return "incorrect"
     return "tie"
+
+
+def score_record(
+    pair: PairRecord, judge: str, decision_ab: Decision | None, decision_ba: Decision | None
+) -> ScoreRecord:
+    """The pair × judge record; `decision_ba` is in order BA's own terms (flipped here)."""
+    back = flip(decision_ba)
+    return ScoreRecord(
+        pair_id=pair.pair_id,
+        judge=judge,
+        source=pair.source,
+        label=pair.label,
+        decision_AB=decision_ab,
+        decision_BA=back,
+        outcome=outcome(pair.label, decision_ab, back),
+        response_model=pair.response_model,
+    )
 
 
 def category(source: str) -> str:

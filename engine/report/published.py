@@ -21,10 +21,10 @@ from rich.console import Console
 
 from engine.judges.reward_model import decide
 from engine.keys import stable_hash
-from engine.records import Decision, JudgmentRecord, PairRecord, ScoreRecord
+from engine.records import Decision, JudgmentRecord, PairRecord
 from engine.report.runfiles import iter_jsonl
 from engine.report.write import write_report
-from engine.scoring import flip, outcome
+from engine.scoring import score_record
 
 DECISIONS: frozenset[str] = frozenset({"A>B", "B>A", "A=B"})
 
@@ -108,17 +108,8 @@ def import_file(path: Path, runs_dir: Path) -> Path:
                 )
                 files["judgments.jsonl"].write(orjson.dumps(jr.to_dict()) + b"\n")
             d_ab = decisions[0]
-            d_ba = flip(decisions[1]) if len(decisions) == 2 else None
-            score = ScoreRecord(
-                pair_id=pair.pair_id,
-                judge=meta["name"],
-                source=pair.source,
-                label=pair.label,
-                decision_AB=d_ab,
-                decision_BA=d_ba,
-                outcome=outcome(pair.label, d_ab, d_ba),
-                response_model=pair.response_model,
-            )
+            d_ba = decisions[1] if len(decisions) == 2 else None
+            score = score_record(pair, meta["name"], d_ab, d_ba)
             files["pairs.jsonl"].write(orjson.dumps(pair.to_dict()) + b"\n")
             files["scores.jsonl"].write(orjson.dumps(score.to_dict()) + b"\n")
     finally:

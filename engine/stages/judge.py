@@ -21,7 +21,7 @@ from engine.records import (
     ScoreRecord,
     usage_fields,
 )
-from engine.scoring import flip, outcome
+from engine.scoring import score_record
 from providers.base import ProviderError
 
 ORDERS: tuple[Order, Order] = ("AB", "BA")
@@ -54,19 +54,7 @@ async def judge_pair(ctx: RunContext, pair: PairRecord) -> None:
         d_ab, d_ba = decisions[(name, "AB")], decisions[(name, "BA")]
         if isinstance(d_ab, Exception) or isinstance(d_ba, Exception):
             continue
-        d_ba_back = flip(d_ba)
-        ctx.store.put(
-            ScoreRecord(
-                pair_id=pair.pair_id,
-                judge=name,
-                source=pair.source,
-                label=pair.label,
-                decision_AB=d_ab,
-                decision_BA=d_ba_back,
-                outcome=outcome(pair.label, d_ab, d_ba_back),
-                response_model=pair.response_model,
-            )
-        )
+        ctx.store.put(score_record(pair, name, d_ab, d_ba))
 
 
 async def _judgment(
