@@ -30,18 +30,39 @@ def write_questions(path: Path, n: int) -> None:
         for i in range(n):
             options = [f"option {j} for question {i}" for j in range(4)]
             answer = rng.randrange(4)
-            fh.write(orjson.dumps({
-                "question_id": i, "question": f"Synthetic question number {i}: pick one.",
-                "options": options, "answer": "ABCD"[answer], "answer_index": answer,
-                "cot_content": "", "category": "math", "src": "bench",
-            }) + b"\n")
+            fh.write(
+                orjson.dumps(
+                    {
+                        "question_id": i,
+                        "question": f"Synthetic question number {i}: pick one.",
+                        "options": options,
+                        "answer": "ABCD"[answer],
+                        "answer_index": answer,
+                        "cot_content": "",
+                        "category": "math",
+                        "src": "bench",
+                    }
+                )
+                + b"\n"
+            )
 
 
 def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.server", "--host", "127.0.0.1", "--port", "0",
-         "--script", "bench.fake_scripts:mmlu_or_vanilla"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--script",
+            "bench.fake_scripts:mmlu_or_vanilla",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = proc.stdout.readline().strip()
     assert line.startswith("READY "), line
@@ -73,8 +94,9 @@ def run_once(tmp: Path, n: int, base_url: str) -> tuple[float, float, int]:
     job = tmp / f"job{n}.yaml"
     job.write_text(job_text(f"mem{n}", questions, base_url, tmp / "runs"))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", str(job), "--quiet",
-                             "--no-report"], cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "run", str(job), "--quiet", "--no-report"], cwd=REPO
+    )
     _, status, rusage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
     assert os.waitstatus_to_exitcode(status) in (0, 1), status
@@ -94,8 +116,11 @@ def main() -> None:
             for n in args.sizes:
                 rss, secs, scores = run_once(tmp, n, url)
                 results.append((n, rss, secs, scores))
-                print(f"{n:>7} questions: peak RSS {rss:7.1f} MiB, {secs:6.1f} s, "
-                      f"{scores} pairs scored, {n / secs:,.0f} questions/s", flush=True)
+                print(
+                    f"{n:>7} questions: peak RSS {rss:7.1f} MiB, {secs:6.1f} s, "
+                    f"{scores} pairs scored, {n / secs:,.0f} questions/s",
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait()

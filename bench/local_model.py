@@ -34,16 +34,23 @@ SOURCES = [
     ("livebench", "livebench/math/AMPS_Hard/question.jsonl", {}, "boxed.gbnf", 200),
     ("livecodebench", "livecodebench.jsonl", {"private_tests": False}, "python_block.gbnf", 300),
 ]
-JUDGES = [("vanilla", "verdict_vanilla.gbnf", parse_vanilla, 8),
-          ("arena_hard", "verdict_arena_hard.gbnf", parse_arena, 120)]
+JUDGES = [
+    ("vanilla", "verdict_vanilla.gbnf", parse_vanilla, 8),
+    ("arena_hard", "verdict_arena_hard.gbnf", parse_arena, 120),
+]
 
 
 def request(prompt: str, grammar: str | None, max_tokens: int, seed: int) -> ChatRequest:
     extra: dict[str, object] = {"seed": seed}
     if grammar:
         extra["grammar"] = (JOBS / "grammars" / grammar).read_text()
-    return ChatRequest(model="local", messages=(Message("user", prompt),), temperature=1.0,
-                       max_tokens=max_tokens, extra=extra)
+    return ChatRequest(
+        model="local",
+        messages=(Message("user", prompt),),
+        temperature=1.0,
+        max_tokens=max_tokens,
+        extra=extra,
+    )
 
 
 async def main(per_source: int, starts: int) -> None:
@@ -67,8 +74,9 @@ async def main(per_source: int, starts: int) -> None:
                     resp = await provider.chat(req)
                     dt = time.perf_counter() - t
                     v = verify(q, resp.text)
-                    r = rows.setdefault(f"{q.task} {mode}", {"ok": [], "right": [], "s": [],
-                                                             "tok": [], "in": []})
+                    r = rows.setdefault(
+                        f"{q.task} {mode}", {"ok": [], "right": [], "s": [], "tok": [], "in": []}
+                    )
                     r["ok"].append(float(v.extracted is not None))
                     r["right"].append(float(bool(v.correct)))
                     r["s"].append(dt)
@@ -76,18 +84,25 @@ async def main(per_source: int, starts: int) -> None:
                     r["in"].append(resp.usage.input_tokens)
         pair_qs = list(registry.load("mmlu_pro", JOBS / "demo_data" / "mmlu_pro.jsonl"))
         for name, grammar, parse, max_tokens in JUDGES:
-            for q in pair_qs[:per_source * 2]:
-                prompt = (f"Question: {q.question}\n\nOutput (a): The answer is {q.ground_truth}."
-                          "\n\nOutput (b): The answer is Z.\n\nWhich output is better? Reply "
-                          + ("Output (a) or Output (b)." if name == "vanilla"
-                             else "with a short reason, then [[A>B]] or [[B>A]]."))
+            for q in pair_qs[: per_source * 2]:
+                prompt = (
+                    f"Question: {q.question}\n\nOutput (a): The answer is {q.ground_truth}."
+                    "\n\nOutput (b): The answer is Z.\n\nWhich output is better? Reply "
+                    + (
+                        "Output (a) or Output (b)."
+                        if name == "vanilla"
+                        else "with a short reason, then [[A>B]] or [[B>A]]."
+                    )
+                )
                 for mode in ("free", "grammar"):
                     req = request(prompt, grammar if mode == "grammar" else None, max_tokens, 7)
                     t = time.perf_counter()
                     resp = await provider.chat(req)
                     dt = time.perf_counter() - t
-                    r = rows.setdefault(f"judge {name} {mode}", {"ok": [], "right": [], "s": [],
-                                                                 "tok": [], "in": []})
+                    r = rows.setdefault(
+                        f"judge {name} {mode}",
+                        {"ok": [], "right": [], "s": [], "tok": [], "in": []},
+                    )
                     decision = parse(resp.text)
                     r["ok"].append(float(decision is not None))
                     r["right"].append(float(decision == "A>B"))
@@ -96,16 +111,22 @@ async def main(per_source: int, starts: int) -> None:
                     r["in"].append(resp.usage.input_tokens)
         stats = provider.stats
 
-    print(f"\n{'task / mode':34} {'n':>3} {'parses':>7} {'right':>6} {'s/call':>7} "
-          f"{'out tok':>8} {'in tok':>7}")
+    print(
+        f"\n{'task / mode':34} {'n':>3} {'parses':>7} {'right':>6} {'s/call':>7} "
+        f"{'out tok':>8} {'in tok':>7}"
+    )
     for key, r in rows.items():
         n = len(r["ok"])
-        print(f"{key:34} {n:3d} {sum(r['ok']) / n:7.0%} {sum(r['right']) / n:6.0%} "
-              f"{statistics.mean(r['s']):7.2f} {statistics.mean(r['tok']):8.0f} "
-              f"{statistics.mean(r['in']):7.0f}")
+        print(
+            f"{key:34} {n:3d} {sum(r['ok']) / n:7.0%} {sum(r['right']) / n:6.0%} "
+            f"{statistics.mean(r['s']):7.2f} {statistics.mean(r['tok']):8.0f} "
+            f"{statistics.mean(r['in']):7.0f}"
+        )
     total_s = sum(sum(r["s"]) for r in rows.values())
-    print(f"\ncalls {stats.completed}, output tokens {stats.usage.output_tokens}, input tokens "
-          f"{stats.usage.input_tokens}, wall in calls {total_s:.1f} s")
+    print(
+        f"\ncalls {stats.completed}, output tokens {stats.usage.output_tokens}, input tokens "
+        f"{stats.usage.input_tokens}, wall in calls {total_s:.1f} s"
+    )
 
 
 if __name__ == "__main__":

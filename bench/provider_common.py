@@ -16,7 +16,9 @@ def fake_server(*args: str) -> Iterator[str]:
     """Run `python -m tests.fakes.server ARGS` in its own process (its own core); yield its URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.server", "--host", "127.0.0.1", "--port", "0", *args],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

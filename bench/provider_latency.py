@@ -47,8 +47,10 @@ def main() -> None:
     args = ap.parse_args()
     with fake_server("--latency", str(args.latency)) as url:
         rps, ideal = asyncio.run(run(url, args.requests, args.concurrency, args.latency))
-    print(f"{args.requests} requests, {args.latency:g} s server latency, "
-          f"concurrency {args.concurrency}")
+    print(
+        f"{args.requests} requests, {args.latency:g} s server latency, "
+        f"concurrency {args.concurrency}"
+    )
     print(f"achieved {rps:.1f} req/s of an ideal {ideal:.0f} req/s = {rps / ideal:.1%}")
 
 

@@ -47,11 +47,13 @@ async def drive(n: int, concurrency: int, one: Callable[[], Awaitable[None]]) ->
 
 
 async def bare_aiohttp(url: str, n: int, c: int) -> None:
-    body = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": PROMPT}],
-                         "max_tokens": 64})
+    body = orjson.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64}
+    )
     conn = aiohttp.TCPConnector(limit=c)
-    async with aiohttp.ClientSession(connector=conn, headers={
-            "content-type": "application/json", "authorization": "Bearer k"}) as s:
+    async with aiohttp.ClientSession(
+        connector=conn, headers={"content-type": "application/json", "authorization": "Bearer k"}
+    ) as s:
 
         async def one() -> None:
             async with s.post(f"{url}/v1/chat/completions", data=body) as r:
@@ -78,14 +80,19 @@ async def openai_sdk(url: str, n: int, c: int) -> None:
     from openai import AsyncOpenAI
 
     limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-    client = AsyncOpenAI(api_key="k", base_url=f"{url}/v1", max_retries=0,
-                         http_client=httpx.AsyncClient(limits=limits))
+    client = AsyncOpenAI(
+        api_key="k",
+        base_url=f"{url}/v1",
+        max_retries=0,
+        http_client=httpx.AsyncClient(limits=limits),
+    )
     sem = asyncio.Semaphore(c)
 
     async def one() -> None:
         async with sem:
             r = await client.chat.completions.create(
-                model="m", messages=[{"role": "user", "content": PROMPT}], max_tokens=64)
+                model="m", messages=[{"role": "user", "content": PROMPT}], max_tokens=64
+            )
             assert r.choices[0].message.content
 
     await drive(n, c, one)
@@ -115,8 +122,10 @@ def main() -> None:
             rounds[name].append((args.requests / wall, cpu / args.requests * 1e6))
     results = {name: sorted(r)[len(r) // 2] for name, r in rounds.items() if r}
     base = results["bare aiohttp"][0]
-    print(f"{args.requests} requests, concurrency {args.concurrency}, zero-latency fake server, "
-          f"median of {args.rounds} alternating rounds")
+    print(
+        f"{args.requests} requests, concurrency {args.concurrency}, zero-latency fake server, "
+        f"median of {args.rounds} alternating rounds"
+    )
     for name in ("bare aiohttp", "provider path"):
         print(f"  {name} rounds (req/s): " + ", ".join(f"{r:.0f}" for r, _ in rounds[name]))
     print(f"{'client':<15} {'req/s':>8} {'client CPU µs/req':>18} {'vs bare':>8}")

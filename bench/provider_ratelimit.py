@@ -29,8 +29,9 @@ PROMPT = " ".join(f"w{i}" for i in range(140))
 
 
 async def run(url: str, seconds: float, workers: int) -> dict[str, float]:
-    cfg = ProviderConfig(type="openai", requests_per_minute=RPM, tokens_per_minute=TPM,
-                         max_concurrency=workers)
+    cfg = ProviderConfig(
+        type="openai", requests_per_minute=RPM, tokens_per_minute=TPM, max_concurrency=workers
+    )
     req = ChatRequest(model="m", messages=(Message("user", PROMPT),), max_tokens=100)
     tokens = 0
     ok = 0
@@ -53,7 +54,10 @@ async def run(url: str, seconds: float, workers: int) -> dict[str, float]:
     minutes = seconds / 60
     sent = stats.completed + stats.rate_limited  # every HTTP request: answered or 429
     return {
-        "rpm": ok / minutes, "tpm": tokens / minutes, "sent": sent, "rejected": stats.rate_limited,
+        "rpm": ok / minutes,
+        "tpm": tokens / minutes,
+        "sent": sent,
+        "rejected": stats.rate_limited,
         "tokens_per_call": tokens / max(ok, 1),
     }
 
@@ -63,19 +67,37 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=180.0)
     ap.add_argument("--workers", type=int, default=64)
     args = ap.parse_args()
-    server_args = ("--rpm", str(RPM), "--tpm", str(TPM), "--burst", "1", "--latency", "0.2",
-                   "--latency-sd", "0.05", "--script", "bench.provider_common:fifty_words")
+    server_args = (
+        "--rpm",
+        str(RPM),
+        "--tpm",
+        str(TPM),
+        "--burst",
+        "1",
+        "--latency",
+        "0.2",
+        "--latency-sd",
+        "0.05",
+        "--script",
+        "bench.provider_common:fifty_words",
+    )
     with fake_server(*server_args) as url:
         r = asyncio.run(run(url, args.seconds, args.workers))
     binding = max(r["rpm"] / RPM, r["tpm"] / TPM)
     which = "tokens/min" if r["tpm"] / TPM >= r["rpm"] / RPM else "requests/min"
-    print(f"{args.seconds:.0f} s against {RPM} requests/min and {TPM} tokens/min "
-          f"({r['tokens_per_call']:.0f} tokens per call)")
-    print(f"achieved {r['rpm']:.0f} requests/min ({r['rpm'] / RPM:.1%}), "
-          f"{r['tpm']:.0f} tokens/min ({r['tpm'] / TPM:.1%})")
+    print(
+        f"{args.seconds:.0f} s against {RPM} requests/min and {TPM} tokens/min "
+        f"({r['tokens_per_call']:.0f} tokens per call)"
+    )
+    print(
+        f"achieved {r['rpm']:.0f} requests/min ({r['rpm'] / RPM:.1%}), "
+        f"{r['tpm']:.0f} tokens/min ({r['tpm'] / TPM:.1%})"
+    )
     share = r["rejected"] / r["sent"]
-    print(f"binding limit: {which}, utilisation {binding:.1%}; "
-          f"429s: {r['rejected']:.0f} of {r['sent']:.0f} requests ({share:.2%})")
+    print(
+        f"binding limit: {which}, utilisation {binding:.1%}; "
+        f"429s: {r['rejected']:.0f} of {r['sent']:.0f} requests ({share:.2%})"
+    )
 
 
 if __name__ == "__main__":

@@ -37,24 +37,62 @@ def write_run(run: Path, n: int) -> int:
     rng = random.Random(0)
     run.mkdir(parents=True, exist_ok=True)
     filler = "The assistant's reasoning step is checked against my own derivation. " * 28
-    with open(run / "pairs.jsonl", "wb") as fp, open(run / "judgments.jsonl", "wb") as fj, \
-            open(run / "scores.jsonl", "wb") as fs:
+    with (
+        open(run / "pairs.jsonl", "wb") as fp,
+        open(run / "judgments.jsonl", "wb") as fj,
+        open(run / "scores.jsonl", "wb") as fs,
+    ):
         for i in range(n):
             pid, src, label = f"p{i}", SOURCES[i % 4], rng.choice(["A>B", "B>A"])
-            fp.write(orjson.dumps({"pair_id": pid, "original_id": i, "source": src,
-                                   "question": "q" * 400, "response_model": "m",
-                                   "response_A": "a" * 1500, "response_B": "b" * 1500,
-                                   "label": label}) + b"\n")
+            fp.write(
+                orjson.dumps(
+                    {
+                        "pair_id": pid,
+                        "original_id": i,
+                        "source": src,
+                        "question": "q" * 400,
+                        "response_model": "m",
+                        "response_A": "a" * 1500,
+                        "response_B": "b" * 1500,
+                        "label": label,
+                    }
+                )
+                + b"\n"
+            )
             ds = []
             for order in ("AB", "BA"):
                 d = rng.choice(DECISIONS)
                 ds.append(d)
-                fj.write(orjson.dumps({"request_key": f"{pid}{order}", "pair_id": pid,
-                                       "judge": "j", "order": order, "raw": filler + str(d),
-                                       "decision": d, "usage": {}, "error": None}) + b"\n")
-            fs.write(orjson.dumps({"pair_id": pid, "judge": "j", "source": src, "label": label,
-                                   "decision_AB": ds[0], "decision_BA": ds[1],
-                                   "outcome": "tie", "response_model": "m"}) + b"\n")
+                fj.write(
+                    orjson.dumps(
+                        {
+                            "request_key": f"{pid}{order}",
+                            "pair_id": pid,
+                            "judge": "j",
+                            "order": order,
+                            "raw": filler + str(d),
+                            "decision": d,
+                            "usage": {},
+                            "error": None,
+                        }
+                    )
+                    + b"\n"
+                )
+            fs.write(
+                orjson.dumps(
+                    {
+                        "pair_id": pid,
+                        "judge": "j",
+                        "source": src,
+                        "label": label,
+                        "decision_AB": ds[0],
+                        "decision_BA": ds[1],
+                        "outcome": "tie",
+                        "response_model": "m",
+                    }
+                )
+                + b"\n"
+            )
     return sum(f.stat().st_size for f in run.iterdir())
 
 
@@ -106,8 +144,10 @@ def main() -> None:
         print(f"interpreter + imports only : {base_rss:8.0f} MiB")
         print(f"build_summary (streaming)  : {s_rss:8.0f} MiB peak RSS, {s_t:6.2f} s")
         print(f"naive load-everything      : {n_rss:8.0f} MiB peak RSS, {n_t:6.2f} s")
-        print(f"memory ratio naive/streaming (above the import baseline): "
-              f"{(n_rss - base_rss) / max(1.0, s_rss - base_rss):.1f}x")
+        print(
+            f"memory ratio naive/streaming (above the import baseline): "
+            f"{(n_rss - base_rss) / max(1.0, s_rss - base_rss):.1f}x"
+        )
 
     def best_of(fn: Callable[[], Any], reps: int = 5) -> tuple[float, Any]:
         times: list[float] = []
@@ -124,9 +164,12 @@ def main() -> None:
         hits = [rng.random() < 0.6 for _ in range(n)]
         t_ours, acc = best_of(lambda h=hits: accuracy_ci(h))
         t_res, (lo, hi) = best_of(lambda h=hits: bootstrap_resampling(h, BOOTSTRAP_RESAMPLES, 1))
-        print(f"bootstrap 95% CI, n={n:>6} x {BOOTSTRAP_RESAMPLES} resamples: binomial "
-              f"{t_ours * 1000:7.1f} ms [{acc.ci_low:.1f}, {acc.ci_high:.1f}], index resampling "
-              f"{t_res * 1000:7.1f} ms [{lo:.1f}, {hi:.1f}] -> {t_res / t_ours:.1f}x faster")
+        print(
+            f"bootstrap 95% CI, n={n:>6} x {BOOTSTRAP_RESAMPLES} resamples: binomial "
+            f"{t_ours * 1000:7.1f} ms [{acc.ci_low:.1f}, {acc.ci_high:.1f}], index resampling "
+            f"{t_res * 1000:7.1f} ms [{lo:.1f}, {hi:.1f}] -> {t_res / t_ours:.1f}x faster"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -55,8 +55,9 @@ def evaluate(float_tol: float | None) -> dict:
     for pair, qid in pairs:
         q = questions[qid]
         assert q.question == pair["question"], qid
-        good, bad = ("response_A", "response_B") if pair["label"] == "A>B" else (
-            "response_B", "response_A")
+        good, bad = (
+            ("response_A", "response_B") if pair["label"] == "A>B" else ("response_B", "response_A")
+        )
         # JudgeBench stores the already-extracted code; fence it as a model would.
         jobs += [(q, f"```python\n{pair[good]}\n```"), (q, f"```python\n{pair[bad]}\n```")]
     started = time.perf_counter()

@@ -49,14 +49,18 @@ def main() -> None:
     work = jobs()
     tests = sum(len(q.ground_truth) for q, _ in work)
     cores = len(os.sched_getaffinity(0))
-    print(f"programs: {len(work)}  problems: {len({q.id for q, _ in work})}  "
-          f"public tests (max): {tests}  cores: {cores}  load: {os.getloadavg()[0]:.1f}")
+    print(
+        f"programs: {len(work)}  problems: {len({q.id for q, _ in work})}  "
+        f"public tests (max): {tests}  cores: {cores}  load: {os.getloadavg()[0]:.1f}"
+    )
     results = {}
     for size in (1, cores):
         elapsed, passed = measure(size, work)
         results[size] = elapsed
-        print(f"pool size {size}: {elapsed:6.2f} s  {len(work) / elapsed:6.1f} programs/s  "
-              f"passed {passed}")
+        print(
+            f"pool size {size}: {elapsed:6.2f} s  {len(work) / elapsed:6.1f} programs/s  "
+            f"passed {passed}"
+        )
     print(f"speed-up with {cores} slots: x{results[1] / results[cores]:.2f}")
 
 

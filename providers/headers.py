@@ -94,9 +94,7 @@ class RateLimitHeaders:
     @property
     def empty(self) -> bool:
         return all(
-            v is None
-            for r in (self.requests, self.tokens)
-            for v in (r.limit, r.remaining, r.reset)
+            v is None for r in (self.requests, self.tokens) for v in (r.limit, r.remaining, r.reset)
         )
 
 

@@ -150,8 +150,12 @@ class HTTPProvider(Provider):
                     return self._attempt(limiter, url, payload, chars, max_tokens, seconds, parse)
 
                 result = await retry_after_first(
-                    first, again, policy, deadline,
-                    on_retry=self._count_retry, check=self._check_stopped,
+                    first,
+                    again,
+                    policy,
+                    deadline,
+                    on_retry=self._count_retry,
+                    check=self._check_stopped,
                 )
         except ProviderError as exc:
             if exc.error_class != "stopped":
@@ -185,8 +189,9 @@ class HTTPProvider(Provider):
                 post = (
                     self._session.post(url, data=payload)
                     if timeout == self.config.retry.attempt_timeout
-                    else self._session.post(url, data=payload,
-                                            timeout=aiohttp.ClientTimeout(total=timeout))
+                    else self._session.post(
+                        url, data=payload, timeout=aiohttp.ClientTimeout(total=timeout)
+                    )
                 )
                 async with post as resp:
                     body = await resp.read()

@@ -223,7 +223,6 @@ class ModelLimiter:
         if tok.limit and tok.remaining is not None and tok.remaining < next_tokens:
             self.pause(_refill_time(next_tokens - tok.remaining, tok.limit, tok.reset))
 
-
     def _sync(self, requests_left: float | None, tokens_left: float | None) -> None:
         """Take the server's word for what is left: sends we did not see (our first burst, before
         any limit was known, or another client on the same key) count against our window too."""

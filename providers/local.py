@@ -87,14 +87,22 @@ def server_args(model: Path, port: int, local: LocalModel) -> list[str]:
     """Command-line arguments of `llama_cpp.server` (pure)."""
     threads = local.n_threads or os.cpu_count() or 1
     return [
-        "--model", str(model),
-        "--model_alias", "local",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_ctx", str(local.n_ctx),
-        "--n_threads", str(threads),
-        "--n_threads_batch", str(threads),
-        "--verbose", "False",
+        "--model",
+        str(model),
+        "--model_alias",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(local.n_ctx),
+        "--n_threads",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
+        "--verbose",
+        "False",
     ]
 
 
@@ -179,10 +187,18 @@ class LocalProvider(Provider):
         )
 
     async def _spawn(self, model: Path, port: int, log: IO[bytes]) -> Process:
-        cmd = [sys.executable, "-c", _CHILD_PRELUDE, str(os.getpid()),
-               *server_args(model, port, self.local)]
+        cmd = [
+            sys.executable,
+            "-c",
+            _CHILD_PRELUDE,
+            str(os.getpid()),
+            *server_args(model, port, self.local),
+        ]
         return await anyio.open_process(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so one killpg stops all of it
         )
 

@@ -71,8 +71,11 @@ def build_body(request: ChatRequest, provider_type: str) -> dict[str, Any]:
     if request.response_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": dict(request.response_schema),
-                            "strict": True},
+            "json_schema": {
+                "name": "answer",
+                "schema": dict(request.response_schema),
+                "strict": True,
+            },
         }
     body.update(request.extra)
     return body

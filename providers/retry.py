@@ -55,8 +55,9 @@ async def retry_after_first(
 
     first_wait = backoff(policy, first, 1)
     if time.monotonic() + first_wait >= deadline:
-        raise ProviderError(first.error_class, f"{first} (no time left to retry)",
-                            status=first.status)
+        raise ProviderError(
+            first.error_class, f"{first} (no time left to retry)", status=first.status
+        )
     on_retry()
     await anyio.sleep(first_wait)
     retrying = AsyncRetrying(
@@ -74,8 +75,9 @@ async def retry_after_first(
                 check()
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise RetryableError(first.error_class, f"{first} (total deadline passed)",
-                                         status=first.status)
+                    raise RetryableError(
+                        first.error_class, f"{first} (total deadline passed)", status=first.status
+                    )
                 tries += 1
                 return await attempt(min(policy.attempt_timeout, left))
     except RetryableError as exc:

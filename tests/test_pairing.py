@@ -47,16 +47,19 @@ def test_same_seed_same_pairs_whatever_the_arrival_order() -> None:
     assert len({p.pair_id for p in base.pairs}) == 3
     # A different seed draws differently for at least one of a few questions.
     draws = {
-        s: [make_pairs(question(n), ans, seed=s, response_model="m").pairs[0].pair_id
-            for n in range(10)]
+        s: [
+            make_pairs(question(n), ans, seed=s, response_model="m").pairs[0].pair_id
+            for n in range(10)
+        ]
         for s in (3, 4)
     }
     assert draws[3] != draws[4]
 
 
 def test_per_question_draws_distinct_combinations_and_alternates_sides() -> None:
-    out = make_pairs(question(), answers(RIGHT, RIGHT, WRONG, WRONG), seed=1,
-                     response_model="m", per_question=10)
+    out = make_pairs(
+        question(), answers(RIGHT, RIGHT, WRONG, WRONG), seed=1, response_model="m", per_question=10
+    )
     assert len(out.pairs) == 4  # only 2 x 2 combinations exist
     combos = {frozenset((p.response_key_A, p.response_key_B)) for p in out.pairs}
     assert len(combos) == 4
@@ -67,8 +70,9 @@ def test_per_question_draws_distinct_combinations_and_alternates_sides() -> None
 
 def test_labels_balance_across_questions() -> None:
     labels = [
-        make_pairs(question(n), answers(WRONG, RIGHT, WRONG, RIGHT), seed=11,
-                   response_model="m").pairs[0].label
+        make_pairs(question(n), answers(WRONG, RIGHT, WRONG, RIGHT), seed=11, response_model="m")
+        .pairs[0]
+        .label
         for n in range(2000)
     ]
     share = labels.count("A>B") / len(labels)

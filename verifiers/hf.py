@@ -23,8 +23,9 @@ def iter_hf(
         import datasets
     except ModuleNotFoundError:
         raise SourceError(
-            where, None, "reading a Hugging Face dataset needs the 'hf' extra "
-            "(pip install 'judgeflow[hf]')"
+            where,
+            None,
+            "reading a Hugging Face dataset needs the 'hf' extra (pip install 'judgeflow[hf]')",
         ) from None
     try:
         stream = datasets.load_dataset(dataset, config, split=split, streaming=True)

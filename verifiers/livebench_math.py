@@ -50,7 +50,7 @@ def amc(truth: str, answer: str, question_text: str) -> Verdict:
         if got in "ABCDE" and len(got) == 1:
             return _verdict(got == truth, got, truth, "\\boxed{letter}")
     value = amc_options(question_text).get(truth)
-    if value and value in answer[-(20 + len(value)):]:
+    if value and value in answer[-(20 + len(value)) :]:
         return _verdict(True, value, truth, "the key's option value at the end")
     return Verdict(False, 0.0, None, f"no answer letter; key {truth}")
 
@@ -94,9 +94,19 @@ def olympiad(truth: str, answer: str) -> Verdict:
 
 
 _ANSWER_CLEANUP = (
-    ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\left", ""), ("\\right", ""),
-    ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""), ("\\,", ""),
-    ("\\;", ""), ("\\!", ""), ("\\cdot", "*"), ("\\fbox{", "\\boxed{"),
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\bigl", ""),
+    ("\\bigr", ""),
+    ("\\Bigl", ""),
+    ("\\Bigr", ""),
+    ("\\,", ""),
+    ("\\;", ""),
+    ("\\!", ""),
+    ("\\cdot", "*"),
+    ("\\fbox{", "\\boxed{"),
 )
 
 

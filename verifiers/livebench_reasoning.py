@@ -49,7 +49,7 @@ def web_of_lies(truth: str, answer: str) -> Verdict:
         if len(got) != len(want):
             # One word per bold span (**yes**, **no**, **yes**) is common too.
             pooled = [w for s in spans for w in _yes_no_words(s)]
-            got, how = pooled[-len(want):], "last bold yes/no words"
+            got, how = pooled[-len(want) :], "last bold yes/no words"
     if len(got) != len(want):
         inner = _SOLUTION.findall(answer) or ([b] if (b := last_boxed(answer)) else [])
         if inner:
@@ -85,15 +85,20 @@ def zebra_solution_list(truth: str, answer: str) -> Verdict:
         found = [strip_text_macros(boxed)]
     if not found:
         return Verdict(False, 0.0, None, "no <solution> list")
-    got = [w.strip().lower().replace("-", " ").replace("position", "").strip()
-           for w in found[-1].split(",")]
+    got = [
+        w.strip().lower().replace("-", " ").replace("position", "").strip()
+        for w in found[-1].split(",")
+    ]
     right = sum(
-        1 for i, w in enumerate(want)
-        if i < len(got) and (got[i] == w or (w and w in got[i]))
+        1 for i, w in enumerate(want) if i < len(got) and (got[i] == w or (w and w in got[i]))
     )
     score = ((right == len(want)) + right / len(want)) / 2
-    return Verdict(right == len(want), score, ", ".join(got),
-                   f"<solution>: {right}/{len(want)} positions right")
+    return Verdict(
+        right == len(want),
+        score,
+        ", ".join(got),
+        f"<solution>: {right}/{len(want)} positions right",
+    )
 
 
 def spatial(truth: str, answer: str) -> Verdict:
@@ -111,8 +116,12 @@ def spatial(truth: str, answer: str) -> Verdict:
     if boxed is not None:
         got = strip_text_macros(boxed).lower()
         return _verdict(number_value(got) == number_value(want), got, truth, "\\boxed{}")
-    return _verdict(False, spans[0] if spans else None, truth,
-                    "last three bold spans" if spans else "no bold answer")
+    return _verdict(
+        False,
+        spans[0] if spans else None,
+        truth,
+        "last three bold spans" if spans else "no bold answer",
+    )
 
 
 def house_traversal(truth: str, answer: str) -> Verdict:
@@ -122,7 +131,7 @@ def house_traversal(truth: str, answer: str) -> Verdict:
     if not spans:
         return Verdict(False, 0.0, None, "no bold answer")
     last = spans[-1]
-    tail = spans[-len(names):]
+    tail = spans[-len(names) :]
     if len(tail) == len(names) and all(n in s for n, s in zip(names, tail, strict=True)):
         return _verdict(True, " ".join(tail), truth, "one name per bold span")
     pos = -1

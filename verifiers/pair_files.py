@@ -26,8 +26,14 @@ from verifiers.errors import SourceError
 from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
 
 PAIR_FIELDS = (
-    "pair_id", "original_id", "source", "question", "response_model",
-    "response_A", "response_B", "label",
+    "pair_id",
+    "original_id",
+    "source",
+    "question",
+    "response_model",
+    "response_A",
+    "response_B",
+    "label",
 )
 # Our namespace for pair ids (uuid5), so ids never collide with JudgeBench's own.
 PAIR_NAMESPACE = uuid.UUID("6f1d3c1e-8a53-4c55-9d1e-5b0f6c2a7e41")

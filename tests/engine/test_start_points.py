@@ -38,6 +38,7 @@ def test_start_from_responses_skips_generation_and_pairs_the_same(tmp_path: Path
     sent = anyio.run(main)
     assert sent and all(e["model"] == "judge" for e in sent)  # no answer was asked for
     first, again = tmp_path / "runs" / "first", tmp_path / "runs" / "again"
+
     def by_key(rows: list[dict], key: str) -> list[dict]:
         return sorted(rows, key=lambda r: r[key])
 

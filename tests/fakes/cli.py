@@ -24,9 +24,17 @@ async def _serve(args: argparse.Namespace) -> None:
     faults = [f or None for f in args.faults.split(",")] if args.faults else None
     server = FakeServer(
         load_script(args.script) if args.script else None,
-        latency=args.latency, latency_sd=args.latency_sd, rpm=args.rpm, tpm=args.tpm,
-        burst=args.burst, faults=faults, api_key=args.api_key, host=args.host, port=args.port,
-        log=log, keep_log=False,
+        latency=args.latency,
+        latency_sd=args.latency_sd,
+        rpm=args.rpm,
+        tpm=args.tpm,
+        burst=args.burst,
+        faults=faults,
+        api_key=args.api_key,
+        host=args.host,
+        port=args.port,
+        log=log,
+        keep_log=False,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,8 +56,11 @@ def _server_doc() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m tests.fakes.server", description=_server_doc(),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.fakes.server",
+        description=_server_doc(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--script", help="MODULE:FUNC answering each request")

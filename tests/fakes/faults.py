@@ -15,11 +15,33 @@ from tests.fakes.wire import Api, FakeReply, FakeRequest, error_body, success_bo
 if TYPE_CHECKING:
     from tests.fakes.server import FakeServer
 
-FAULTS = {"408", "409", "500", "503", "529", "429", "quota", "auth", "bad_request", "hang",
-          "reset", "truncated", "malformed", "empty", "filtered"}
-_STATUS_FAULT = {"408": "server", "409": "server", "500": "server", "503": "unavailable",
-                 "529": "overloaded", "quota": "quota", "auth": "auth",
-                 "bad_request": "bad_request"}
+FAULTS = {
+    "408",
+    "409",
+    "500",
+    "503",
+    "529",
+    "429",
+    "quota",
+    "auth",
+    "bad_request",
+    "hang",
+    "reset",
+    "truncated",
+    "malformed",
+    "empty",
+    "filtered",
+}
+_STATUS_FAULT = {
+    "408": "server",
+    "409": "server",
+    "500": "server",
+    "503": "unavailable",
+    "529": "overloaded",
+    "quota": "quota",
+    "auth": "auth",
+    "bad_request": "bad_request",
+}
 
 
 async def send_fault(
@@ -36,7 +58,11 @@ async def send_fault(
     """Answer (or fail to answer) one request the way the named fault says."""
     if fault == "429":
         return await server.rate_limited(
-            request, entry, api, server.fault_retry_after, "Rate limit reached (injected)",
+            request,
+            entry,
+            api,
+            server.fault_retry_after,
+            "Rate limit reached (injected)",
             headers,
         )
     if fault in _STATUS_FAULT:
@@ -64,8 +90,7 @@ async def send_fault(
         broken = full[: len(full) // 2]
         return await server.send(request, entry, 200, broken, headers)
     # truncated: promise the whole body, send half, drop the connection.
-    resp = web.StreamResponse(status=200, headers={**headers,
-                                                    "content-type": "application/json"})
+    resp = web.StreamResponse(status=200, headers={**headers, "content-type": "application/json"})
     resp.content_length = len(full)
     entry["status"] = 200
     await resp.prepare(request)

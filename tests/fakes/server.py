@@ -147,8 +147,10 @@ class FakeServer:
     # ---- handlers ----------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"object": "list",
-             "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}]}
+            {
+                "object": "list",
+                "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}],
+            }
         )
 
     def _route(self, api: Api) -> Callable[[web.Request], Any]:
@@ -188,11 +190,18 @@ class FakeServer:
     async def _handle_one(self, api: Api, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         entry: dict[str, Any] = {
-            "t": time.time(), "api": api, "path": request.path,
-            "headers": {k.lower(): v for k, v in request.headers.items()
-                        if k.lower() not in SECRET_HEADERS},
+            "t": time.time(),
+            "api": api,
+            "path": request.path,
+            "headers": {
+                k.lower(): v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS
+            },
             "auth_present": self._given_key(api, request) is not None,
-            "model": None, "body": None, "status": None, "fault": None, "complete": False,
+            "model": None,
+            "body": None,
+            "status": None,
+            "fault": None,
+            "complete": False,
         }
         try:
             try:
@@ -224,13 +233,19 @@ class FakeServer:
                 verdict = self.limits.admit(wire_api, req.model, u["input"] + u["output"])
                 headers.update(verdict.headers)
                 if not verdict.admitted:
-                    return await self.rate_limited(request, entry, wire_api, verdict.retry_after,
-                                                    f"Rate limit reached for {verdict.which}",
-                                                    headers)
+                    return await self.rate_limited(
+                        request,
+                        entry,
+                        wire_api,
+                        verdict.retry_after,
+                        f"Rate limit reached for {verdict.which}",
+                        headers,
+                    )
             await self._sleep_latency()
             if fault is not None:
-                return await send_fault(self, request, entry, wire_api, req, reply, fault, n,
-                                        headers)
+                return await send_fault(
+                    self, request, entry, wire_api, req, reply, fault, n, headers
+                )
             if api == "pooling":
                 score = reply.score if reply.score is not None else self.score(req)
                 return await self.send(request, entry, 200, pooling_body(req, score, n), headers)
@@ -246,7 +261,12 @@ class FakeServer:
             await asyncio.sleep(lat)
 
     async def rate_limited(
-        self, request: web.Request, entry: dict, api: Api, wait: float, message: str,
+        self,
+        request: web.Request,
+        entry: dict,
+        api: Api,
+        wait: float,
+        message: str,
         headers: dict[str, str],
     ) -> web.StreamResponse:
         status, err = error_body(api, "rate_limit", message, retry_delay=wait)
@@ -257,13 +277,18 @@ class FakeServer:
         return await self.send(request, entry, status, err, headers)
 
     async def send(
-        self, request: web.Request, entry: dict, status: int, body: Any,
+        self,
+        request: web.Request,
+        entry: dict,
+        status: int,
+        body: Any,
         headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         entry["status"] = status
-        resp = web.Response(body=data, status=status, headers=headers,
-                            content_type="application/json")
+        resp = web.Response(
+            body=data, status=status, headers=headers, content_type="application/json"
+        )
         await resp.prepare(request)
         await resp.write_eof()
         entry["complete"] = True

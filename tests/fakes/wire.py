@@ -106,23 +106,34 @@ def usage_of(req: FakeRequest, reply: FakeReply) -> dict[str, int]:
 _OPENAI_FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
 _ANTHROPIC_FINISH = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
 _GEMINI_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
+_GEMINI_QUOTA_METRIC = "generativelanguage.googleapis.com/generate_content_requests"
 
 
 def success_body(req: FakeRequest, reply: FakeReply, n: int, *, empty: bool = False) -> dict:
     """The 200 body of a chat answer; `empty` gives no choices / no candidates."""
     u = usage_of(req, reply)
     if req.api == "openai":
-        choices = [] if empty else [{
-            "index": 0,
-            "message": {"role": "assistant", "content": reply.text},
-            "finish_reason": _OPENAI_FINISH.get(reply.finish, reply.finish),
-            "logprobs": None,
-        }]
+        choices = (
+            []
+            if empty
+            else [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.text},
+                    "finish_reason": _OPENAI_FINISH.get(reply.finish, reply.finish),
+                    "logprobs": None,
+                }
+            ]
+        )
         return {
-            "id": f"chatcmpl-fake{n}", "object": "chat.completion", "created": int(time.time()),
-            "model": req.model, "choices": choices,
+            "id": f"chatcmpl-fake{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": req.model,
+            "choices": choices,
             "usage": {
-                "prompt_tokens": u["input"], "completion_tokens": u["output"],
+                "prompt_tokens": u["input"],
+                "completion_tokens": u["output"],
                 "total_tokens": u["input"] + u["output"],
                 "prompt_tokens_details": {"cached_tokens": u["cached"]},
                 "completion_tokens_details": {"reasoning_tokens": u["reasoning"]},
@@ -136,18 +147,26 @@ def success_body(req: FakeRequest, reply: FakeReply, n: int, *, empty: bool = Fa
         if not empty:
             content.append({"type": "text", "text": reply.text})
         return {
-            "id": f"msg_fake{n}", "type": "message", "role": "assistant", "model": req.model,
-            "content": content, "stop_reason": _ANTHROPIC_FINISH.get(reply.finish, reply.finish),
+            "id": f"msg_fake{n}",
+            "type": "message",
+            "role": "assistant",
+            "model": req.model,
+            "content": content,
+            "stop_reason": _ANTHROPIC_FINISH.get(reply.finish, reply.finish),
             "stop_sequence": None,
             "usage": {
-                "input_tokens": u["input"] - u["cached"], "output_tokens": u["output"],
-                "cache_read_input_tokens": u["cached"], "cache_creation_input_tokens": 0,
+                "input_tokens": u["input"] - u["cached"],
+                "output_tokens": u["output"],
+                "cache_read_input_tokens": u["cached"],
+                "cache_creation_input_tokens": 0,
             },
             **reply.extra,
         }
     usage_meta = {
-        "promptTokenCount": u["input"], "candidatesTokenCount": u["output"] - u["reasoning"],
-        "totalTokenCount": u["input"] + u["output"], "thoughtsTokenCount": u["reasoning"],
+        "promptTokenCount": u["input"],
+        "candidatesTokenCount": u["output"] - u["reasoning"],
+        "totalTokenCount": u["input"] + u["output"],
+        "thoughtsTokenCount": u["reasoning"],
         "cachedContentTokenCount": u["cached"],
     }
     if empty:
@@ -157,11 +176,16 @@ def success_body(req: FakeRequest, reply: FakeReply, n: int, *, empty: bool = Fa
         parts.append({"text": reply.thought, "thought": True})
     parts.append({"text": reply.text})
     return {
-        "candidates": [{
-            "content": {"role": "model", "parts": parts},
-            "finishReason": _GEMINI_FINISH.get(reply.finish, reply.finish), "index": 0,
-        }],
-        "usageMetadata": usage_meta, "modelVersion": req.model, "responseId": f"fake{n}",
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": parts},
+                "finishReason": _GEMINI_FINISH.get(reply.finish, reply.finish),
+                "index": 0,
+            }
+        ],
+        "usageMetadata": usage_meta,
+        "modelVersion": req.model,
+        "responseId": f"fake{n}",
         **reply.extra,
     }
 
@@ -170,18 +194,23 @@ def pooling_body(req: FakeRequest, score: float, n: int) -> dict:
     """vLLM's pooling answer for a one-label reward model: data[0].data == [score]."""
     tokens = req.input_tokens()
     return {
-        "id": f"pool-fake{n}", "object": "list", "created": int(time.time()), "model": req.model,
+        "id": f"pool-fake{n}",
+        "object": "list",
+        "created": int(time.time()),
+        "model": req.model,
         "data": [{"index": 0, "object": "pooling", "data": [score]}],
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0},
     }
 
 
-ErrorKind = Literal["rate_limit", "quota", "auth", "bad_request", "server", "unavailable",
-                    "overloaded", "not_found"]
+ErrorKind = Literal[
+    "rate_limit", "quota", "auth", "bad_request", "server", "unavailable", "overloaded", "not_found"
+]
 
 
-def error_body(api: Api, kind: ErrorKind, message: str, *, retry_delay: float | None = None
-               ) -> tuple[int, dict]:
+def error_body(
+    api: Api, kind: ErrorKind, message: str, *, retry_delay: float | None = None
+) -> tuple[int, dict]:
     """(status, body) of an error in the API's own shape."""
     if api == "anthropic":
         status, etype = {
@@ -211,21 +240,35 @@ def error_body(api: Api, kind: ErrorKind, message: str, *, retry_delay: float | 
         details: list[dict[str, Any]] = []
         if kind in ("rate_limit", "quota"):
             period = "PerDay" if kind == "quota" else "PerMinute"
-            details.append({
-                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                "violations": [{
-                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
-                    "quotaId": f"GenerateRequests{period}PerProjectPerModel",
-                }],
-            })
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        {
+                            "quotaMetric": _GEMINI_QUOTA_METRIC,
+                            "quotaId": f"GenerateRequests{period}PerProjectPerModel",
+                        }
+                    ],
+                }
+            )
             if retry_delay is not None:
-                details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                "retryDelay": f"{retry_delay:.3f}s"})
+                details.append(
+                    {
+                        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": f"{retry_delay:.3f}s",
+                    }
+                )
         if kind == "auth":
-            details.append({"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                            "reason": "API_KEY_INVALID", "domain": "googleapis.com"})
-        return status, {"error": {"code": status, "message": message, "status": gstatus,
-                                  "details": details}}
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            )
+        return status, {
+            "error": {"code": status, "message": message, "status": gstatus, "details": details}
+        }
     status, etype, code = {
         "rate_limit": (429, "requests", "rate_limit_exceeded"),
         "quota": (429, "insufficient_quota", "insufficient_quota"),

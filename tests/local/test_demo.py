@@ -27,9 +27,21 @@ def records(path: Path) -> list[dict]:
 
 def run_demo(out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine", "run", "jobs/demo.yaml", "--quiet",
-         "--set", f"output_dir={out}", *extra],
-        cwd=REPO, text=True, capture_output=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "run",
+            "jobs/demo.yaml",
+            "--quiet",
+            "--set",
+            f"output_dir={out}",
+            *extra,
+        ],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
     )
 
 
@@ -74,9 +86,20 @@ def test_demo_job_runs_for_real(tmp_path: Path) -> None:
 
 def test_demo_interrupted_stops_its_server(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "run", "jobs/demo.yaml", "--quiet",
-         "--set", f"output_dir={tmp_path}"],
-        cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "run",
+            "jobs/demo.yaml",
+            "--quiet",
+            "--set",
+            f"output_dir={tmp_path}",
+        ],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         # Wait until the engine's server child is up and answering calls.

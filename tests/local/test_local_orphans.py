@@ -38,7 +38,10 @@ except KeyboardInterrupt:
 
 def start_holder() -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", HOLDER],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()

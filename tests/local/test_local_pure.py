@@ -39,8 +39,9 @@ def test_free_port_is_bindable() -> None:
 
 def test_schema_moves_to_llama_json_object_format() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
-    req = ChatRequest(model="m", messages=(Message("user", "hi"),), response_schema=schema,
-                      extra={"seed": 3})
+    req = ChatRequest(
+        model="m", messages=(Message("user", "hi"),), response_schema=schema, extra={"seed": 3}
+    )
     out = llama_request(req)
     assert out.response_schema is None
     assert out.extra == {"seed": 3, "response_format": {"type": "json_object", "schema": schema}}

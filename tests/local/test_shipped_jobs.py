@@ -31,9 +31,22 @@ DEMO_SOURCES = (
 def fake_api(log: Path) -> Iterator[str]:
     """The fake OpenAI/Anthropic/Gemini server as a process; yields its URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.server", "--host", "127.0.0.1", "--port", "0",
-         "--script", "tests.local.fake_answers:answer_or_judge", "--log", str(log)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--script",
+            "tests.local.fake_answers:answer_or_judge",
+            "--log",
+            str(log),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -48,12 +61,20 @@ def fake_api(log: Path) -> Iterator[str]:
 def engine(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(
-        OPENAI_API_KEY=KEY, ANTHROPIC_API_KEY=KEY, GEMINI_API_KEY=KEY,
-        OPENAI_BASE_URL=f"{url}/v1", ANTHROPIC_BASE_URL=url, GEMINI_BASE_URL=f"{url}/v1beta",
+        OPENAI_API_KEY=KEY,
+        ANTHROPIC_API_KEY=KEY,
+        GEMINI_API_KEY=KEY,
+        OPENAI_BASE_URL=f"{url}/v1",
+        ANTHROPIC_BASE_URL=url,
+        GEMINI_BASE_URL=f"{url}/v1beta",
     )
     return subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=REPO, env=env, text=True,
-        capture_output=True, timeout=240,
+        [sys.executable, "-m", "engine", *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=240,
     )
 
 
@@ -80,8 +101,14 @@ def assert_position_bias_scored(run: Path, judges: int) -> None:
 def test_full_job_runs_end_to_end_on_fake_apis(tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
     with fake_api(log) as url:
-        sets = ["--set", f"output_dir={tmp_path}", "--set", DEMO_SOURCES,
-                "--set", f"providers.vllm.base_url={url}/v1"]
+        sets = [
+            "--set",
+            f"output_dir={tmp_path}",
+            "--set",
+            DEMO_SOURCES,
+            "--set",
+            f"providers.vllm.base_url={url}/v1",
+        ]
         checked = engine("validate", "jobs/full.yaml", *sets, url=url)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         done = engine("run", "jobs/full.yaml", *sets, "--limit", "2", "--quiet", url=url)
@@ -93,8 +120,9 @@ def test_full_job_runs_end_to_end_on_fake_apis(tmp_path: Path) -> None:
     verdicts = records(run / "verdicts.jsonl")
     assert {v["correct"] for v in verdicts} == {True, False}
     pairs = records(run / "pairs.jsonl")
-    sources = {p["source"].split("-")[0] if p["source"].startswith("mmlu") else p["source"]
-               for p in pairs}
+    sources = {
+        p["source"].split("-")[0] if p["source"].startswith("mmlu") else p["source"] for p in pairs
+    }
     assert sources == {"mmlu", "livebench-reasoning", "livebench-math", "livecodebench"}
     assert_position_bias_scored(run, judges=4)
     apis = Counter(r["api"] for r in records(log))
@@ -109,8 +137,14 @@ def test_judgebench_job_runs_end_to_end_on_fake_apis(tmp_path: Path, shared_data
     claude = published / "dataset=judgebench,response_model=claude-3-5-sonnet-20240620.jsonl"
     log = tmp_path / "requests.jsonl"
     with fake_api(log) as url:
-        sets = ["--set", f"output_dir={tmp_path}", "--set", f"pairs.0.path={gpt}",
-                "--set", f"pairs.1.path={claude}"]
+        sets = [
+            "--set",
+            f"output_dir={tmp_path}",
+            "--set",
+            f"pairs.0.path={gpt}",
+            "--set",
+            f"pairs.1.path={claude}",
+        ]
         checked = engine("validate", "jobs/judgebench.yaml", *sets, url=url)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         done = engine("run", "jobs/judgebench.yaml", *sets, "--limit", "3", "--quiet", url=url)

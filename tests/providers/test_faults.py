@@ -20,8 +20,13 @@ TRANSIENT = ["408", "409", "500", "503", "529", "429", "truncated", "malformed",
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("fault", TRANSIENT)
 async def test_transient_fault_is_retried_then_answered(api: str, fault: str) -> None:
-    retry = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02,
-                        attempt_timeout=0.3, total_deadline=10)
+    retry = RetryPolicy(
+        max_attempts=3,
+        initial_backoff=0.01,
+        max_backoff=0.02,
+        attempt_timeout=0.3,
+        total_deadline=10,
+    )
     async with FakeServer(lambda r: "fine", faults=[fault]) as srv:
         async with make_provider(api, srv, retry=retry) as p:
             resp = await p.chat(ask())
@@ -47,8 +52,13 @@ async def test_retries_run_out_with_a_classified_error(api: str) -> None:
 
 
 async def test_hang_times_out_per_attempt_and_total_deadline_stops_retrying() -> None:
-    retry = RetryPolicy(max_attempts=50, initial_backoff=0.01, max_backoff=0.01,
-                        attempt_timeout=0.2, total_deadline=0.5)
+    retry = RetryPolicy(
+        max_attempts=50,
+        initial_backoff=0.01,
+        max_backoff=0.01,
+        attempt_timeout=0.2,
+        total_deadline=0.5,
+    )
     async with FakeServer(faults=["hang"] * 50) as srv:
         async with make_provider("openai", srv, retry=retry) as p:
             with pytest.raises(ProviderError) as info:
@@ -111,8 +121,7 @@ async def test_wrong_key_never_leaks(api: str, caplog: pytest.LogCaptureFixture)
             with pytest.raises(ProviderError) as later:
                 await p.chat(ask())
     assert info.value.error_class == "auth" and info.value.fatal
-    for text in (str(info.value), str(later.value), str(p.stats), caplog.text,
-                 repr(srv.requests)):
+    for text in (str(info.value), str(later.value), str(p.stats), caplog.text, repr(srv.requests)):
         assert KEY not in text
     assert "***" in str(info.value)  # the echo was there, redacted
 

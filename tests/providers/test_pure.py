@@ -21,8 +21,16 @@ from providers.registry import MissingKeyError, create_provider, missing_key_env
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("1h2m3.5s", 3723.5), ("2.5", 2.5),
-     ("", None), ("soon", None), ("5x", None)],
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("20ms", 0.02),
+        ("1h2m3.5s", 3723.5),
+        ("2.5", 2.5),
+        ("", None),
+        ("soon", None),
+        ("5x", None),
+    ],
 )
 def test_parse_duration(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
@@ -38,16 +46,28 @@ def test_reset_as_rfc3339_and_retry_after_forms() -> None:
 
 
 def test_gemini_retry_delay() -> None:
-    body = {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
-                                  {"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                   "retryDelay": "28s"}]}}
+    body = {
+        "error": {
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "28s"},
+            ]
+        }
+    }
     assert gemini_retry_delay(body) == 28.0
     assert gemini_retry_delay({"error": {"message": "x"}}) is None
 
 
 def test_limit_headers_of_both_apis() -> None:
-    o = openai_limits({"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "0",
-                       "x-ratelimit-reset-requests": "1s", "x-ratelimit-limit-tokens": "1000"}, 0)
+    o = openai_limits(
+        {
+            "x-ratelimit-limit-requests": "60",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "1s",
+            "x-ratelimit-limit-tokens": "1000",
+        },
+        0,
+    )
     assert (o.requests.limit, o.requests.remaining, o.requests.reset) == (60, 0, 1.0)
     assert o.tokens.limit == 1000 and o.tokens.remaining is None
     a = anthropic_limits({"anthropic-ratelimit-tokens-remaining": "5"}, 0)
@@ -90,11 +110,16 @@ def test_estimator_learns_from_usage() -> None:
 def test_limiter_adopts_lower_server_limits_and_pauses_on_empty() -> None:
     clock = Clock()
     lim = ModelLimiter(1000, None, clock=clock)
-    info = openai_limits({"x-ratelimit-limit-requests": "120",
-                          "x-ratelimit-remaining-requests": "0",
-                          "x-ratelimit-limit-tokens": "60000",
-                          "x-ratelimit-remaining-tokens": "500",
-                          "x-ratelimit-reset-tokens": "30s"}, 0)
+    info = openai_limits(
+        {
+            "x-ratelimit-limit-requests": "120",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-limit-tokens": "60000",
+            "x-ratelimit-remaining-tokens": "500",
+            "x-ratelimit-reset-tokens": "30s",
+        },
+        0,
+    )
     lim.observe(info, next_tokens=100)
     assert lim.rpm == 120 and lim.tpm == 60000
     assert lim.pause_until == pytest.approx(clock.now + 0.5)  # one request at 2/s
@@ -143,6 +168,11 @@ def test_pooling_score_shapes() -> None:
 def test_openai_tool_call_answer_without_content() -> None:
     from providers.openai import parse_response
 
-    resp = parse_response({"choices": [{"message": {"content": None, "tool_calls": []},
-                                        "finish_reason": "tool_calls"}]})
+    resp = parse_response(
+        {
+            "choices": [
+                {"message": {"content": None, "tool_calls": []}, "finish_reason": "tool_calls"}
+            ]
+        }
+    )
     assert (resp.text, resp.finish_reason) == ("", "tool_calls")

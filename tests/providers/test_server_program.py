@@ -27,10 +27,24 @@ def shout(req: FakeRequest) -> str:
 async def test_program_serves_logs_and_exits_on_sigterm(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.server", "--host", "127.0.0.1", "--port", "0",
-         "--script", "tests.providers.test_server_program:shout", "--faults", ",503",
-         "--log", str(log)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--script",
+            "tests.providers.test_server_program:shout",
+            "--faults",
+            ",503",
+            "--log",
+            str(log),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

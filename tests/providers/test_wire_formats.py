@@ -39,8 +39,13 @@ async def test_openai_compatible_uses_max_tokens_and_merges_extra() -> None:
     async with FakeServer(echo) as srv:
         async with make_provider("openai", srv, key=None, type_="openai_compatible") as p:
             schema = {"type": "object", "properties": {"a": {"type": "string"}}}
-            await p.chat(ask(max_tokens=7, response_schema=schema,
-                             extra={"grammar": "root ::= \"x\"", "seed": 5}))
+            await p.chat(
+                ask(
+                    max_tokens=7,
+                    response_schema=schema,
+                    extra={"grammar": 'root ::= "x"', "seed": 5},
+                )
+            )
     body = srv.requests[0]["body"]
     assert body["max_tokens"] == 7 and "max_completion_tokens" not in body
     assert body["grammar"] == 'root ::= "x"' and body["seed"] == 5
@@ -51,8 +56,10 @@ async def test_openai_compatible_uses_max_tokens_and_merges_extra() -> None:
 
 @pytest.mark.parametrize(
     ("model", "first"),
-    [("o3-mini", {"role": "developer", "content": "Answer briefly."}),
-     ("o1-mini", {"role": "user", "content": "Answer briefly.\n\nWhat is 2+2?"})],
+    [
+        ("o3-mini", {"role": "developer", "content": "Answer briefly."}),
+        ("o1-mini", {"role": "user", "content": "Answer briefly.\n\nWhat is 2+2?"}),
+    ],
 )
 async def test_o_series_quirks(model: str, first: dict) -> None:
     async with FakeServer(echo) as srv:
@@ -79,8 +86,9 @@ async def test_anthropic_body_headers_and_parse() -> None:
 
     async with FakeServer(script, api_key=KEY) as srv:
         async with make_provider("anthropic", srv) as p:
-            resp = await p.chat(ask("hi", model="claude-x", temperature=0.2,
-                                    response_schema={"type": "object"}))
+            resp = await p.chat(
+                ask("hi", model="claude-x", temperature=0.2, response_schema={"type": "object"})
+            )
     assert resp.text == "anthropic|claude-x|Answer briefly.|hi"  # thinking block left out
     assert resp.finish_reason == "length"
     entry = srv.requests[0]
@@ -104,8 +112,13 @@ async def test_gemini_body_headers_and_parse() -> None:
         Message("assistant", "reply"),
         Message("user", "second"),
     )
-    req = ChatRequest(model="gemini-2.5-pro", messages=conversation, temperature=0.1,
-                      max_tokens=33, response_schema={"type": "OBJECT"})
+    req = ChatRequest(
+        model="gemini-2.5-pro",
+        messages=conversation,
+        temperature=0.1,
+        max_tokens=33,
+        response_schema={"type": "OBJECT"},
+    )
     async with FakeServer(script, api_key=KEY) as srv:
         async with make_provider("gemini", srv) as p:
             resp = await p.chat(req)
@@ -119,8 +132,10 @@ async def test_gemini_body_headers_and_parse() -> None:
     assert body["systemInstruction"] == {"parts": [{"text": "Be terse."}]}
     assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
     assert body["generationConfig"] == {
-        "temperature": 0.1, "maxOutputTokens": 33,
-        "responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"},
+        "temperature": 0.1,
+        "maxOutputTokens": 33,
+        "responseMimeType": "application/json",
+        "responseSchema": {"type": "OBJECT"},
     }
 
 

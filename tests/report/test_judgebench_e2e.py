@@ -59,8 +59,10 @@ def run_job(job: Path, out: Path, url: str, pairs: Path, *extra: str) -> dict[st
     for name in data.get("providers", {}):
         sets += [f"providers.{name}.base_url={url}", f"providers.{name}.api_key_env={KEY_ENV}"]
         # The job's real-API rate limits would only slow the loopback run down.
-        sets += [f"providers.{name}.requests_per_minute=null",
-                 f"providers.{name}.tokens_per_minute=null"]
+        sets += [
+            f"providers.{name}.requests_per_minute=null",
+            f"providers.{name}.tokens_per_minute=null",
+        ]
     argv = ["run", str(job), "--quiet", "--fresh", *extra]
     for s in sets:
         argv += ["--set", s]

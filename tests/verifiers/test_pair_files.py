@@ -69,8 +69,13 @@ def test_the_published_files_load(shared_data: Path) -> None:
 
 
 def pref(n: int) -> dict[str, object]:
-    return {"id": n, "prompt": f"p{n}", "chosen": f"good {n}", "rejected": f"bad {n}",
-            "subset": "chat"}
+    return {
+        "id": n,
+        "prompt": f"p{n}",
+        "chosen": f"good {n}",
+        "rejected": f"bad {n}",
+        "subset": "chat",
+    }
 
 
 def test_preference_pairs_are_deterministic_and_balanced(tmp_path: Path) -> None:
@@ -92,8 +97,10 @@ def test_preference_pairs_are_deterministic_and_balanced(tmp_path: Path) -> None
 
 
 def test_preference_errors(tmp_path: Path) -> None:
-    path = write(tmp_path / "pref.jsonl", [pref(1), {"prompt": "p", "chosen": "c"},
-                                           dict(pref(2), chosen=["a list"])])
+    path = write(
+        tmp_path / "pref.jsonl",
+        [pref(1), {"prompt": "p", "chosen": "c"}, dict(pref(2), chosen=["a list"])],
+    )
     reports: list[str] = []
     got = list(load_pairs(path, "preference", on_error="skip", report=reports.append))
     assert len(got) == 1

@@ -40,8 +40,10 @@ def test_stdin_buffer_and_large_input_are_supported() -> None:
 
 
 def test_functional_program_returns_json_of_its_value() -> None:
-    code = "class Solution:\n    def add(self, a: List[int], b: int) -> List[int]:\n" \
+    code = (
+        "class Solution:\n    def add(self, a: List[int], b: int) -> List[int]:\n"
         "        return [x + b for x in a]"
+    )
     result = run_program(code, ["[1, 2]\n3", "[]\n0"], mode="functional", func_name="add")
     assert [o.result for o in result.outcomes] == ["[4, 5]", "[]"]
 
@@ -113,8 +115,9 @@ def test_working_folder_is_private_and_gone_afterwards() -> None:
 
 def test_environment_is_minimal() -> None:
     out = run_program("import os\nprint(sorted(os.environ))", ["\n"]).outcomes[0]
-    assert out.stdout.strip() == str(sorted(["PATH", "LANG", "OMP_NUM_THREADS",
-                                             "OPENBLAS_NUM_THREADS"]))
+    assert out.stdout.strip() == str(
+        sorted(["PATH", "LANG", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"])
+    )
 
 
 def test_program_runs_as_an_unprivileged_uid() -> None:
