@@ -25,6 +25,7 @@ from engine.judges.vanilla import parse as parse_vanilla  # noqa: E402
 from providers.base import ChatRequest, Message  # noqa: E402
 from providers.config import LocalModel, ProviderConfig  # noqa: E402
 from providers.local import LocalProvider  # noqa: E402
+from providers.options import DecodingOptions  # noqa: E402
 from verifiers import registry  # noqa: E402
 
 JOBS = REPO / "jobs"
@@ -47,9 +48,7 @@ def request(prompt: str, grammar: str | None, max_tokens: int, seed: int) -> Cha
     return ChatRequest(
         model="local",
         messages=(Message("user", prompt),),
-        temperature=1.0,
-        max_tokens=max_tokens,
-        extra=extra,
+        options=DecodingOptions(temperature=1.0, max_tokens=max_tokens, extra=extra),
     )
 
 

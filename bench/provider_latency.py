@@ -21,11 +21,14 @@ from bench.provider_overhead import PROMPT, drive
 from providers.base import ChatRequest, Message
 from providers.config import ProviderConfig
 from providers.openai import OpenAIProvider
+from providers.options import DecodingOptions
 
 
 async def run(url: str, n: int, c: int, latency: float) -> tuple[float, float]:
     cfg = ProviderConfig(type="openai_compatible", max_concurrency=c)
-    req = ChatRequest(model="m", messages=(Message("user", PROMPT),), max_tokens=64)
+    req = ChatRequest(
+        model="m", messages=(Message("user", PROMPT),), options=DecodingOptions(max_tokens=64)
+    )
     async with OpenAIProvider("bench", cfg, api_key="k", base_url=f"{url}/v1") as p:
         await drive(c, c, lambda: p.chat(req))  # open the connections first
         t0 = time.perf_counter()

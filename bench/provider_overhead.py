@@ -27,6 +27,7 @@ from bench.provider_common import fake_server
 from providers.base import ChatRequest, Message
 from providers.config import ProviderConfig
 from providers.openai import OpenAIProvider
+from providers.options import DecodingOptions
 
 PROMPT = "Which option is right? (A) one (B) two (C) three (D) four. Think, then answer."
 
@@ -65,7 +66,9 @@ async def bare_aiohttp(url: str, n: int, c: int) -> None:
 
 async def provider_path(url: str, n: int, c: int) -> None:
     cfg = ProviderConfig(type="openai_compatible", max_concurrency=c)
-    req = ChatRequest(model="m", messages=(Message("user", PROMPT),), max_tokens=64)
+    req = ChatRequest(
+        model="m", messages=(Message("user", PROMPT),), options=DecodingOptions(max_tokens=64)
+    )
     async with OpenAIProvider("bench", cfg, api_key="k", base_url=f"{url}/v1") as p:
 
         async def one() -> None:

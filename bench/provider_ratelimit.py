@@ -23,6 +23,7 @@ from bench.provider_common import fake_server
 from providers.base import ChatRequest, Message
 from providers.config import ProviderConfig
 from providers.openai import OpenAIProvider
+from providers.options import DecodingOptions
 
 RPM, TPM = 1200, 200_000
 PROMPT = " ".join(f"w{i}" for i in range(140))
@@ -32,7 +33,9 @@ async def run(url: str, seconds: float, workers: int) -> dict[str, float]:
     cfg = ProviderConfig(
         type="openai", requests_per_minute=RPM, tokens_per_minute=TPM, max_concurrency=workers
     )
-    req = ChatRequest(model="m", messages=(Message("user", PROMPT),), max_tokens=100)
+    req = ChatRequest(
+        model="m", messages=(Message("user", PROMPT),), options=DecodingOptions(max_tokens=100)
+    )
     tokens = 0
     ok = 0
     async with OpenAIProvider("bench", cfg, api_key="k", base_url=f"{url}/v1") as p:

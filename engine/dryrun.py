@@ -92,6 +92,6 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     if job.start != "pairs":
         est.pairs = est.questions * job.pairing.per_question
     for judge in job.judges:
-        tout = judge.max_tokens or int(judge.params.get("max_tokens", DEFAULT_ANSWER_TOKENS))
+        tout = judge.decoding(loaded.base_dir).max_tokens or DEFAULT_ANSWER_TOKENS
         add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
     return est

@@ -19,7 +19,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from engine.jobspec import Job, SourceSpec
+from engine.jobspec import Job, SourceSpec, resolve_path
+from engine.judges.registry import JUDGE_TYPES, create_judge
+from engine.requests import judge_spec
+from providers.registry import key_problem
+from verifiers import registry
 
 Loc = tuple[str | int, ...]
 
@@ -48,8 +52,7 @@ class LoadedJob:
         return self.resolve(spec.path)
 
     def resolve(self, path: str) -> Path:
-        p = Path(os.path.expandvars(os.path.expanduser(path)))
-        return p if p.is_absolute() else self.base_dir / p
+        return resolve_path(self.base_dir, path)
 
 
 def _line_map(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
@@ -243,29 +246,26 @@ def _semantic_problems(
                 )
                 report(("sources", i, "options", key), f"unknown option for {src.format}{hint}")
 
-    known_types = _judge_types()
+    known_types = sorted(JUDGE_TYPES)
     for i, judge in enumerate(job.judges):
-        if known_types and judge.type not in known_types:
+        if judge.type not in known_types:
             close = difflib.get_close_matches(judge.type, known_types, n=1)
             hint = (
                 f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known_types)})"
             )
             report(("judges", i, "type"), f"unknown judge type {judge.type!r}{hint}")
-        elif known_types and not problems:
+        elif not problems:
             # Build it once: a bad template or bad params is a job error, not a traceback.
-            from engine.judges.registry import create_judge
-            from engine.requests import judge_spec
-
             try:
-                create_judge(judge_spec(loaded, judge))
+                create_judge(judge_spec(judge, loaded.base_dir))
             except (ValueError, OSError) as exc:
                 report(("judges", i), str(exc))
 
     checked: set[str] = set()
     for name, field_path in job.used_providers():
         loc = tuple(int(p) if p.isdigit() else p for p in field_path.split("."))
-        prov = job.providers.get(name)
-        if prov is None:
+        config = job.providers.get(name)
+        if config is None:
             close = difflib.get_close_matches(name, list(job.providers), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             report(loc, f"provider {name!r} is not defined under `providers`{hint}")
@@ -273,10 +273,8 @@ def _semantic_problems(
         if name in checked:
             continue
         checked.add(name)
-        names = prov.key_env_names()
-        if names and not any(env.get(n) for n in names):
-            # Name the variable, never print any value.
-            report(("providers", name), f"API key not set: export {' or '.join(names)}")
+        if (problem := key_problem(config, env)) is not None:
+            report(("providers", name), problem)
     return problems
 
 
@@ -286,17 +284,7 @@ _ENGINE_LOADER_ARGS = {"path", "limit", "on_error", "report"}
 
 def _loader_options(fmt: str) -> set[str] | None:
     """Keyword options a source format's loader takes (None if it takes any)."""
-    from verifiers import registry
-
     params = inspect.signature(registry.source_module(fmt).load).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
     return {p.name for p in params} - _ENGINE_LOADER_ARGS
-
-
-def _judge_types() -> list[str]:
-    try:
-        from engine.judges.registry import JUDGE_TYPES
-    except ImportError:  # judges not installed in this checkout yet
-        return []
-    return sorted(JUDGE_TYPES)

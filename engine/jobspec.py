@@ -6,28 +6,43 @@ Every model forbids unknown keys so that a typo is an error (with a did-you-mean
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.config import ProviderConfig
+from providers.options import DecodingOptions
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RequestOptions(_Strict):
-    """Decoding settings that can be given for a model and overridden per source."""
+def resolve_path(base_dir: Path, path: str) -> Path:
+    """A path from the job: `~` and `$VARS` expanded, relative to the job file's folder."""
+    p = Path(os.path.expandvars(os.path.expanduser(path)))
+    return p if p.is_absolute() else base_dir / p
 
-    temperature: float | None = None
-    max_tokens: int | None = Field(None, ge=1)
-    # Merged into the request body as-is (e.g. llama.cpp `grammar`, `seed`).
-    extra: dict[str, Any] = Field(default_factory=dict)
-    # Body fields read from files relative to the job file (e.g. `grammar: grammars/mmlu.gbnf`).
+
+@lru_cache(maxsize=64)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+class RequestOptions(DecodingOptions):
+    """Decoding options as a job gives them: the fields of `DecodingOptions`, plus body
+    fields read from files relative to the job file (e.g. `grammar: grammars/mmlu.gbnf`)."""
+
     extra_files: dict[str, str] = Field(default_factory=dict)
-    # A JSON schema the answer must follow, where the API supports structured output.
-    response_schema: dict[str, Any] | None = None
+
+    def decoding(self, base_dir: Path) -> DecodingOptions:
+        """The options to send: `extra_files` read (relative to `base_dir`) into `extra`."""
+        files = {key: _read((base_dir / f).resolve()) for key, f in self.extra_files.items()}
+        fields = {name: getattr(self, name) for name in DecodingOptions.model_fields}
+        return DecodingOptions.model_construct(**{**fields, "extra": {**self.extra, **files}})
 
 
 class ModelRef(RequestOptions):
@@ -71,8 +86,18 @@ class JudgeConfig(RequestOptions):
     type: str
     provider: str
     model: str
+    # Settings of the judge type (e.g. `rounds`); decoding options given here are read as
+    # decoding options and win over the ones beside them.
     params: dict[str, Any] = Field(default_factory=dict)
     template: str | None = Field(None, description="a template file overriding the default")
+
+    def decoding(self, base_dir: Path) -> DecodingOptions:
+        given = {k: v for k, v in self.params.items() if k in DecodingOptions.model_fields}
+        return super().decoding(base_dir).merge(DecodingOptions.model_validate(given))
+
+    def type_params(self) -> dict[str, Any]:
+        """`params` without the decoding options."""
+        return {k: v for k, v in self.params.items() if k not in DecodingOptions.model_fields}
 
 
 class PairingSpec(_Strict):

@@ -18,13 +18,13 @@ def stable_hash(obj: Any, length: int = 32) -> str:
 
 
 def request_key(provider: str, request: ChatRequest, sample_index: int) -> str:
-    """hash(provider, model, messages, params, sample index), as DESIGN.md fixes it."""
+    """hash(provider, model, messages, decoding options, sample index)."""
     return stable_hash(
         {
             "provider": provider,
             "model": request.model,
             "messages": [(m.role, m.content) for m in request.messages],
-            "params": request.params(),
+            "params": request.options.as_dict(),
             "sample": sample_index,
         }
     )

@@ -10,10 +10,12 @@ from providers.base import (
     Usage,
 )
 from providers.config import ProviderConfig, RetryPolicy
+from providers.options import DecodingOptions
 
 __all__ = [
     "ChatRequest",
     "ChatResponse",
+    "DecodingOptions",
     "Message",
     "Provider",
     "ProviderConfig",

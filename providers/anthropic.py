@@ -3,7 +3,7 @@
 `max_tokens` is required by the API (DEFAULT_MAX_TOKENS when the request has none); system
 messages go to the top-level `system` field; the answer is the text of the `text` content
 blocks (thinking blocks are left out). Anthropic has no JSON-schema output mode on this API, so
-`ChatRequest.response_schema` is ignored here. `ChatRequest.extra` is merged into the body,
+`options.response_schema` is ignored here. `options.extra` is merged into the body,
 except `seed`, which this API does not have.
 """
 
@@ -30,20 +30,21 @@ FINISH = {
 
 
 def build_body(request: ChatRequest) -> dict[str, Any]:
+    opts = request.options
     system = "\n\n".join(m.content for m in request.messages if m.role == "system")
     body: dict[str, Any] = {
         "model": request.model,
-        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "max_tokens": opts.max_tokens or DEFAULT_MAX_TOKENS,
         "messages": [
             {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
         ],
     }
     if system:
         body["system"] = system
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
+    if opts.temperature is not None:
+        body["temperature"] = opts.temperature
     # The Messages API has no seed and rejects unknown fields: drop the engine's per-sample seed.
-    body.update({k: v for k, v in request.extra.items() if k != "seed"})
+    body.update({k: v for k, v in opts.extra.items() if k != "seed"})
     return body
 
 

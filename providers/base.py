@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from providers.options import NO_OPTIONS, DecodingOptions
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -23,24 +25,11 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
-    """One chat call. `extra` carries provider-specific knobs (e.g. llama.cpp `grammar`, `seed`)."""
+    """One chat call: a model, its messages and the decoding options (providers.options)."""
 
     model: str
     messages: tuple[Message, ...]
-    temperature: float | None = None
-    max_tokens: int | None = None
-    # A JSON schema the answer must follow, where the API supports structured output.
-    response_schema: Mapping[str, Any] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def params(self) -> dict[str, Any]:
-        """Decoding parameters as a plain dict (part of the request key)."""
-        return {
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "response_schema": self.response_schema,
-            "extra": dict(self.extra),
-        }
+    options: DecodingOptions = NO_OPTIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ Messages become `contents` with roles user/model and text `parts`; system messag
 `systemInstruction`; decoding settings to `generationConfig` (with `responseSchema` and a JSON
 MIME type for structured output). Parts marked `thought` are reasoning, not the answer, and
 are left out. A prompt blocked before any candidate (`promptFeedback.blockReason`) is a
-recorded empty answer. `ChatRequest.extra` is merged into the body; a `generationConfig` entry
+recorded empty answer. `options.extra` is merged into the body; a `generationConfig` entry
 there is merged into ours, and `seed` goes into generationConfig.
 """
 
@@ -40,15 +40,16 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
     }
     if system:
         body["systemInstruction"] = {"parts": [{"text": system}]}
+    opts = request.options
     config: dict[str, Any] = {}
-    if request.temperature is not None:
-        config["temperature"] = request.temperature
-    if request.max_tokens is not None:
-        config["maxOutputTokens"] = request.max_tokens
-    if request.response_schema is not None:
+    if opts.temperature is not None:
+        config["temperature"] = opts.temperature
+    if opts.max_tokens is not None:
+        config["maxOutputTokens"] = opts.max_tokens
+    if opts.response_schema is not None:
         config["responseMimeType"] = "application/json"
-        config["responseSchema"] = dict(request.response_schema)
-    extra = dict(request.extra)
+        config["responseSchema"] = dict(opts.response_schema)
+    extra = dict(opts.extra)
     if "seed" in extra:  # Gemini takes its seed inside generationConfig
         config["seed"] = extra.pop("seed")
     config.update(extra.pop("generationConfig", {}))

@@ -108,7 +108,7 @@ class HTTPProvider(Provider):
         payload = orjson.dumps(self.chat_body(request))
         chars = sum([len(m.content) for m in request.messages])
         resp = await self.call(
-            request.model, url, payload, chars, request.max_tokens, self._parse_with_usage
+            request.model, url, payload, chars, request.options.max_tokens, self._parse_with_usage
         )
         if not self.config.prices:
             self.stats.record_usage(request.model, resp.usage, 0.0)

@@ -109,13 +109,12 @@ def server_args(model: Path, port: int, local: LocalModel) -> list[str]:
 def llama_request(request: ChatRequest) -> ChatRequest:
     """llama.cpp takes a JSON schema as ``{"type": "json_object", "schema": ...}``, not as
     OpenAI's ``json_schema`` response format, so move a schema there (pure)."""
-    if request.response_schema is None:
+    schema = request.options.response_schema
+    if schema is None:
         return request
-    extra = {
-        **request.extra,
-        "response_format": {"type": "json_object", "schema": dict(request.response_schema)},
-    }
-    return dataclasses.replace(request, response_schema=None, extra=extra)
+    extra = {**request.options.extra, "response_format": {"type": "json_object", "schema": schema}}
+    options = request.options.model_copy(update={"response_schema": None, "extra": extra})
+    return dataclasses.replace(request, options=options)
 
 
 def _tail(path: Path | None) -> str:

@@ -4,7 +4,7 @@ Wire format: POST {base}/chat/completions with Bearer auth. For type "openai", t
 with `max_completion_tokens`; compatible servers get the older `max_tokens` that they all know.
 o-series models (o1, o3, o4-mini, ...) on type "openai" take no temperature, and their system
 message becomes a `developer` message (folded into the first user turn for o1-mini/o1-preview,
-which accept neither). `ChatRequest.extra` is merged into the body as-is (llama.cpp `grammar`,
+which accept neither). `options.extra` is merged into the body as-is (llama.cpp `grammar`,
 `seed`, ...). `score` calls vLLM's pooling API (POST {root}/pooling) of a reward model.
 """
 
@@ -63,21 +63,18 @@ def build_body(request: ChatRequest, provider_type: str) -> dict[str, Any]:
         "model": request.model,
         "messages": _messages(request.messages, request.model, o_series),
     }
-    if request.temperature is not None and not o_series:
-        body["temperature"] = request.temperature
-    if request.max_tokens is not None:
+    opts = request.options
+    if opts.temperature is not None and not o_series:
+        body["temperature"] = opts.temperature
+    if opts.max_tokens is not None:
         key = "max_completion_tokens" if provider_type == "openai" else "max_tokens"
-        body[key] = request.max_tokens
-    if request.response_schema is not None:
+        body[key] = opts.max_tokens
+    if opts.response_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {
-                "name": "answer",
-                "schema": dict(request.response_schema),
-                "strict": True,
-            },
+            "json_schema": {"name": "answer", "schema": dict(opts.response_schema), "strict": True},
         }
-    body.update(request.extra)
+    body.update(opts.extra)
     return body
 
 

@@ -21,6 +21,13 @@ def missing_key_env(config: ProviderConfig, env: Mapping[str, str] = os.environ)
     return names[0]
 
 
+def key_problem(config: ProviderConfig, env: Mapping[str, str] = os.environ) -> str | None:
+    """What to tell the user when the provider's key is unset (names only, never a value)."""
+    if missing_key_env(config, env) is None:
+        return None
+    return f"API key not set: export {' or '.join(config.key_env_names())}"
+
+
 def resolve_key(config: ProviderConfig, env: Mapping[str, str]) -> str | None:
     for name in config.key_env_names():
         if env.get(name):
@@ -50,9 +57,9 @@ def create_provider(
         from providers.local import LocalProvider  # lazy: needs the optional llama.cpp extra
 
         return LocalProvider(name, config)
-    missing = missing_key_env(config, env)
-    if missing is not None:
-        raise MissingKeyError(f"provider {name!r}: API key not set: export {missing}")
+    problem = key_problem(config, env)
+    if problem is not None:
+        raise MissingKeyError(f"provider {name!r}: {problem}")
     key = resolve_key(config, env)
     base_url = resolve_base_url(config, env)
     if config.type in ("openai", "openai_compatible"):

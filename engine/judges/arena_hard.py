@@ -8,13 +8,15 @@ that disagree mean no decision.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from engine.judges.base import JudgeInput, JudgeOutput
+from pydantic import Field
+
+from engine.judges.base import JudgeInput, JudgeOutput, JudgeParams
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.records import Decision
 from providers.base import Message, Provider, Usage
+from providers.options import DecodingOptions
 
 _LABEL = re.compile(r"\[\[\s*(A\s*>>?\s*B|A\s*=\s*B|B\s*>>?\s*A)\s*\]\]")
 
@@ -34,11 +36,17 @@ def parse(text: str) -> Decision | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
+class ArenaHardParams(JudgeParams):
+    # Follow-up turns asking for a verdict when a reply ends without one.
+    followups: int = Field(1, ge=0)
+
+
 class ArenaHardJudge(PromptJudge):
     TYPE = "arena_hard"
     TEMPLATE = "arena_hard.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 4096, "followups": 1}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=4096)
+    PARAMS = ArenaHardParams
+    params: ArenaHardParams
     REQUIRED: ClassVar[tuple[str, ...]] = ("system", "user", "followup")
     SECTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "system": (),
@@ -46,11 +54,14 @@ class ArenaHardJudge(PromptJudge):
         "followup": (),
     }
 
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)
+
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         messages = self.messages(item)
         replies: list[str] = []
         usage, cost = Usage(), 0.0
-        for turn in range(1 + int(self.param("followups", 1))):
+        for turn in range(1 + self.params.followups):
             if turn:  # the previous reply had no verdict: ask once more to finish with one
                 messages += [
                     Message("assistant", replies[-1]),

@@ -6,11 +6,9 @@ decision mid-reply is read by its final word).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
-
 from engine.judges.prompted import PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 _MARK = "final decision is "
 
@@ -31,5 +29,7 @@ def parse(text: str) -> Decision | None:
 class AutoJJudge(PromptJudge):
     TYPE = "autoj"
     TEMPLATE = "autoj.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 1024}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=1024)
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)

@@ -10,12 +10,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.records import Decision
 from providers.base import Provider, Usage
+from providers.options import NO_OPTIONS, DecodingOptions
 
 TEMPLATES = Path(__file__).parent / "templates"
+P = TypeVar("P", bound="JudgeParams")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +46,50 @@ class JudgeSpec:
     name: str  # the label used in records and reports
     type: str  # judge type, e.g. "arena_hard"
     model: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    options: DecodingOptions = NO_OPTIONS  # the job's decoding options, over the type's own
+    params: Mapping[str, Any] = field(default_factory=dict)  # the type's settings, as given
     template: str | None = None  # overriding template text (already read from its file)
     template_path: str | None = None  # where that text came from, for error messages
+
+
+class JudgeParams(BaseModel):
+    """Settings of one judge type (the job's `params`); a type with settings subclasses it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_params(cls: type[P], spec: JudgeSpec) -> P:
+    """Validate `spec.params` against a judge type's settings; errors name the setting."""
+    try:
+        return cls.model_validate(dict(spec.params))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"])
+        if err["type"] == "extra_forbidden":
+            known = ", ".join(sorted(cls.model_fields)) or "none"
+            message = f"unknown setting for judge type {spec.type!r} (known: {known})"
+        else:
+            message = err["msg"]
+        raise ValueError(f"judge {spec.name!r}: params.{where}: {message}") from None
 
 
 class Judge(ABC):
     """One judge type. Subclasses set `TYPE` and implement `judge`.
 
     `TEMPLATE` names the default prompt file in templates/ (a job may override its text);
-    `DEFAULTS` holds decoding defaults (temperature, max_tokens, ...) that `spec.params`
-    override.
+    `OPTIONS` are the type's decoding defaults, under the job's; `PARAMS` validates the
+    type's own settings into `self.params`.
     """
 
-    TYPE: str = ""
-    TEMPLATE: str = ""
-    DEFAULTS: Mapping[str, Any] = {}
+    TYPE: ClassVar[str] = ""
+    TEMPLATE: ClassVar[str] = ""
+    OPTIONS: ClassVar[DecodingOptions] = NO_OPTIONS
+    PARAMS: ClassVar[type[JudgeParams]] = JudgeParams
 
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec
+        self.options = self.OPTIONS.merge(spec.options)
+        self.params = read_params(self.PARAMS, spec)
         self._template: str | None = None
 
     def template_text(self) -> str:
@@ -80,23 +109,20 @@ class Judge(ABC):
             return self.spec.template_path or f"template of judge {self.spec.name!r}"
         return str(TEMPLATES / self.TEMPLATE)
 
-    def param(self, name: str, default: Any = None) -> Any:
-        """A job parameter, else this judge type's default, else `default`."""
-        if name in self.spec.params:
-            return self.spec.params[name]
-        return self.DEFAULTS.get(name, default)
-
     def fingerprint(self) -> Mapping[str, Any]:
         """Everything that changes the judge's output; part of each judgment's request key.
 
-        The effective template text is included, so editing a template (default or
-        override) makes new request keys instead of reusing stale judgments.
+        The job's settings and the type's defaults each as one flat mapping (decoding
+        options and type settings together), and the effective template text, so editing a
+        template (default or override) makes new request keys instead of reusing stale
+        judgments.
         """
+        defaults = {k: v for k, v in self.PARAMS().model_dump().items() if v is not None}
         return {
             "type": self.TYPE,
             "model": self.spec.model,
-            "params": dict(self.spec.params),
-            "defaults": dict(self.DEFAULTS),
+            "params": {**self.spec.params, **self.spec.options.given()},
+            "defaults": {**self.OPTIONS.given(), **defaults},
             "template": self.template_text(),
         }
 

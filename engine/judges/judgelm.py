@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from engine.judges.prompted import PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _SCORES = re.compile(rf"\s*{_NUMBER}\s*(?:,\s*|\s+){_NUMBER}\s*")
@@ -29,5 +28,7 @@ class JudgeLMJudge(PromptJudge):
     TYPE = "judgelm"
     TEMPLATE = "judgelm.txt"
     # JudgeLM needs only the score line; its explanation follows and may be cut.
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 16}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=16)
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)

@@ -9,18 +9,20 @@ is no decision.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import anyio
+from pydantic import Field
 
 from engine.judges import arena_hard
-from engine.judges.base import JudgeInput, JudgeOutput, JudgeSpec
+from engine.judges.base import JudgeInput, JudgeOutput, JudgeParams, JudgeSpec
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.judges.templating import render
 from engine.records import Decision
 from providers.base import Message, Provider, Usage
+from providers.options import DecodingOptions
 
 parse_vote = arena_hard.parse
 
@@ -66,26 +68,19 @@ def parse(text: str) -> Decision | None:
     return parse_vote(text)
 
 
-def _agents(spec: JudgeSpec, raw: Any) -> tuple[Agent, ...]:
-    if raw is None:
-        return DEFAULT_AGENTS
-    try:
-        agents = tuple(Agent(str(a["name"]), str(a["description"])) for a in raw)
-    except (TypeError, KeyError) as exc:
-        raise ValueError(
-            f"judge {spec.name!r}: params.agents must be a list of {{name, description}} "
-            f"mappings ({exc!r})"
-        ) from None
-    if not agents:
-        raise ValueError(f"judge {spec.name!r}: params.agents is empty")
-    return agents
+class MultiAgentParams(JudgeParams):
+    # Discussion rounds before the vote (0: the agents vote at once).
+    rounds: int = Field(2, ge=0)
+    # The panel: a list of {name, description} (default: DEFAULT_AGENTS).
+    agents: tuple[Agent, ...] | None = Field(None, min_length=1)
 
 
 class MultiAgentJudge(PromptJudge):
     TYPE = "multi_agent"
     TEMPLATE = "multi_agent.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 1024, "rounds": 2}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=1024)
+    PARAMS = MultiAgentParams
+    params: MultiAgentParams
     REQUIRED: ClassVar[tuple[str, ...]] = ("system", "user", "turn", "vote")
     SECTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "system": ("role", "role_description"),
@@ -96,10 +91,11 @@ class MultiAgentJudge(PromptJudge):
 
     def __init__(self, spec: JudgeSpec) -> None:
         super().__init__(spec)
-        self.agents = _agents(spec, self.param("agents"))
-        self.rounds = int(self.param("rounds"))
-        if self.rounds < 0:
-            raise ValueError(f"judge {spec.name!r}: params.rounds must be >= 0")
+        self.agents = self.params.agents or DEFAULT_AGENTS
+        self.rounds = self.params.rounds
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)
 
     def _messages(
         self, item: JudgeInput, agent: Agent, step: str, discussion: str

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
-
 from engine.judges.prompted import PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 
 def parse(text: str) -> Decision | None:
@@ -23,5 +21,7 @@ def parse(text: str) -> Decision | None:
 class PandaLMJudge(PromptJudge):
     TYPE = "pandalm"
     TEMPLATE = "pandalm.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 150}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=150)
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)

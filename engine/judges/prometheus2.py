@@ -7,12 +7,12 @@ is no decision.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from engine.judges.base import JudgeInput
+from engine.judges.base import JudgeInput, JudgeParams
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 # `[RESULT] A`, `[RESULT]: B`, `[RESULT: A]`, `[Result] Response A`, or `Result: B` on a line.
 _RESULT = re.compile(
@@ -29,19 +29,23 @@ def parse(text: str) -> Decision | None:
     return "A>B" if letters == {"A"} else "B>A"
 
 
+class Prometheus2Params(JudgeParams):
+    rubric: str = DEFAULT_RUBRIC
+
+
 class Prometheus2Judge(PromptJudge):
     TYPE = "prometheus2"
     TEMPLATE = "prometheus2.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {
-        "temperature": 0.0,
-        "max_tokens": 1024,
-        "rubric": DEFAULT_RUBRIC,
-    }
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=1024)
+    PARAMS = Prometheus2Params
+    params: Prometheus2Params
     SECTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "system": (),
         "user": (*ANSWER_FIELDS, "rubric"),
     }
 
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)
+
     def values(self, item: JudgeInput) -> dict[str, str]:
-        return {**super().values(item), "rubric": str(self.param("rubric"))}
+        return {**super().values(item), "rubric": self.params.rubric}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import ClassVar
 
 from engine.judges.base import Judge, JudgeInput, JudgeOutput, JudgeSpec
 from engine.judges.templating import check, render
@@ -14,13 +15,13 @@ ANSWER_FIELDS = ("question", "answer_a", "answer_b")
 
 
 class PromptJudge(Judge):
-    """Render the template, send one chat request, parse the reply with `PARSE`.
+    """Render the template, send one chat request, read the reply with `parse`.
 
-    Subclasses set `TYPE`, `TEMPLATE`, `DEFAULTS` and `PARSE` (their module's pure `parse`);
-    `SECTIONS` maps each allowed section to the placeholders it may use.
+    Subclasses set `TYPE`, `TEMPLATE` and `OPTIONS`, and implement `parse` (with their
+    module's pure `parse`); `SECTIONS` maps each allowed section to the placeholders it may
+    use.
     """
 
-    PARSE: ClassVar[Callable[[str], Decision | None]]
     REQUIRED: ClassVar[tuple[str, ...]] = ("user",)
     SECTIONS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "system": (),
@@ -50,18 +51,13 @@ class PromptJudge(Judge):
         return out
 
     def request(self, messages: list[Message] | tuple[Message, ...]) -> ChatRequest:
-        """A chat request with this judge's decoding settings (defaults, then job params)."""
-        extra: dict[str, Any] = dict(self.param("extra", {}) or {})
-        return ChatRequest(
-            model=self.spec.model,
-            messages=tuple(messages),
-            temperature=self.param("temperature"),
-            max_tokens=self.param("max_tokens"),
-            response_schema=self.param("response_schema"),
-            extra=extra,
-        )
+        """A chat request with this judge's decoding options (the type's, then the job's)."""
+        return ChatRequest(self.spec.model, tuple(messages), self.options)
+
+    @abstractmethod
+    def parse(self, text: str) -> Decision | None:
+        """The decision in one reply, in the shown order's terms (None: no decision)."""
 
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         resp = await provider.chat(self.request(self.messages(item)))
-        parse = type(self).PARSE
-        return JudgeOutput(parse(resp.text), raw=resp.text, usage=resp.usage, cost=resp.cost)
+        return JudgeOutput(self.parse(resp.text), raw=resp.text, usage=resp.usage, cost=resp.cost)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from engine.judges.prompted import PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 _LABEL = re.compile(r"\[\[\s*([AB])\s*\]\]")
 
@@ -25,5 +24,7 @@ def parse(text: str) -> Decision | None:
 class SkyworkCriticJudge(PromptJudge):
     TYPE = "skywork_critic"
     TEMPLATE = "skywork_critic.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 2048}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=2048)
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)

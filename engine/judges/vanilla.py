@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from engine.judges.prompted import PromptJudge
 from engine.records import Decision
+from providers.options import DecodingOptions
 
 _BARE = re.compile(r"[\s*`\"'.]*output\s*\(\s*([ab])\s*\)[\s*`\"'.]*", re.IGNORECASE)
 _ANY = re.compile(r"output\s*\(\s*([ab])\s*\)", re.IGNORECASE)
@@ -30,5 +29,7 @@ def parse(text: str) -> Decision | None:
 class VanillaJudge(PromptJudge):
     TYPE = "vanilla"
     TEMPLATE = "vanilla.txt"
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"temperature": 0.0, "max_tokens": 1024}
-    PARSE = staticmethod(parse)
+    OPTIONS = DecodingOptions(temperature=0.0, max_tokens=1024)
+
+    def parse(self, text: str) -> Decision | None:
+        return parse(text)

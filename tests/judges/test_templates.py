@@ -7,6 +7,7 @@ import pytest
 from engine.judges.base import JudgeInput, JudgeSpec
 from engine.judges.registry import JUDGE_TYPES, create_judge
 from engine.judges.templating import TemplateError, render, split_sections
+from providers.options import DecodingOptions
 
 ITEM = JudgeInput("What is 2+2?", "4", "5")
 
@@ -73,21 +74,31 @@ def test_override_is_used_and_changes_the_fingerprint() -> None:
     assert "Output (a)" in default.fingerprint()["template"]
 
 
-def test_params_override_decoding_defaults() -> None:
+def test_job_options_override_decoding_defaults() -> None:
     judge = create_judge(JudgeSpec("j", "arena_hard", "m"))
     req = judge.request(judge.messages(ITEM))  # type: ignore[attr-defined]
-    assert (req.temperature, req.max_tokens) == (0.0, 4096)
+    assert (req.options.temperature, req.options.max_tokens) == (0.0, 4096)
     tuned = create_judge(
         JudgeSpec(
             "j",
             "arena_hard",
             "m",
-            params={"temperature": 0.7, "max_tokens": 99, "extra": {"seed": 3}},
+            options=DecodingOptions(temperature=0.7, max_tokens=99, extra={"seed": 3}),
         )
     )
     req = tuned.request(tuned.messages(ITEM))  # type: ignore[attr-defined]
-    assert (req.temperature, req.max_tokens, dict(req.extra)) == (0.7, 99, {"seed": 3})
+    opts = req.options
+    assert (opts.temperature, opts.max_tokens, dict(opts.extra)) == (0.7, 99, {"seed": 3})
     assert [m.role for m in req.messages] == ["system", "user"]
+
+
+def test_unknown_or_bad_type_settings_are_named() -> None:
+    with pytest.raises(ValueError, match=r"judge 'j': params\.rounds_: unknown setting.*rounds"):
+        create_judge(JudgeSpec("j", "multi_agent", "m", params={"rounds_": 1}))
+    with pytest.raises(ValueError, match=r"judge 'j': params\.followups: .*greater than or equal"):
+        create_judge(JudgeSpec("j", "arena_hard", "m", params={"followups": -1}))
+    with pytest.raises(ValueError, match=r"params\.x: unknown setting .*\(known: none\)"):
+        create_judge(JudgeSpec("j", "vanilla", "m", params={"x": 1}))
 
 
 def test_multi_agent_rejects_bad_agents() -> None:

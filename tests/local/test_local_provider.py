@@ -13,6 +13,7 @@ from engine.judges.vanilla import parse as parse_vanilla
 from providers.base import ChatRequest, Message
 from providers.config import LocalModel, ProviderConfig
 from providers.local import LocalProvider, LocalServerError
+from providers.options import DecodingOptions
 from tests.local.helpers import needs_model, running, wait_gone
 from verifiers import registry
 from verifiers.base import Question
@@ -34,9 +35,7 @@ def ask(text: str, grammar: str | None = None, max_tokens: int = 120, seed: int 
     return ChatRequest(
         model="smollm2",
         messages=(Message("user", text),),
-        temperature=0.8,
-        max_tokens=max_tokens,
-        extra=extra,
+        options=DecodingOptions(temperature=0.8, max_tokens=max_tokens, extra=extra),
     )
 
 
@@ -90,9 +89,7 @@ async def test_response_schema_becomes_llama_json_schema() -> None:
     request = ChatRequest(
         model="smollm2",
         messages=(Message("user", "Is the sky blue? Answer in JSON."),),
-        temperature=0.0,
-        max_tokens=30,
-        response_schema=schema,
+        options=DecodingOptions(temperature=0.0, max_tokens=30, response_schema=schema),
     )
     async with LocalProvider("local", config()) as provider:
         text = (await provider.chat(request)).text

@@ -17,6 +17,7 @@ from providers.local import (
     resolve_model_path,
     server_args,
 )
+from providers.options import DecodingOptions
 
 
 def test_server_args_bind_loopback_with_the_job_settings() -> None:
@@ -40,11 +41,16 @@ def test_free_port_is_bindable() -> None:
 def test_schema_moves_to_llama_json_object_format() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     req = ChatRequest(
-        model="m", messages=(Message("user", "hi"),), response_schema=schema, extra={"seed": 3}
+        model="m",
+        messages=(Message("user", "hi"),),
+        options=DecodingOptions(response_schema=schema, extra={"seed": 3}),
     )
     out = llama_request(req)
-    assert out.response_schema is None
-    assert out.extra == {"seed": 3, "response_format": {"type": "json_object", "schema": schema}}
+    assert out.options.response_schema is None
+    assert out.options.extra == {
+        "seed": 3,
+        "response_format": {"type": "json_object", "schema": schema},
+    }
     plain = ChatRequest(model="m", messages=(Message("user", "hi"),))
     assert llama_request(plain) is plain
 

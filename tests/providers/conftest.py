@@ -12,6 +12,7 @@ from providers.config import ProviderConfig, RetryPolicy
 from providers.gemini import GeminiProvider
 from providers.http import HTTPProvider
 from providers.openai import OpenAIProvider
+from providers.options import DecodingOptions
 from tests.fakes.server import FakeServer
 
 APIS = ("openai", "anthropic", "gemini")
@@ -42,5 +43,5 @@ def ask(text: str = "What is 2+2?", model: str = "m1", **kw: Any) -> ChatRequest
     return ChatRequest(
         model=model,
         messages=(Message("system", "Answer briefly."), Message("user", text)),
-        **kw,
+        options=DecodingOptions(**kw),
     )

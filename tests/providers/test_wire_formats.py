@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from providers.base import ChatRequest, Message
+from providers.options import DecodingOptions
 from tests.fakes.server import FakeServer
 from tests.fakes.wire import FakeReply, FakeRequest
 from tests.providers.conftest import KEY, ask, make_provider
@@ -115,9 +116,7 @@ async def test_gemini_body_headers_and_parse() -> None:
     req = ChatRequest(
         model="gemini-2.5-pro",
         messages=conversation,
-        temperature=0.1,
-        max_tokens=33,
-        response_schema={"type": "OBJECT"},
+        options=DecodingOptions(temperature=0.1, max_tokens=33, response_schema={"type": "OBJECT"}),
     )
     async with FakeServer(script, api_key=KEY) as srv:
         async with make_provider("gemini", srv) as p:
