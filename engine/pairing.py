@@ -4,9 +4,9 @@ Pure (no I/O). The engine calls::
 
     make_pairs(question, answers, *, seed, response_model, per_question=1) -> PairingOutcome
 
-* ``answers`` are ``ScoredAnswer(response_key, text, verdict)``; they are sorted by
-  ``response_key`` first, so the outcome does not depend on the order they arrived in.
-* A question with at least one right (``verdict.correct is True``) and one wrong
+* ``answers`` are verified ``Answer``s (engine.stages.items); they are sorted by their
+  key first, so the outcome does not depend on the order they arrived in.
+* A question with at least one right (``answer.correct is True``) and one wrong
   (``False``) answer yields ``min(per_question, right × wrong)`` pairs: distinct
   (right, wrong) combinations drawn with a generator seeded by (seed, question id).
 * The right answer's side is a coin drawn from the same generator for the first pair and
@@ -27,19 +27,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.records import PairRecord
-from verifiers.base import Question, Verdict
+from engine.stages.items import Answer
+from verifiers.base import Question
 from verifiers.pair_files import pair_id
 
 NoPairReason = Literal["all_right", "all_wrong", "unverifiable", "too_few"]
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredAnswer:
-    """One model answer and its verdict."""
-
-    response_key: str
-    text: str
-    verdict: Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +46,12 @@ def question_rng(seed: int, question_id: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def no_pair_reason(answers: Sequence[ScoredAnswer]) -> NoPairReason | None:
+def no_pair_reason(answers: Sequence[Answer]) -> NoPairReason | None:
     """Why these answers cannot make a pair, or None when they can."""
     if len(answers) < 2:
         return "too_few"
-    right = any(a.verdict.correct is True for a in answers)
-    wrong = any(a.verdict.correct is False for a in answers)
+    right = any(a.correct is True for a in answers)
+    wrong = any(a.correct is False for a in answers)
     if right and wrong:
         return None
     if right:
@@ -71,7 +63,7 @@ def no_pair_reason(answers: Sequence[ScoredAnswer]) -> NoPairReason | None:
 
 def make_pairs(
     question: Question,
-    answers: Sequence[ScoredAnswer],
+    answers: Sequence[Answer],
     *,
     seed: int,
     response_model: str,
@@ -80,12 +72,12 @@ def make_pairs(
     """Pairs for one question (see the module docstring)."""
     if per_question < 1:
         raise ValueError("per_question must be at least 1")
-    ordered = sorted(answers, key=lambda a: a.response_key)
+    ordered = sorted(answers, key=lambda a: a.key)
     reason = no_pair_reason(ordered)
     if reason is not None:
         return PairingOutcome([], reason)
-    right = [a for a in ordered if a.verdict.correct is True]
-    wrong = [a for a in ordered if a.verdict.correct is False]
+    right = [a for a in ordered if a.correct is True]
+    wrong = [a for a in ordered if a.correct is False]
     rng = question_rng(seed, question.id)
     combos = [(r, w) for r in right for w in wrong]
     chosen = rng.sample(combos, min(per_question, len(combos)))
@@ -95,7 +87,7 @@ def make_pairs(
         a, b = (good, bad) if right_first else (bad, good)
         pairs.append(
             PairRecord(
-                pair_id=pair_id(question.id, a.response_key, b.response_key),
+                pair_id=pair_id(question.id, a.key, b.key),
                 original_id=question.original_id,
                 source=question.source,
                 question=question.question,
@@ -103,8 +95,8 @@ def make_pairs(
                 response_A=a.text,
                 response_B=b.text,
                 label="A>B" if right_first else "B>A",
-                response_key_A=a.response_key,
-                response_key_B=b.response_key,
+                response_key_A=a.key,
+                response_key_B=b.key,
                 question_id=question.id,
             )
         )

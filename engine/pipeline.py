@@ -22,7 +22,7 @@ from engine.context import RunContext
 from engine.records import PairRecord
 from engine.stages.generate import generate_worker
 from engine.stages.intake import published_pairs, questions
-from engine.stages.items import Answered, Checked, QItem
+from engine.stages.items import Answers, QItem
 from engine.stages.judge import judge_worker
 from engine.stages.pair import pair_worker
 from engine.stages.verify import default_verify_workers, verify_worker
@@ -65,8 +65,8 @@ async def run_graph(ctx: RunContext) -> None:
                 ctx.stage(name, unit)
             verify_n = conc.verify or default_verify_workers()
             q_send, q_recv = anyio.create_memory_object_stream[QItem](conc.generate)
-            a_send, a_recv = anyio.create_memory_object_stream[Answered](verify_n)
-            c_send, c_recv = anyio.create_memory_object_stream[Checked](verify_n)
+            a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
+            c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
             tg.start_soon(questions, ctx, q_send)
             _pool(tg, conc.generate, generate_worker, ctx, receive=q_recv, send=a_send)
             limiter = anyio.CapacityLimiter(verify_n)

@@ -5,8 +5,11 @@ Each record knows its key, so resume is "read the keys already written, skip tha
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Literal, Self
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, ClassVar, Literal, Self, TypeVar
+
+from providers.base import ProviderError, Usage
+from verifiers.base import Question, Verdict
 
 Decision = Literal["A>B", "B>A", "A=B"]
 Order = Literal["AB", "BA"]
@@ -29,8 +32,8 @@ class Record:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def usage_fields(usage: Any, cost: float, **more: Any) -> dict[str, Any]:
-    """The `usage` dict of a record, from a providers.base.Usage."""
+def usage_fields(usage: Usage, cost: float, **more: Any) -> dict[str, Any]:
+    """The `usage` dict of a record."""
     return {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -73,6 +76,22 @@ class VerdictRecord(Record):
     score: float
     extracted: str | None
     reason: str
+
+    @classmethod
+    def of(cls, response_key: str, question: Question, verdict: Verdict) -> VerdictRecord:
+        return cls(
+            response_key=response_key,
+            question_id=question.id,
+            source=question.source,
+            task=question.task,
+            correct=verdict.correct,
+            score=verdict.score,
+            extracted=verdict.extracted,
+            reason=verdict.reason,
+        )
+
+    def verdict(self) -> Verdict:
+        return Verdict(self.correct, self.score, self.extracted, self.reason)
 
     def key(self) -> str:
         return self.response_key
@@ -143,3 +162,11 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     JudgmentRecord,
     ScoreRecord,
 )
+
+# A record of one paid call: it carries `error` and `error_message` when the call failed.
+F = TypeVar("F", ResponseRecord, JudgmentRecord)
+
+
+def failed(record: F, exc: ProviderError) -> F:
+    """The record of a call that failed for good (a resume sends it again)."""
+    return replace(record, error=exc.error_class, error_message=str(exc)[:500])

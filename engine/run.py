@@ -84,7 +84,8 @@ def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
 
 def build_judges(loaded: LoadedJob) -> dict[str, tuple[Judge, str]]:
     return {
-        cfg.name: (create_judge(judge_spec(cfg, loaded.base_dir)), cfg.provider) for cfg in loaded.job.judges
+        cfg.name: (create_judge(judge_spec(cfg, loaded.base_dir)), cfg.provider)
+        for cfg in loaded.job.judges
     }
 
 

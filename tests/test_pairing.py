@@ -7,7 +7,9 @@ import random
 
 import pytest
 
-from engine.pairing import ScoredAnswer, make_pairs, no_pair_reason
+from engine.pairing import make_pairs, no_pair_reason
+from engine.records import ResponseRecord
+from engine.stages.items import Answer
 from verifiers.base import Question, Verdict
 
 RIGHT = Verdict(True, 1.0, "B", "ok")
@@ -19,8 +21,13 @@ def question(n: int = 1) -> Question:
     return Question(f"mmlu-pro:{n}", "mmlu-pro-law", "mmlu_pro", "prompt", "Q?", "B", n)
 
 
-def answers(*verdicts: Verdict, prefix: str = "k") -> list[ScoredAnswer]:
-    return [ScoredAnswer(f"{prefix}{i}", f"text {i}", v) for i, v in enumerate(verdicts)]
+def answer(key: str, text: str, verdict: Verdict) -> Answer:
+    record = ResponseRecord(key, "mmlu-pro:1", "mmlu-pro-law", 0, "p", "m", text)
+    return Answer(record, paired=True, verdict=verdict)
+
+
+def answers(*verdicts: Verdict, prefix: str = "k") -> list[Answer]:
+    return [answer(f"{prefix}{i}", f"text {i}", v) for i, v in enumerate(verdicts)]
 
 
 def test_a_pair_holds_one_right_and_one_wrong_answer() -> None:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.records import Decision
+from engine.records import Decision, Order, PairRecord
 from providers.base import Provider, Usage
 from providers.options import NO_OPTIONS, DecodingOptions
 
@@ -24,9 +24,18 @@ P = TypeVar("P", bound="JudgeParams")
 
 @dataclass(frozen=True, slots=True)
 class JudgeInput:
+    """A pair as a judge sees it in one order: "A" is the answer shown first."""
+
     question: str
     answer_a: str
     answer_b: str
+
+    @classmethod
+    def shown(cls, pair: PairRecord, order: Order) -> JudgeInput:
+        """The pair in order AB (as recorded) or BA (answers swapped)."""
+        if order == "AB":
+            return cls(pair.question, pair.response_A, pair.response_B)
+        return cls(pair.question, pair.response_B, pair.response_A)
 
 
 @dataclass(frozen=True, slots=True)

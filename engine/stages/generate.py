@@ -8,22 +8,24 @@ that a resume, which retries the failure, gives the same pairs as an unbroken ru
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.context import RunContext, StageStats
 from engine.jobspec import ModelRef
 from engine.keys import request_key
-from engine.records import ResponseRecord, usage_fields
+from engine.records import ResponseRecord, failed, usage_fields
 from engine.requests import answer_request
-from engine.stages.items import Answer, Answered, QItem
+from engine.stages.items import Answer, Answers, QItem
 from providers.base import ProviderError
 
 
 async def generate_worker(
     ctx: RunContext,
     receive: MemoryObjectReceiveStream[QItem],
-    send: MemoryObjectSendStream[Answered],
+    send: MemoryObjectSendStream[Answers],
 ) -> None:
     stats = ctx.stage("generate", "answers")
     async with receive, send:
@@ -34,7 +36,7 @@ async def generate_worker(
             if answers is None:
                 ctx.incomplete_questions += 1
                 continue
-            await send.send(Answered(item, answers))
+            await send.send(Answers(item, answers))
 
 
 async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[Answer, ...] | None:
@@ -47,16 +49,16 @@ async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[
     elif ctx.job.response_model is not None:
         refs.append((ctx.job.response_model, True))
     refs += [(s, False) for s in ctx.job.solvers]
-    slots = [(ref, main, i) for ref, main in refs for i in range(ref.samples)]
+    slots = [(ref, paired, i) for ref, paired in refs for i in range(ref.samples)]
     results: list[Answer | None] = [None] * len(slots)
 
-    async def one(n: int, ref: ModelRef, main: bool, sample: int) -> None:
-        results[n] = await _answer(ctx, item, ref, main, sample)
+    async def one(n: int, ref: ModelRef, paired: bool, sample: int) -> None:
+        results[n] = await _answer(ctx, item, ref, paired, sample)
         stats.done += 1
 
     async with anyio.create_task_group() as tg:
-        for n, (ref, main, sample) in enumerate(slots):
-            tg.start_soon(one, n, ref, main, sample)
+        for n, (ref, paired, sample) in enumerate(slots):
+            tg.start_soon(one, n, ref, paired, sample)
     if any(r is None for r in results):
         return None
     return (*imported, *(r for r in results if r is not None))
@@ -68,14 +70,14 @@ def _imported_answers(ctx: RunContext, item: QItem) -> list[Answer]:
     for rec in ctx.imported.answers_for(item.question.id):
         if not ctx.store.has(ResponseRecord, rec.request_key):
             ctx.store.put(rec)  # this run's records stay self-contained
-        answers.append(Answer(rec.request_key, rec.model, rec.sample_index, rec.text or "", True))
+        answers.append(Answer(rec, paired=True))
     ctx.stages["generate"].reused += len(answers)
     ctx.stages["generate"].done += len(answers)
     return answers
 
 
 async def _answer(
-    ctx: RunContext, item: QItem, ref: ModelRef, main: bool, sample: int
+    ctx: RunContext, item: QItem, ref: ModelRef, paired: bool, sample: int
 ) -> Answer | None:
     q = item.question
     request = answer_request(
@@ -92,33 +94,29 @@ async def _answer(
     cached = ctx.store.get(ResponseRecord, key)
     if cached is not None and cached.text is not None:
         stats.reused += 1
-        return Answer(key, ref.model, sample, cached.text, main)
-    common = {
-        "request_key": key,
-        "question_id": q.id,
-        "source": q.source,
-        "sample_index": sample,
-        "provider": ref.provider,
-        "model": ref.model,
-    }
+        return Answer(cached, paired)
+    unsent = ResponseRecord(
+        request_key=key,
+        question_id=q.id,
+        source=q.source,
+        sample_index=sample,
+        provider=ref.provider,
+        model=ref.model,
+        text=None,
+    )
     try:
         response = await ctx.providers[ref.provider].chat(request)
     except ProviderError as exc:
         stats.failed += 1
         ctx.note_error(ref.provider, exc)
         if exc.error_class != "stopped":  # nothing was sent: nothing to record
-            ctx.store.put(
-                ResponseRecord(
-                    **common, text=None, error=exc.error_class, error_message=str(exc)[:500]
-                )
-            )
+            ctx.store.put(failed(unsent, exc))
         return None
-    ctx.store.put(
-        ResponseRecord(
-            **common,
-            text=response.text,
-            finish_reason=response.finish_reason,
-            usage=usage_fields(response.usage, response.cost),
-        )
+    record = replace(
+        unsent,
+        text=response.text,
+        finish_reason=response.finish_reason,
+        usage=usage_fields(response.usage, response.cost),
     )
-    return Answer(key, ref.model, sample, response.text, main)
+    ctx.store.put(record)
+    return Answer(record, paired)

@@ -1,9 +1,16 @@
-"""What flows between stages (in memory only; the checkpoint records are in engine.records)."""
+"""What flows between stages, in memory (the records on disk are in engine.records).
+
+An answer has one shape from the generate stage to the pair stage: `Answer`, which holds its
+`ResponseRecord` (exactly as written to responses.jsonl, or read back from it) and, once the
+verify stage has checked it, its `Verdict`. A pair is a `PairRecord`; a judge sees it in one
+order as a `JudgeInput` (engine.judges.base).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.records import ResponseRecord
 from verifiers.base import Question, Verdict
 
 
@@ -15,20 +22,29 @@ class QItem:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    response_key: str
-    model: str
-    sample_index: int
-    text: str
-    is_response_model: bool  # False for solver answers (verified, never paired)
+    """One answer: its record and, after the verify stage, its verdict."""
+
+    record: ResponseRecord
+    paired: bool  # an answer of the response model (pairs are made of these), not a solver's
+    verdict: Verdict | None = None
+
+    @property
+    def key(self) -> str:
+        return self.record.request_key
+
+    @property
+    def text(self) -> str:
+        return self.record.text or ""
+
+    @property
+    def correct(self) -> bool | None:
+        """The verdict: True, False, or None (not verified yet, or not verifiable)."""
+        return self.verdict.correct if self.verdict is not None else None
 
 
 @dataclass(frozen=True, slots=True)
-class Answered:
+class Answers:
+    """One question and all its answers (each with its verdict once verified)."""
+
     item: QItem
     answers: tuple[Answer, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    item: QItem
-    answers: tuple[tuple[Answer, Verdict], ...]

@@ -7,6 +7,8 @@ decisions: no score is written, and a resume sends the failed call again.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
@@ -19,6 +21,7 @@ from engine.records import (
     Order,
     PairRecord,
     ScoreRecord,
+    failed,
     usage_fields,
 )
 from engine.scoring import score_record
@@ -68,30 +71,21 @@ async def _judgment(
         stats.done += 1
         stats.reused += 1
         return cached.decision
-    a, b = (
-        (pair.response_A, pair.response_B) if order == "AB" else (pair.response_B, pair.response_A)
+    unsent = JudgmentRecord(
+        request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
     )
-    common = {"request_key": key, "pair_id": pair.pair_id, "judge": name, "order": order}
     try:
-        out = await judge.judge(JudgeInput(pair.question, a, b), ctx.providers[provider_name])
+        out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
         ctx.note_error(provider_name, exc)
         if exc.error_class != "stopped":
-            ctx.store.put(
-                JudgmentRecord(
-                    **common,
-                    raw=None,
-                    decision=None,
-                    error=exc.error_class,
-                    error_message=str(exc)[:500],
-                )
-            )
+            ctx.store.put(failed(unsent, exc))
         return exc
     ctx.store.put(
-        JudgmentRecord(
-            **common,
+        replace(
+            unsent,
             raw=out.raw,
             decision=out.decision,
             usage=usage_fields(out.usage, out.cost, calls=out.calls),

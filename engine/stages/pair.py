@@ -9,30 +9,29 @@ from __future__ import annotations
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.context import RunContext
-from engine.pairing import ScoredAnswer, make_pairs
+from engine.pairing import make_pairs
 from engine.records import PairRecord
-from engine.stages.items import Checked
+from engine.stages.items import Answers
 
 
 async def pair_worker(
     ctx: RunContext,
-    receive: MemoryObjectReceiveStream[Checked],
+    receive: MemoryObjectReceiveStream[Answers],
     send: MemoryObjectSendStream[PairRecord],
 ) -> None:
     stats = ctx.stage("pair", "questions")
     n_pairs = 0
     async with receive, send:
-        async for checked in receive:
+        async for bundle in receive:
             if ctx.stopping:
                 continue
-            main = [(a, v) for a, v in checked.answers if a.is_response_model]
-            scored = [ScoredAnswer(a.response_key, a.text, v) for a, v in main]
+            paired = [a for a in bundle.answers if a.paired]
             outcome = make_pairs(
-                checked.item.question,
-                scored,
+                bundle.item.question,
+                paired,
                 seed=ctx.job.seed,
                 # The answers' own model: with `responses:` it comes from the earlier run.
-                response_model=main[0][0].model if main else "unknown",
+                response_model=paired[0].record.model if paired else "unknown",
                 per_question=ctx.job.pairing.per_question,
             )
             stats.done += 1

@@ -8,13 +8,14 @@ A verdict already in the checkpoint is reused.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.context import RunContext
 from engine.records import VerdictRecord
-from engine.stages.items import Answer, Answered, Checked
+from engine.stages.items import Answer, Answers
 from verifiers.base import Question, Verdict
 from verifiers.registry import verifier_for
 
@@ -26,58 +27,44 @@ def default_verify_workers() -> int:
 async def verify_worker(
     ctx: RunContext,
     limiter: anyio.CapacityLimiter,
-    receive: MemoryObjectReceiveStream[Answered],
-    send: MemoryObjectSendStream[Checked],
+    receive: MemoryObjectReceiveStream[Answers],
+    send: MemoryObjectSendStream[Answers],
 ) -> None:
     ctx.stage("verify", "answers")
     async with receive, send:
         async for bundle in receive:
             if ctx.stopping:
                 continue
-            verdicts = await _verify_all(ctx, limiter, bundle)
-            pairs = tuple((a, v) for a, v in zip(bundle.answers, verdicts, strict=True) if v)
-            await send.send(Checked(bundle.item, pairs))
+            await send.send(await _verify_all(ctx, limiter, bundle))
 
 
-async def _verify_all(
-    ctx: RunContext, limiter: anyio.CapacityLimiter, bundle: Answered
-) -> list[Verdict | None]:
+async def _verify_all(ctx: RunContext, limiter: anyio.CapacityLimiter, bundle: Answers) -> Answers:
     """Fan out the k answers of one question, join when all are checked."""
     stats = ctx.stages["verify"]
-    verdicts: list[Verdict | None] = [None] * len(bundle.answers)
+    checked: list[Answer] = list(bundle.answers)
 
     async def one(n: int, answer: Answer) -> None:
-        verdicts[n] = await _verdict(ctx, limiter, bundle.item.question, answer)
+        verdict = await _verdict(ctx, limiter, bundle.item.question, answer)
+        checked[n] = replace(answer, verdict=verdict)
         stats.done += 1
 
     async with anyio.create_task_group() as tg:
         for n, answer in enumerate(bundle.answers):
             tg.start_soon(one, n, answer)
-    return verdicts
+    return Answers(bundle.item, tuple(checked))
 
 
 async def _verdict(
     ctx: RunContext, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
 ) -> Verdict:
-    cached = ctx.store.get(VerdictRecord, answer.response_key)
+    cached = ctx.store.get(VerdictRecord, answer.key)
     if cached is not None:
         ctx.stages["verify"].reused += 1
-        return Verdict(cached.correct, cached.score, cached.extracted, cached.reason)
+        return cached.verdict()
     verify, _kind = verifier_for(q.task)
     try:
         verdict = await anyio.to_thread.run_sync(verify, q, answer.text, limiter=limiter)
     except Exception as exc:  # a verifier bug must not kill the run; it is an unverifiable answer
         verdict = Verdict(None, 0.0, None, f"verifier error: {type(exc).__name__}: {exc}")
-    ctx.store.put(
-        VerdictRecord(
-            response_key=answer.response_key,
-            question_id=q.id,
-            source=q.source,
-            task=q.task,
-            correct=verdict.correct,
-            score=verdict.score,
-            extracted=verdict.extracted,
-            reason=verdict.reason,
-        )
-    )
+    ctx.store.put(VerdictRecord.of(answer.key, q, verdict))
     return verdict
