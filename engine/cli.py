@@ -22,6 +22,7 @@ from rich.table import Table
 from engine.jobload import JobError, LoadedJob, load_job
 from engine.progress import output_console
 from engine.records import RECORD_TYPES
+from verifiers import jsonl
 
 EXIT_INVALID = 2
 
@@ -149,19 +150,9 @@ def _status(run_dir: Path) -> int:
     for rtype in RECORD_TYPES:
         path = run_dir / rtype.FILE
         counts: Counter[str] = Counter()
-        torn = False
-        if path.exists():
-            with open(path, "rb") as fh:
-                for line in fh:
-                    if not line.endswith(b"\n"):
-                        torn = True
-                        continue
-                    try:
-                        obj = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        counts["bad"] += 1
-                        continue
-                    counts["error" if obj.get("error") else "ok"] += 1
+        for line in jsonl.read(path, torn_tail="skip", on_bad="skip"):
+            counts["error" if line.record.get("error") else "ok"] += 1
+        torn = path.exists() and jsonl.has_torn_tail(path)
         table.add_row(rtype.FILE, str(counts["ok"]), str(counts["error"]), "yes" if torn else "")
     console.print(table)
     stats_path = run_dir / "stats.json"

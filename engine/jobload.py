@@ -7,7 +7,6 @@ Every problem is reported as ``FILE:LINE: field.path: message`` and collected, s
 from __future__ import annotations
 
 import difflib
-import inspect
 import os
 import types
 import typing
@@ -237,7 +236,7 @@ def _semantic_problems(
     for i, src in enumerate(job.sources):
         allowed = _loader_options(src.format)
         for key in src.options:
-            if allowed is not None and key not in allowed:
+            if key not in allowed:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1)
                 hint = (
                     f"; did you mean {close[0]!r}?"
@@ -278,13 +277,6 @@ def _semantic_problems(
     return problems
 
 
-# Loader keywords the engine itself passes; not for the job's `options`.
-_ENGINE_LOADER_ARGS = {"path", "limit", "on_error", "report"}
-
-
-def _loader_options(fmt: str) -> set[str] | None:
-    """Keyword options a source format's loader takes (None if it takes any)."""
-    params = inspect.signature(registry.source_module(fmt).load).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return None
-    return {p.name for p in params} - _ENGINE_LOADER_ARGS
+def _loader_options(fmt: str) -> set[str]:
+    """Keyword options a source format's loader takes from a job's `options`."""
+    return registry.loader(fmt).options()

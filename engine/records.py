@@ -1,10 +1,12 @@
-"""Checkpoint records: one frozen dataclass per JSONL file (see DESIGN.md).
+"""Checkpoint records: one frozen dataclass per JSONL file of a run folder.
 
-Each record knows its key, so resume is "read the keys already written, skip that work".
+Each record type names the fields of its key (`KEY`), so resume is "read the keys already
+written, skip that work" (engine.checkpoint). docs/architecture.md lists the files and keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
@@ -19,9 +21,7 @@ Outcome = Literal["correct", "incorrect", "tie"]
 @dataclass(frozen=True, slots=True)
 class Record:
     FILE: ClassVar[str] = ""
-
-    def key(self) -> str | tuple[str, ...]:
-        raise NotImplementedError
+    KEY: ClassVar[tuple[str, ...]] = ()  # the fields that identify one record
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +49,7 @@ class ResponseRecord(Record):
     """One model answer to one question (or a failed attempt, with `error` set)."""
 
     FILE: ClassVar[str] = "responses.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("request_key",)
     request_key: str
     question_id: str
     source: str
@@ -61,13 +62,11 @@ class ResponseRecord(Record):
     error: str | None = None  # error class; failed calls are retried on resume
     error_message: str | None = None
 
-    def key(self) -> str:
-        return self.request_key
-
 
 @dataclass(frozen=True, slots=True)
 class VerdictRecord(Record):
     FILE: ClassVar[str] = "verdicts.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("response_key",)
     response_key: str
     question_id: str
     source: str
@@ -93,15 +92,13 @@ class VerdictRecord(Record):
     def verdict(self) -> Verdict:
         return Verdict(self.correct, self.score, self.extracted, self.reason)
 
-    def key(self) -> str:
-        return self.response_key
-
 
 @dataclass(frozen=True, slots=True)
 class PairRecord(Record):
     """JudgeBench's own fields, plus the keys of the two answers it came from."""
 
     FILE: ClassVar[str] = "pairs.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("pair_id",)
     pair_id: str
     original_id: int | str | None
     source: str
@@ -114,15 +111,13 @@ class PairRecord(Record):
     response_key_B: str | None = None
     question_id: str | None = None
 
-    def key(self) -> str:
-        return self.pair_id
-
 
 @dataclass(frozen=True, slots=True)
 class JudgmentRecord(Record):
     """One judge call in one order. `decision` is in that order's own A/B terms."""
 
     FILE: ClassVar[str] = "judgments.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("request_key",)
     request_key: str
     pair_id: str
     judge: str
@@ -133,15 +128,13 @@ class JudgmentRecord(Record):
     error: str | None = None
     error_message: str | None = None
 
-    def key(self) -> str:
-        return self.request_key
-
 
 @dataclass(frozen=True, slots=True)
 class ScoreRecord(Record):
     """Pair × judge: both decisions (the BA one already flipped back) and the outcome."""
 
     FILE: ClassVar[str] = "scores.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("pair_id", "judge")
     pair_id: str
     judge: str
     source: str
@@ -151,8 +144,12 @@ class ScoreRecord(Record):
     outcome: Outcome
     response_model: str | None = None
 
-    def key(self) -> tuple[str, str]:
-        return (self.pair_id, self.judge)
+
+def key_of(rtype: type[Record], obj: Mapping[str, Any]) -> Hashable:
+    """The key of a record of type `rtype`, read from its JSON object."""
+    if len(rtype.KEY) == 1:
+        return obj.get(rtype.KEY[0])
+    return tuple(obj.get(name) for name in rtype.KEY)
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (

@@ -8,17 +8,14 @@ Records: ``question_id, category, task, turns, ground_truth`` (+ ``subtask``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from verifiers import livebench_math as math
 from verifiers import livebench_reasoning as reasoning
 from verifiers.base import Question, Verdict, VerifierKind
-from verifiers.errors import SourceError
-from verifiers.records_io import Report, bad_record, check_on_error, require, source_records
+from verifiers.records_io import Loader, RecordReader
 
-FORMAT = "livebench"
 # AMPS_Hard compares with sympy in child processes (verifiers.math_equiv).
 KIND: VerifierKind = "process"
 FIELDS = ("question_id", "category", "task", "turns", "ground_truth")
@@ -85,58 +82,33 @@ def to_question(rec: dict[str, Any]) -> Question:
     )
 
 
-def load(
-    path: Path,
+def reader(
     *,
-    limit: int | None = None,
-    on_error: str = "fail",
-    report: Report = None,
     tasks: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
     subtasks: Iterable[str] | None = None,
     release_date_max: str | None = None,
     release_date_min: str | None = None,
-    hf_dataset: str | None = None,
-    hf_split: str = "test",
-    hf_config: str | None = None,
-) -> Iterator[Question]:
-    """Stream LiveBench questions; dates are ISO strings compared on
-    ``livebench_release_date`` (e.g. ``release_date_max="2024-07-26"``). With
-    ``hf_dataset`` (e.g. ``livebench/reasoning``) records come from Hugging Face
-    instead of `path` (needs the ``hf`` extra; see `verifiers.hf`)."""
-    policy = check_on_error(on_error)
+) -> RecordReader[Question]:
+    """LiveBench questions; dates are ISO strings compared on ``livebench_release_date``
+    (e.g. ``release_date_max="2024-07-26"``). With ``hf_dataset`` (e.g.
+    ``livebench/reasoning``) records come from Hugging Face instead of the file (needs the
+    ``hf`` extra; see `verifiers.hf`)."""
     want_tasks = set(tasks) if tasks else None
     want_cats = set(categories) if categories else None
     want_sub = set(subtasks) if subtasks else None
-    count = 0
-    records = source_records(
-        path,
-        on_error=policy,
-        report=report,
-        hf_dataset=hf_dataset,
-        hf_split=hf_split,
-        hf_config=hf_config,
-    )
-    for line, rec in records:
-        if limit is not None and count >= limit:
-            return
-        missing = require(rec, FIELDS, path, line)
-        if missing:
-            bad_record(missing, policy, report)
-            continue
+
+    def wanted(rec: dict[str, Any]) -> bool:
         date = rec.get("livebench_release_date") or ""
-        if (
+        return not (
             (want_tasks is not None and rec["task"] not in want_tasks)
             or (want_cats is not None and rec["category"] not in want_cats)
             or (want_sub is not None and rec.get("subtask") not in want_sub)
             or (release_date_max is not None and date > release_date_max)
             or (release_date_min is not None and date < release_date_min)
-        ):
-            continue
-        try:
-            q = to_question(rec)
-        except (ValueError, TypeError) as exc:
-            bad_record(SourceError(path, line, str(exc)), policy, report)
-            continue
-        count += 1
-        yield q
+        )
+
+    return RecordReader(to_question, FIELDS, wanted)
+
+
+load = Loader(reader)

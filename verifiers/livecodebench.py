@@ -14,16 +14,14 @@ import io
 import json
 import pickle
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from verifiers.base import Question, Verdict, VerifierKind
 from verifiers.errors import SourceError
+from verifiers.records_io import Loader, RecordReader
 from verifiers.sandbox import Limits, TestOutcome, run_program
 from verifiers.sandbox.compare import compare_functional, compare_stdout
 
-FORMAT = "livecodebench"
 TASKS = frozenset({"livecodebench"})
 KIND: VerifierKind = "process"
 
@@ -33,8 +31,8 @@ DEFAULT_TIMEOUT_S = 6.0
 DEFAULT_MEMORY_MB = 2048
 
 
-class LoadError(SourceError):
-    """A malformed record; the message names file, line and field."""
+# A malformed record (the loader's own name for it); the message names file, line and field.
+LoadError = SourceError
 
 
 class _BadField(ValueError):
@@ -183,12 +181,8 @@ def _wanted(rec: dict[str, Any], opts: dict[str, Any]) -> bool:
     return not (opts["end_date"] and date > opts["end_date"])
 
 
-def load(
-    path: Path | str,
+def reader(
     *,
-    limit: int | None = None,
-    on_error: Literal["skip", "fail"] = "fail",
-    report: Callable[[str], Any] | None = None,
     platforms: list[str] | None = None,
     difficulties: list[str] | None = None,
     question_ids: list[str] | None = None,
@@ -198,8 +192,8 @@ def load(
     float_tolerance: float | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_mb: int = DEFAULT_MEMORY_MB,
-) -> Iterator[Question]:
-    """Stream questions from a LiveCodeBench JSONL file, one line at a time.
+) -> RecordReader[Question]:
+    """LiveCodeBench questions (a JSONL file of `code_generation_lite` lines).
 
     Filters: `platforms`, `difficulties`, `question_ids`, and `start_date`/`end_date`
     (inclusive ``YYYY-MM-DD`` on ``contest_date``). `float_tolerance`, `timeout_s` (wall
@@ -218,34 +212,10 @@ def load(
         "timeout_s": timeout_s,
         "memory_mb": memory_mb,
     }
-    emitted = 0
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if limit is not None and emitted >= limit:
-                return
-            if not line.strip():
-                continue
-            try:
-                try:
-                    rec = json.loads(line)
-                except ValueError as exc:
-                    raise LoadError(path, lineno, f"not valid JSON: {exc}") from None
-                if not isinstance(rec, dict):
-                    raise LoadError(path, lineno, "expected a JSON object")
-                if not _wanted(rec, opts):
-                    continue
-                try:
-                    question = _question(rec, opts)
-                except _BadField as exc:
-                    raise LoadError(path, lineno, str(exc)) from None
-            except LoadError as exc:
-                if on_error == "fail":
-                    raise
-                if report is not None:
-                    report(str(exc))
-                continue
-            emitted += 1
-            yield question
+    return RecordReader(lambda rec: _question(rec, opts), wanted=lambda rec: _wanted(rec, opts))
+
+
+load = Loader(reader)
 
 
 # ---------------------------------------------------------------- verification

@@ -15,15 +15,12 @@ Records have ``question_id, question, options, answer, answer_index, category, s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from verifiers.base import Question, Verdict, VerifierKind
-from verifiers.errors import SourceError
-from verifiers.records_io import Report, bad_record, check_on_error, require, source_records
+from verifiers.records_io import Loader, RecordReader
 
-FORMAT = "mmlu_pro"
 TASKS = frozenset({"mmlu_pro"})
 KIND: VerifierKind = "thread"
 
@@ -79,55 +76,29 @@ def to_question(rec: dict[str, Any], *, mode: Mode = "strict") -> Question:
     )
 
 
-def load(
-    path: Path,
+def reader(
     *,
-    limit: int | None = None,
-    on_error: str = "fail",
-    report: Report = None,
     categories: Iterable[str] | None = None,
     question_ids: Iterable[int] | None = None,
     mode: Mode = "strict",
-    hf_dataset: str | None = None,
-    hf_split: str = "test",
-    hf_config: str | None = None,
-) -> Iterator[Question]:
-    """Stream MMLU-Pro questions, optionally only some categories or ids.
-
-    With ``hf_dataset`` (e.g. ``TIGER-Lab/MMLU-Pro``) records come from Hugging Face
-    instead of `path` (needs the ``hf`` extra; see `verifiers.hf`)."""
-    policy = check_on_error(on_error)
+) -> RecordReader[Question]:
+    """MMLU-Pro questions, optionally only some categories or ids; `mode` picks the
+    verifier's extraction rule. With ``hf_dataset`` (e.g. ``TIGER-Lab/MMLU-Pro``) records
+    come from Hugging Face instead of the file (needs the ``hf`` extra; see `verifiers.hf`)."""
     if mode not in ("strict", "lenient"):
         raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
     cats = {c.lower() for c in categories} if categories else None
     ids = {int(i) for i in question_ids} if question_ids else None
-    count = 0
-    records = source_records(
-        path,
-        on_error=policy,
-        report=report,
-        hf_dataset=hf_dataset,
-        hf_split=hf_split,
-        hf_config=hf_config,
-    )
-    for line, rec in records:
-        if limit is not None and count >= limit:
-            return
-        missing = require(rec, FIELDS, path, line)
-        if missing:
-            bad_record(missing, policy, report)
-            continue
+
+    def wanted(rec: dict[str, Any]) -> bool:
         if cats is not None and str(rec["category"]).lower() not in cats:
-            continue
-        if ids is not None and rec["question_id"] not in ids:
-            continue
-        try:
-            q = to_question(rec, mode=mode)
-        except (ValueError, TypeError) as exc:
-            bad_record(SourceError(path, line, str(exc)), policy, report)
-            continue
-        count += 1
-        yield q
+            return False
+        return ids is None or rec["question_id"] in ids
+
+    return RecordReader(lambda rec: to_question(rec, mode=mode), FIELDS, wanted)
+
+
+load = Loader(reader)
 
 
 def extract_strict(answer: str) -> str | None:

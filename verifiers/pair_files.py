@@ -22,8 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from verifiers.errors import SourceError
-from verifiers.records_io import Report, bad_record, check_on_error, iter_records, require
+from verifiers.records_io import (
+    Raw,
+    RecordReader,
+    Report,
+    check_on_error,
+    iter_records,
+    require,
+    stream,
+)
 
 PAIR_FIELDS = (
     "pair_id",
@@ -51,6 +58,15 @@ def chosen_first(seed: int, *parts: str) -> bool:
     return digest[0] & 1 == 0
 
 
+def pair_reader(fmt: Literal["judgebench", "preference"], seed: int = 0) -> RecordReader[Raw]:
+    """What `load_pairs` does with each record of a pair file of format `fmt`."""
+    if fmt == "judgebench":
+        return RecordReader(_judgebench)
+    if fmt == "preference":
+        return RecordReader(lambda rec: _preference(rec, seed))
+    raise ValueError(f"pair file format must be 'judgebench' or 'preference', not {fmt!r}")
+
+
 def load_pairs(
     path: Path,
     fmt: Literal["judgebench", "preference"],
@@ -59,22 +75,13 @@ def load_pairs(
     limit: int | None = None,
     on_error: str = "fail",
     report: Report = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Raw]:
     """Stream pairs from a JudgeBench or preference file (see the module docstring)."""
     policy = check_on_error(on_error)
-    if fmt not in ("judgebench", "preference"):
-        raise ValueError(f"pair file format must be 'judgebench' or 'preference', not {fmt!r}")
-    count = 0
-    for line, rec in iter_records(Path(path), on_error=policy, report=report):
-        if limit is not None and count >= limit:
-            return
-        try:
-            pair = _judgebench(rec) if fmt == "judgebench" else _preference(rec, seed)
-        except ValueError as exc:
-            bad_record(SourceError(path, line, str(exc)), policy, report)
-            continue
-        count += 1
-        yield pair
+    records = iter_records(Path(path), on_error=policy, report=report)
+    return stream(
+        pair_reader(fmt, seed), records, path, limit=limit, on_error=policy, report=report
+    )
 
 
 def _text(rec: dict[str, Any], name: str) -> str:

@@ -1,20 +1,131 @@
-"""Streaming readers for source files: one record at a time, errors named by file and line.
+"""The loader skeleton every source format shares, and its streaming record readers.
 
-JSON Lines are read line by line. A JSON array has to be parsed whole (the format
-forces it; MMLU-Pro's own release is one), and parquet is read one row group at a time.
+A format states what it does with one raw record as a `RecordReader`: the fields it
+requires, a filter on the raw record, and a builder that raises ValueError/TypeError on a
+malformed record. `Loader` turns a function making such a reader (from the format's
+options) into the format's `load(path, *, limit, on_error, report, hf_*, **options)`:
+records stream from a file (JSON Lines through `verifiers.jsonl`, a JSON array, parquet)
+or a Hugging Face dataset, and a malformed one raises `SourceError` naming file and line
+(``on_error="fail"``) or goes to `report` (``"skip"``). `Loader.wanted` streams the raw
+records the filter keeps without building them, which is cheap enough to count.
+
+A JSON array has to be parsed whole (the format forces it; MMLU-Pro's own release is one),
+and parquet is read one row group at a time.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
+from verifiers import jsonl
 from verifiers.errors import OnError, SourceError
 
+T = TypeVar("T")
 Report = Callable[[str], Any] | None
+Raw = dict[str, Any]
+# Options every loader takes from the engine, and the Hugging Face ones it handles itself.
+ENGINE_ARGS = frozenset({"path", "limit", "on_error", "report"})
+HF_OPTIONS = frozenset({"hf_dataset", "hf_split", "hf_config"})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReader(Generic[T]):
+    """What one source format does with each raw record."""
+
+    build: Callable[[Raw], T]  # raises ValueError/TypeError on a malformed record
+    required: tuple[str, ...] = ()  # fields that must be present and not null
+    wanted: Callable[[Raw], bool] = lambda rec: True  # the format's filters
+
+
+class Loader(Generic[T]):
+    """A source format's `load`, made from its `reader(**options) -> RecordReader`."""
+
+    def __init__(self, reader: Callable[..., RecordReader[T]]) -> None:
+        self.reader = reader
+
+    def options(self) -> set[str]:
+        """The keyword options a job may give this format."""
+        return set(inspect.signature(self.reader).parameters) | HF_OPTIONS
+
+    def __call__(
+        self,
+        path: Path,
+        *,
+        limit: int | None = None,
+        on_error: str = "fail",
+        report: Report = None,
+        hf_dataset: str | None = None,
+        hf_split: str = "test",
+        hf_config: str | None = None,
+        **options: Any,
+    ) -> Iterator[T]:
+        """Stream items, at most `limit`; see the module docstring."""
+        reader = self.reader(**options)
+        policy = check_on_error(on_error)
+        records = source_records(
+            path,
+            on_error=policy,
+            report=report,
+            hf_dataset=hf_dataset,
+            hf_split=hf_split,
+            hf_config=hf_config,
+        )
+        return stream(reader, records, path, limit=limit, on_error=policy, report=report)
+
+    def wanted(
+        self, path: Path, *, limit: int | None = None, hf_dataset: str | None = None, **options: Any
+    ) -> Iterator[Raw] | None:
+        """The raw records `load` would build (malformed lines left out, built ones not
+        checked), or None for a Hugging Face dataset, which is not streamed twice."""
+        if hf_dataset:
+            return None
+        options = {k: v for k, v in options.items() if k not in HF_OPTIONS}
+        return _wanted(self.reader(**options), Path(path), limit)
+
+
+def _wanted(reader: RecordReader[Any], path: Path, limit: int | None) -> Iterator[Raw]:
+    n = 0
+    for line, rec in iter_records(path, on_error="skip"):
+        if limit is not None and n >= limit:
+            return
+        if require(rec, reader.required, path, line) is None and reader.wanted(rec):
+            n += 1
+            yield rec
+
+
+def stream(
+    reader: RecordReader[T],
+    records: Iterator[tuple[int, Raw]],
+    path: Path,
+    *,
+    limit: int | None,
+    on_error: OnError,
+    report: Report,
+) -> Iterator[T]:
+    """Items built from `records` (line, record): required fields, filter, build, limit."""
+    count = 0
+    for line, rec in records:
+        if limit is not None and count >= limit:
+            return
+        missing = require(rec, reader.required, path, line)
+        if missing:
+            bad_record(missing, on_error, report)
+            continue
+        if not reader.wanted(rec):
+            continue
+        try:
+            item = reader.build(rec)
+        except (ValueError, TypeError) as exc:
+            bad_record(SourceError(path, line, str(exc)), on_error, report)
+            continue
+        count += 1
+        yield item
 
 
 def check_on_error(on_error: str) -> OnError:
@@ -33,7 +144,7 @@ def bad_record(err: SourceError, on_error: OnError, report: Report) -> None:
 
 def iter_records(
     path: Path, *, on_error: OnError = "fail", report: Report = None
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Iterator[tuple[int, Raw]]:
     """Yield ``(line or record number, record)`` from .jsonl, .json or .parquet files."""
     path = Path(path)
     if not path.exists():
@@ -67,20 +178,12 @@ def source_records(
 def _json_lines(
     path: Path, on_error: OnError, report: Report
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                rec = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                bad_record(SourceError(path, n, f"invalid JSON: {exc}"), on_error, report)
-                continue
-            if not isinstance(rec, dict):
-                msg = f"expected a JSON object, got {type(rec).__name__}"
-                bad_record(SourceError(path, n, msg), on_error, report)
-                continue
-            yield n, rec
+    def bad(err: SourceError) -> None:
+        bad_record(err, on_error, report)
+
+    # A file a person wrote may end without a newline: its last line is a record.
+    for line in jsonl.read(path, torn_tail="keep", on_bad=bad):
+        yield line.number, line.record
 
 
 def _starts_with_array(path: Path) -> bool:

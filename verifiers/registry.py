@@ -1,16 +1,17 @@
 """Maps source formats to loader modules and question tasks to verifiers.
 
-Every source module exposes:
+Every source module (named here by the format a job uses: ``mmlu_pro``, ``livebench``,
+``livecodebench``) exposes:
 
-* ``FORMAT: str`` – the name a job uses for it (``mmlu_pro``, ``livebench``, ...);
 * ``TASKS: frozenset[str]`` – the ``Question.task`` values it verifies;
 * ``KIND: VerifierKind`` – ``"thread"`` or ``"process"`` (uses child processes itself);
-* ``load(path: Path, **options) -> Iterator[Question]`` – streaming, one record at a time.
-  Every loader takes ``limit: int | None``, ``on_error: "skip" | "fail"`` and
-  ``report: Callable[[str], Any] | None``: a malformed record raises
-  ``verifiers.errors.SourceError(path, line, message)`` under "fail", and under "skip"
-  its message (``"<path>:<line>: <what>"``) goes to ``report``. Format-specific filters
-  (``categories``, ``tasks``, ``subtasks``, ``release_date_max``…) are keyword options;
+* ``load`` – a `verifiers.records_io.Loader` made from the module's ``reader``:
+  ``load(path, *, limit, on_error, report, hf_dataset, hf_split, hf_config, **options)``
+  streams questions one record at a time. A malformed record raises
+  ``verifiers.errors.SourceError(path, line, message)`` under ``on_error="fail"``, and
+  under "skip" its message (``"<path>:<line>: <what>"``) goes to ``report``.
+  Format-specific filters (``categories``, ``tasks``, ``subtasks``, ``release_date_max``…)
+  are the keyword options of ``reader``;
 * ``verify(question: Question, answer: str) -> Verdict`` – blocking, safe to call from a
   worker thread; never raises on a bad answer (a bad answer is a verdict).
 
@@ -26,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.records_io import Loader
 
 # format name -> module
 SOURCE_MODULES: dict[str, str] = {
@@ -43,8 +45,15 @@ def source_module(fmt: str) -> ModuleType:
         raise ValueError(f"unknown source format {fmt!r}; known: {known}") from None
 
 
+def loader(fmt: str) -> Loader[Question]:
+    """The `load` of a source format."""
+    load = source_module(fmt).load
+    assert isinstance(load, Loader)
+    return load
+
+
 def load(fmt: str, path: Path, **options: Any) -> Iterator[Question]:
-    return source_module(fmt).load(path, **options)
+    return loader(fmt)(path, **options)
 
 
 def verifier_for(task: str) -> tuple[Callable[[Question, str], Verdict], VerifierKind]:

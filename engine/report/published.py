@@ -19,14 +19,16 @@ from typing import Any
 import orjson
 from rich.console import Console
 
+from engine.checkpoint import RunStore
 from engine.judges.reward_model import decide
 from engine.keys import stable_hash
-from engine.records import Decision, JudgmentRecord, PairRecord
-from engine.report.runfiles import iter_jsonl
+from engine.records import Decision, JudgmentRecord, Order, PairRecord, ScoreRecord
 from engine.report.write import write_report
 from engine.scoring import score_record
+from verifiers import jsonl
 
 DECISIONS: frozenset[str] = frozenset({"A>B", "B>A", "A=B"})
+ORDERS: tuple[Order, Order] = ("AB", "BA")
 
 
 def published_decision(entry: Mapping[str, Any] | None) -> Decision | None:
@@ -43,7 +45,7 @@ def published_decision(entry: Mapping[str, Any] | None) -> Decision | None:
         if isinstance(scores, list) and len(scores) == 2:
             return decide(float(scores[0]), float(scores[1]))
         return None
-    return d if d in DECISIONS else None  # type: ignore[return-value]
+    return d if d in DECISIONS else None
 
 
 def _raw(entry: Mapping[str, Any] | None) -> str | None:
@@ -70,12 +72,16 @@ def _safe(name: str) -> str:
 def import_file(path: Path, runs_dir: Path) -> Path:
     """Turn one published file into a run folder; return the folder."""
     run_dir = runs_dir / _safe(path.name.removesuffix(".jsonl"))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    files = {n: open(run_dir / n, "wb") for n in ("pairs.jsonl", "judgments.jsonl", "scores.jsonl")}
+    # An import replaces what an earlier import of the same file wrote.
+    for rtype in (PairRecord, JudgmentRecord, ScoreRecord):
+        (run_dir / rtype.FILE).unlink(missing_ok=True)
+    store = RunStore(run_dir)
+    store.open()
     meta: dict[str, Any] | None = None
     orders = 0
     try:
-        for lineno, rec in enumerate(iter_jsonl(path), 1):
+        for line in jsonl.read(path, torn_tail="skip", on_bad="raise"):
+            rec, lineno = line.record, line.number
             try:
                 judgments = rec["judgments"]
                 pair = PairRecord.from_dict(rec)
@@ -94,27 +100,26 @@ def import_file(path: Path, runs_dir: Path) -> Path:
                 )
             orders = max(orders, len(judgments))
             decisions: list[Decision | None] = []
-            for entry, order in zip(judgments, ("AB", "BA"), strict=False):
+            for entry, order in zip(judgments, ORDERS, strict=False):
                 d = published_decision(entry)
                 decisions.append(d)
-                jr = JudgmentRecord(
-                    request_key=stable_hash([path.name, pair.pair_id, order]),
-                    pair_id=pair.pair_id,
-                    judge=meta["name"],
-                    order=order,  # type: ignore[arg-type]
-                    raw=_raw(entry),
-                    decision=d,
-                    error=None if entry is not None else "published_null",
+                store.put(
+                    JudgmentRecord(
+                        request_key=stable_hash([path.name, pair.pair_id, order]),
+                        pair_id=pair.pair_id,
+                        judge=meta["name"],
+                        order=order,
+                        raw=_raw(entry),
+                        decision=d,
+                        error=None if entry is not None else "published_null",
+                    )
                 )
-                files["judgments.jsonl"].write(orjson.dumps(jr.to_dict()) + b"\n")
             d_ab = decisions[0]
             d_ba = decisions[1] if len(decisions) == 2 else None
-            score = score_record(pair, meta["name"], d_ab, d_ba)
-            files["pairs.jsonl"].write(orjson.dumps(pair.to_dict()) + b"\n")
-            files["scores.jsonl"].write(orjson.dumps(score.to_dict()) + b"\n")
+            store.put(pair)
+            store.put(score_record(pair, meta["name"], d_ab, d_ba))
     finally:
-        for fh in files.values():
-            fh.close()
+        store.close()
     judges = [] if meta is None else [{**meta, "orders": orders}]
     # Name the run by its response model: the judge column already names the judge.
     m = re.search(r"response_model=([^,]+)", path.name)

@@ -8,25 +8,18 @@ from typing import Any
 
 import orjson
 
+from verifiers import jsonl
+
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Objects of a JSONL file, one at a time; a missing file is empty.
 
     A torn last line (a run killed mid-write) and blank lines are skipped: the report
-    describes what was durably written, and the engine cuts the same tail on resume.
+    describes what was durably written, and the engine cuts the same tail on resume. A line
+    that is not a JSON object raises `SourceError` (a ValueError) naming file and line.
     """
-    if not path.exists():
-        return
-    with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip() or not line.endswith(b"\n"):
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {lineno}: not valid JSON ({exc})") from None
-            if isinstance(obj, dict):
-                yield obj
+    for line in jsonl.read(path, torn_tail="skip", on_bad="raise"):
+        yield line.record
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

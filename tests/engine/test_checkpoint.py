@@ -9,7 +9,8 @@ from pathlib import Path
 
 import orjson
 
-from engine.checkpoint import JsonlLog, RunStore
+from engine.checkpoint import RunStore
+from verifiers.jsonl import JsonlLog
 from engine.records import JudgmentRecord, ResponseRecord, VerdictRecord
 
 

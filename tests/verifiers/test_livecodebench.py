@@ -149,7 +149,7 @@ def test_malformed_lines_fail_or_are_reported_and_skipped(tmp_path: Path) -> Non
         _record(question_id=7),
         _record(question_id="ok2"),
     )
-    with pytest.raises(lcb.LoadError, match=r"a\.jsonl:2: not valid JSON"):
+    with pytest.raises(lcb.LoadError, match=r"a\.jsonl:2: invalid JSON"):
         list(lcb.load(path))
     reports: list[str] = []
     ids = [q.id for q in lcb.load(path, on_error="skip", report=reports.append)]
