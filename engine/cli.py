@@ -1,12 +1,4 @@
-"""`python -m engine`: run, validate, status, report.
-
-Exit codes:
-  0    finished; every call succeeded
-  1    finished, but some calls failed (recorded; `run` again to retry only those)
-  2    invalid job or command line, or a resume refused because the job changed
-  3    a provider was stopped (bad key, quota exhausted); fix it, then `run` again
-  130  interrupted (Ctrl-C); `run` again to resume
-"""
+"""`python -m engine`: run, validate, status, report (exit codes: engine.exitcodes)."""
 
 from __future__ import annotations
 
@@ -19,19 +11,18 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from engine.exitcodes import ExitCode, help_text
 from engine.jobload import JobError, LoadedJob, load_job
 from engine.progress import output_console
 from engine.records import RECORD_TYPES
 from verifiers import jsonl
-
-EXIT_INVALID = 2
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m engine",
         description="judgeflow: build and run JudgeBench-style benchmarks for LLM judges.",
-        epilog=__doc__.split("\n", 2)[2],
+        epilog=help_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -92,13 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         except JobError as exc:
             for line in exc.problems:
                 console.print(f"[red]error:[/] {line}", highlight=False, markup=True)
-            return EXIT_INVALID
+            return ExitCode.INVALID
         if args.command == "validate":
             console.print(f"{args.job}: OK (starts from {loaded.job.start})")
-            return 0
+            return ExitCode.OK
         if args.limit is not None and args.limit < 0:
             console.print("[red]error:[/] --limit must be >= 0")
-            return EXIT_INVALID
+            return ExitCode.INVALID
         if args.dry_run:
             return _dry_run(loaded, args.limit)
         from engine.run import main_run
@@ -133,14 +124,14 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
         else (f"{est.questions} questions, at most {est.pairs} pairs")
     )
     out.print(f"{what}; estimated cost at most ${est.cost:.2f}")
-    return 0
+    return ExitCode.OK
 
 
 def _status(run_dir: Path) -> int:
     console = output_console()
     if not (run_dir / "manifest.json").exists():
         console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
-        return EXIT_INVALID
+        return ExitCode.INVALID
     manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
     table = Table(
         title=f"{run_dir} · job {manifest.get('job_file')} · since {manifest.get('created')}"
@@ -166,7 +157,7 @@ def _status(run_dir: Path) -> int:
             )
         if stats.get("no_pair_reasons"):
             console.print(f"questions without a pair: {stats['no_pair_reasons']}")
-    return 0
+    return ExitCode.OK
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -179,11 +170,11 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     if not args.run_dirs:
         print("error: give run folders, or --import FILE...", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     for d in args.run_dirs:
         if not (d / "manifest.json").exists() and not (d / "scores.jsonl").exists():
             print(f"error: {d} is not a run folder", file=sys.stderr)
-            return EXIT_INVALID
+            return ExitCode.INVALID
     out = args.out or (args.run_dirs[0] if len(args.run_dirs) == 1 else Path("runs") / "compare")
     write_report(args.run_dirs, out, console=console)
-    return 0
+    return ExitCode.OK

@@ -1,11 +1,18 @@
-"""What every stage of one run shares: the store, providers, judges, counters and the stop flag."""
+"""What every stage of one run shares.
+
+`RunContext` is built complete before the graph starts and never changes: the job, the
+store, the started providers and the built judges. What does change during a run lives in
+one object, `RunCounters`: the numbers the progress view shows and stats.json keeps. The
+graph registers each stage's counters there once (engine.pipeline); a stage bumps only its
+own.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import anyio
 
@@ -16,10 +23,12 @@ from engine.jobspec import Job
 from engine.judges.base import Judge
 from providers.base import Provider, ProviderError
 
+SKIPPED_KEPT = 100  # malformed input lines kept for the summary (memory stays flat)
+
 
 @dataclass
 class StageStats:
-    """Live counters of one stage (read by the progress view; mutated by the stage only)."""
+    """Live counters of one stage (read by the progress view; bumped by the stage only)."""
 
     name: str
     unit: str
@@ -36,43 +45,62 @@ class StageStats:
 
 
 @dataclass
-class RunContext:
-    loaded: LoadedJob
-    store: RunStore
-    run_dir: Path
-    providers: dict[str, Provider]
-    judges: dict[str, tuple[Judge, str]]  # judge name -> (judge, provider name)
-    limit: int | None = None
-    stages: dict[str, StageStats] = field(default_factory=dict)
+class RunCounters:
+    """Every live number of one run, in one place: the progress view's data."""
+
+    stages: dict[str, StageStats] = field(default_factory=dict)  # in graph order
     no_pair_reasons: Counter[str] = field(default_factory=Counter)
     incomplete_questions: int = 0
     skipped_lines: list[str] = field(default_factory=list)  # the first few, for the summary
     skipped_count: int = 0
-    imported: ImportedResponses | None = None
-    errors: Counter[str] = field(default_factory=Counter)
-    stop: anyio.Event = field(default_factory=anyio.Event)
+    errors: Counter[str] = field(default_factory=Counter)  # "provider:error_class" -> calls
+
+    def register(self, name: str, unit: str) -> StageStats:
+        """A stage's counters; each stage is registered once, by the graph."""
+        if name in self.stages:
+            raise ValueError(f"stage {name!r} is registered twice")
+        self.stages[name] = StageStats(name, unit)
+        return self.stages[name]
+
+    def report_skipped(self, message: str) -> None:
+        """A malformed input line skipped by a loader."""
+        self.skipped_count += 1
+        if len(self.skipped_lines) < SKIPPED_KEPT:
+            self.skipped_lines.append(message)
+
+    def note_error(self, provider: str, exc: ProviderError) -> None:
+        self.errors[f"{provider}:{exc.error_class}"] += 1
+
+    def failed_calls(self) -> int:
+        return sum(s.failed for s in self.stages.values())
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeSlot:
+    """A built judge and the provider its calls go to."""
+
+    judge: Judge
+    provider: str
+
+
+@dataclass(frozen=True)
+class RunContext:
+    loaded: LoadedJob
+    store: RunStore
+    providers: Mapping[str, Provider]  # started, by name
+    judges: Mapping[str, JudgeSlot]  # by judge name, in job order
+    counters: RunCounters
+    stop: anyio.Event = field(default_factory=anyio.Event)  # set by the first Ctrl-C
+    limit: int | None = None  # --limit: at most this many items per source
+    imported: ImportedResponses | None = None  # answers of an earlier run (`responses:`)
 
     @property
     def job(self) -> Job:
         return self.loaded.job
 
-    def stage(self, name: str, unit: str) -> StageStats:
-        if name not in self.stages:
-            self.stages[name] = StageStats(name, unit)
-        return self.stages[name]
-
     @property
     def stopping(self) -> bool:
         return self.stop.is_set()
-
-    def report_skipped(self, message: str) -> None:
-        """A malformed input line skipped by a loader (kept bounded: memory stays flat)."""
-        self.skipped_count += 1
-        if len(self.skipped_lines) < 100:
-            self.skipped_lines.append(message)
-
-    def note_error(self, provider: str, exc: ProviderError) -> None:
-        self.errors[f"{provider}:{exc.error_class}"] += 1
 
     def stopped_providers(self) -> dict[str, str]:
         return {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.jobload import LoadedJob
-from engine.stages.intake import _effective_limit
+from engine.jobspec import effective_limit
 from verifiers import registry
 from verifiers.pair_files import load_pairs
 
@@ -32,20 +32,15 @@ class Estimate:
     pairs: int = 0
 
 
-def count_items(loaded: LoadedJob, limit: int | None = None) -> int:
-    """Questions (or pairs, for a pairs job) the job will read."""
-    return sum(1 for _ in _items(loaded, limit))
-
-
 def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
     job = loaded.job
     if job.start == "pairs":
-        for spec in job.pairs:
+        for pf in job.pairs:
             yield from load_pairs(
-                loaded.resolve(spec.path),
-                spec.format,
+                loaded.resolve(pf.path),
+                pf.format,
                 seed=job.seed,
-                limit=_effective_limit(spec.limit, limit),
+                limit=effective_limit(pf.limit, limit),
                 on_error="skip",
             )
     else:
@@ -53,7 +48,7 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
             yield from registry.load(
                 spec.format,
                 loaded.source_path(spec),
-                limit=_effective_limit(spec.limit, limit),
+                limit=effective_limit(spec.limit, limit),
                 on_error="skip",
                 **spec.options,
             )

@@ -58,6 +58,12 @@ class ModelRef(RequestOptions):
     per_source: dict[str, RequestOptions] = Field(default_factory=dict)
 
 
+def effective_limit(spec_limit: int | None, run_limit: int | None) -> int | None:
+    """A source's own `limit` and the run's `--limit`: the smaller one applies."""
+    limits = [x for x in (spec_limit, run_limit) if x is not None]
+    return min(limits) if limits else None
+
+
 class SourceSpec(_Strict):
     format: Literal["mmlu_pro", "livebench", "livecodebench"]
     # A local file; or none, with `options: {hf_dataset: ...}` (needs the `hf` extra).

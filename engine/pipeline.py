@@ -7,6 +7,10 @@ Stages are joined by bounded memory object streams, so a slow stage back-pressur
 ones before it and memory stays flat whatever the dataset size. Each worker owns a
 clone of its streams; a stage's output closes when its last worker finishes, which is
 how the end of the data flows through the graph.
+
+The graph registers every stage's counters here, once, in flow order, and hands each
+stage its own; beside the stages it runs the count that gives the progress view its
+totals (engine.stages.totals), cancelled when the stages are done.
 """
 
 from __future__ import annotations
@@ -25,7 +29,21 @@ from engine.stages.intake import published_pairs, questions
 from engine.stages.items import Answers, QItem
 from engine.stages.judge import judge_worker
 from engine.stages.pair import pair_worker
+from engine.stages.totals import count_totals
 from engine.stages.verify import default_verify_workers, verify_worker
+
+# (stage, unit) in flow order, for each place a run can start.
+STAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sources": (
+        ("load", "questions"),
+        ("generate", "answers"),
+        ("verify", "answers"),
+        ("pair", "questions"),
+        ("judge", "calls"),
+        ("score", "pairs"),
+    ),
+    "pairs": (("load", "pairs"), ("judge", "calls"), ("score", "pairs")),
+}
 
 
 def _pool(
@@ -38,10 +56,8 @@ def _pool(
 ) -> None:
     """Start `n` workers on clones of the streams, then close the originals."""
     for _ in range(n):
-        if send is None:
-            tg.start_soon(worker, *args, receive.clone())
-        else:
-            tg.start_soon(worker, *args, receive.clone(), send.clone())
+        streams = (receive.clone(),) if send is None else (receive.clone(), send.clone())
+        tg.start_soon(worker, *args, *streams)
     receive.close()
     if send is not None:
         send.close()
@@ -50,26 +66,31 @@ def _pool(
 async def run_graph(ctx: RunContext) -> None:
     job = ctx.job
     conc = job.concurrency
-    for name, unit in (("load", "items"), ("judge", "calls"), ("score", "pairs")):
-        ctx.stage(name, unit)
-    async with anyio.create_task_group() as tg:
-        pairs_send, pairs_recv = anyio.create_memory_object_stream[PairRecord](conc.judge)
-        if job.start == "pairs":
-            tg.start_soon(published_pairs, ctx, pairs_send)
-        else:
-            for name, unit in (
-                ("generate", "answers"),
-                ("verify", "answers"),
-                ("pair", "questions"),
-            ):
-                ctx.stage(name, unit)
-            verify_n = conc.verify or default_verify_workers()
-            q_send, q_recv = anyio.create_memory_object_stream[QItem](conc.generate)
-            a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
-            c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
-            tg.start_soon(questions, ctx, q_send)
-            _pool(tg, conc.generate, generate_worker, ctx, receive=q_recv, send=a_send)
-            limiter = anyio.CapacityLimiter(verify_n)
-            _pool(tg, verify_n, verify_worker, ctx, limiter, receive=a_recv, send=c_send)
-            _pool(tg, 1, pair_worker, ctx, receive=c_recv, send=pairs_send)
-        _pool(tg, conc.judge if ctx.judges else 1, judge_worker, ctx, receive=pairs_recv)
+    start = "pairs" if job.start == "pairs" else "sources"  # `responses:` starts at sources
+    stats = {name: ctx.counters.register(name, unit) for name, unit in STAGES[start]}
+    async with anyio.create_task_group() as outer:
+        counting = anyio.CancelScope()
+        outer.start_soon(count_totals, ctx, stats, counting)
+        async with anyio.create_task_group() as tg:
+            pairs_send, pairs_recv = anyio.create_memory_object_stream[PairRecord](conc.judge)
+            if start == "pairs":
+                tg.start_soon(published_pairs, ctx, stats, pairs_send)
+            else:
+                verify_n = conc.verify or default_verify_workers()
+                q_send, q_recv = anyio.create_memory_object_stream[QItem](conc.generate)
+                a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
+                c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
+                tg.start_soon(questions, ctx, stats, q_send)
+                gen = stats["generate"]
+                _pool(tg, conc.generate, generate_worker, ctx, gen, receive=q_recv, send=a_send)
+                limiter = anyio.CapacityLimiter(verify_n)
+                vstats = stats["verify"]
+                _pool(
+                    tg, verify_n, verify_worker, ctx, vstats, limiter, receive=a_recv, send=c_send
+                )
+                _pool(tg, 1, pair_worker, ctx, stats, receive=c_recv, send=pairs_send)
+            workers = conc.judge if ctx.judges else 1
+            _pool(
+                tg, workers, judge_worker, ctx, stats["judge"], stats["score"], receive=pairs_recv
+            )
+        counting.cancel()  # every item has been through: an unfinished count is moot

@@ -1,7 +1,8 @@
 """Live progress: a Rich view on a terminal, a plain line every few seconds otherwise.
 
-Rendering reads counters that the stages bump (plain ints); it runs in its own task at
-most 4 times a second, so the hot path never waits on the screen.
+Rendering reads the run's counters (engine.context.RunCounters, plain ints the stages bump)
+and the providers' stats; it runs in its own task at most 4 times a second, so the hot path
+never waits on the screen.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from collections.abc import Mapping
 
 import anyio
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from engine.context import RunContext, StageStats
+from engine.context import RunCounters, StageStats
+from providers.base import Provider
 
 REFRESH_HZ = 4
 # Wide tables are unreadable at a pipe's default 80 columns.
@@ -60,19 +63,29 @@ class _Window:
 
 
 class ProgressView:
+    """Renders a run's counters and its providers' live stats; changes nothing."""
+
     def __init__(
-        self, ctx: RunContext, *, quiet: bool = False, console: Console | None = None
+        self,
+        counters: RunCounters,
+        providers: Mapping[str, Provider],
+        *,
+        title: str,
+        quiet: bool = False,
+        console: Console | None = None,
     ) -> None:
-        self.ctx = ctx
+        self.counters = counters
+        self.providers = providers
+        self.title = title
         self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.windows: dict[str, _Window] = {}
 
     def stage_table(self) -> Table:
-        t = Table(title=f"judgeflow · {self.ctx.job.name}", title_justify="left", expand=False)
+        t = Table(title=f"judgeflow · {self.title}", title_justify="left", expand=False)
         for col in ("stage", "done", "total", "reused", "failed", "rate/s", "ETA"):
             t.add_column(col, justify="right" if col != "stage" else "left")
-        for s in self.ctx.stages.values():
+        for s in self.counters.stages.values():
             t.add_row(
                 f"{s.name} ({s.unit})",
                 str(s.done),
@@ -98,7 +111,7 @@ class ProgressView:
             "cost $",
         ):
             t.add_column(col, justify="right" if col != "provider" else "left")
-        for name, p in self.ctx.providers.items():
+        for name, p in self.providers.items():
             st = p.stats
             tokens = st.usage.input_tokens + st.usage.output_tokens
             rpm, tpm = self.windows.setdefault(name, _Window()).rates(st.completed, tokens)
@@ -123,18 +136,18 @@ class ProgressView:
 
     def render(self) -> Group:
         parts = [self.stage_table()]
-        if self.ctx.providers:
+        if self.providers:
             parts.append(self.provider_table())
         return Group(*parts)
 
     def plain_line(self) -> str:
         stages = " | ".join(
             f"{s.name} {s.done}/{'?' if s.total is None else s.total}"
-            for s in self.ctx.stages.values()
+            for s in self.counters.stages.values()
         )
         provs = " | ".join(
             f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
-            for n, p in self.ctx.providers.items()
+            for n, p in self.providers.items()
         )
         return f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
 

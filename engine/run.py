@@ -11,9 +11,11 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -22,10 +24,10 @@ from rich.console import Console
 
 from engine import manifest
 from engine.checkpoint import RunStore
-from engine.context import RunContext
+from engine.context import JudgeSlot, RunContext, RunCounters
+from engine.exitcodes import ExitCode
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
-from engine.judges.base import Judge
 from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
@@ -33,9 +35,6 @@ from engine.requests import judge_spec
 from providers.base import Provider
 from providers.registry import create_provider
 from verifiers.errors import SourceError
-
-EXIT_OK, EXIT_FAILED_CALLS, EXIT_INVALID, EXIT_PROVIDER_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
 
 FLUSH_EVERY_S = 1.0
 
@@ -48,13 +47,10 @@ class RunAborted(Exception):
     """The run cannot go on for a reason the user must fix (named in the message)."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RunResult:
     run_dir: Path
-    exit_code: int
-    interrupted: bool
-    failed_calls: int
-    stopped: dict[str, str]
+    exit_code: ExitCode
 
 
 def run_dir_of(loaded: LoadedJob) -> Path:
@@ -82,9 +78,9 @@ def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
     return run_dir
 
 
-def build_judges(loaded: LoadedJob) -> dict[str, tuple[Judge, str]]:
+def build_judges(loaded: LoadedJob) -> dict[str, JudgeSlot]:
     return {
-        cfg.name: (create_judge(judge_spec(cfg, loaded.base_dir)), cfg.provider)
+        cfg.name: JudgeSlot(create_judge(judge_spec(cfg, loaded.base_dir)), cfg.provider)
         for cfg in loaded.job.judges
     }
 
@@ -93,28 +89,22 @@ def _used_provider_names(loaded: LoadedJob) -> list[str]:
     return list(dict.fromkeys(name for name, _ in loaded.job.used_providers()))
 
 
-async def _count_totals(ctx: RunContext) -> None:
-    """Fill in stage totals where they are cheap to know (line counts), for the ETA."""
-    from engine.dryrun import count_items
-
-    job = ctx.job
-    n = await anyio.to_thread.run_sync(count_items, ctx.loaded, ctx.limit)
-    ctx.stage("load", "items").total = n
-    if job.start == "pairs":
-        ctx.stage("score", "pairs").total = n
-        ctx.stage("judge", "calls").total = n * 2 * len(ctx.judges)
-        return
-    samples = (job.response_model.samples if job.response_model else 0) + sum(
-        s.samples for s in job.solvers
-    )
-    ctx.stage("generate", "answers").total = n * samples
-    ctx.stage("verify", "answers").total = n * samples
-    ctx.stage("pair", "questions").total = n
+async def _start_providers(loaded: LoadedJob, stack: AsyncExitStack) -> dict[str, Provider]:
+    """Start every provider the job uses (each closed by `stack`); a failure aborts the run."""
+    providers: dict[str, Provider] = {}
+    for name in _used_provider_names(loaded):
+        try:
+            provider = create_provider(name, loaded.job.providers[name])
+            await stack.enter_async_context(provider)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise RunAborted(f"provider {name!r} could not start: {exc}") from None
+        providers[name] = provider
+    return providers
 
 
-def write_stats(ctx: RunContext) -> None:
+def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Provider]) -> None:
     providers = {}
-    for name, p in ctx.providers.items():
+    for name, p in started.items():
         st = p.stats
         providers[name] = {
             "requests": st.requests,
@@ -137,15 +127,15 @@ def write_stats(ctx: RunContext) -> None:
         "providers": providers,
         "stages": {
             s.name: {"done": s.done, "reused": s.reused, "failed": s.failed, "total": s.total}
-            for s in ctx.stages.values()
+            for s in counters.stages.values()
         },
-        "no_pair_reasons": dict(ctx.no_pair_reasons),
-        "incomplete_questions": ctx.incomplete_questions,
-        "errors": dict(ctx.errors),
-        "skipped_lines": ctx.skipped_count,
-        "skipped_examples": ctx.skipped_lines,
+        "no_pair_reasons": dict(counters.no_pair_reasons),
+        "incomplete_questions": counters.incomplete_questions,
+        "errors": dict(counters.errors),
+        "skipped_lines": counters.skipped_count,
+        "skipped_examples": counters.skipped_lines,
     }
-    (ctx.run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
+    (run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
 
 async def _flush_every(store: RunStore, seconds: float) -> None:
@@ -168,7 +158,7 @@ async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, consol
             else:
                 ctx.store.flush()
                 console.print(f"[red]Quit. Resume with: python -m engine run {ctx.loaded.path}[/]")
-                os._exit(EXIT_INTERRUPTED)
+                os._exit(ExitCode.INTERRUPTED)
 
 
 async def run_job(
@@ -186,29 +176,33 @@ async def run_job(
     cut = store.open()
     for name, n in cut.items():
         console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
-    ctx = RunContext(
-        loaded=loaded, store=store, run_dir=run_dir, providers={}, judges={}, limit=limit
-    )
+    imported = None
     if loaded.job.responses:
-        ctx.imported = ImportedResponses(loaded.resolve(loaded.job.responses))
-        await anyio.to_thread.run_sync(ctx.imported.load)
+        imported = ImportedResponses(loaded.resolve(loaded.job.responses))
+        await anyio.to_thread.run_sync(imported.load)
+    counters = RunCounters()
+    providers: dict[str, Provider] = {}
+    ctx: RunContext | None = None
     aborted: Exception | None = None
     try:
         async with AsyncExitStack() as stack:
-            for name in _used_provider_names(loaded):
-                try:
-                    provider: Provider = create_provider(name, loaded.job.providers[name])
-                    await stack.enter_async_context(provider)
-                except (ValueError, RuntimeError, OSError) as exc:
-                    raise RunAborted(f"provider {name!r} could not start: {exc}") from None
-                ctx.providers[name] = provider
-            ctx.judges = build_judges(loaded)
-            view = ProgressView(ctx, quiet=quiet, console=console)
+            providers = await _start_providers(loaded, stack)
+            ctx = RunContext(
+                loaded=loaded,
+                store=store,
+                providers=MappingProxyType(providers),
+                judges=MappingProxyType(build_judges(loaded)),
+                counters=counters,
+                limit=limit,
+                imported=imported,
+            )
+            view = ProgressView(
+                counters, ctx.providers, title=loaded.job.name, quiet=quiet, console=console
+            )
             async with anyio.create_task_group() as tg:
                 graph_scope = anyio.CancelScope()
                 tg.start_soon(_watch_signals, ctx, graph_scope, console)
                 tg.start_soon(view.run)
-                tg.start_soon(_count_totals, ctx)
                 tg.start_soon(_flush_every, store, FLUSH_EVERY_S)
                 with graph_scope:
                     await run_graph(ctx)
@@ -221,40 +215,47 @@ async def run_job(
             aborted = aborted.exceptions[0]
     finally:
         store.close()
-        if ctx.providers or ctx.stages:
-            write_stats(ctx)
+        if providers or counters.stages:
+            write_stats(run_dir, counters, providers)
     if aborted is not None:
         raise RunAborted(str(aborted))
-    if ctx.skipped_count:
-        console.print(f"[yellow]{ctx.skipped_count} malformed input lines skipped, e.g.:[/]")
-        for line in ctx.skipped_lines[:5]:
+    assert ctx is not None  # the run was not aborted, so it started
+    return RunResult(run_dir, _finish(ctx, console, report=report, quiet=quiet))
+
+
+def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> ExitCode:
+    """Tell the user how the run ended, write the report, and pick the exit code."""
+    counters, loaded = ctx.counters, ctx.loaded
+    if counters.skipped_count:
+        console.print(f"[yellow]{counters.skipped_count} malformed input lines skipped, e.g.:[/]")
+        for line in counters.skipped_lines[:5]:
             console.print(f"  {line}", highlight=False)
     stopped = ctx.stopped_providers()
-    failed = sum(s.failed for s in ctx.stages.values())
+    failed = counters.failed_calls()
     if ctx.stopping:
-        code = EXIT_INTERRUPTED
+        code = ExitCode.INTERRUPTED
         console.print(f"Interrupted. Resume with: python -m engine run {loaded.path}")
     elif stopped:
-        code = EXIT_PROVIDER_STOPPED
+        code = ExitCode.PROVIDER_STOPPED
         for name, why in stopped.items():
             console.print(f"[red]provider {name} stopped: {why}[/]")
         console.print(f"Fix it, then resume with: python -m engine run {loaded.path}")
-    elif failed or ctx.incomplete_questions:
-        code = EXIT_FAILED_CALLS
+    elif failed or counters.incomplete_questions:
+        code = ExitCode.FAILED_CALLS
         console.print(
             f"[yellow]{failed} calls failed; resume to retry them: "
             f"python -m engine run {loaded.path}[/]"
         )
     else:
-        code = EXIT_OK
+        code = ExitCode.OK
     if report and not ctx.stopping:
         from engine.report import write_report
 
         out = None if quiet else output_console()
-        write_report([run_dir], run_dir, console=out)
+        write_report([ctx.store.run_dir], ctx.store.run_dir, console=out)
         if out is not None and loaded.job.description:
             out.print(loaded.job.description.strip(), style="italic", highlight=False)
-    return RunResult(run_dir, code, ctx.stopping, failed, stopped)
+    return code
 
 
 def main_run(loaded: LoadedJob, **kwargs: Any) -> int:
@@ -262,5 +263,5 @@ def main_run(loaded: LoadedJob, **kwargs: Any) -> int:
         result = anyio.run(lambda: run_job(loaded, **kwargs))
     except (ResumeRefused, RunAborted) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     return result.exit_code

@@ -86,10 +86,11 @@ class Loader(Generic[T]):
         if hf_dataset:
             return None
         options = {k: v for k, v in options.items() if k not in HF_OPTIONS}
-        return _wanted(self.reader(**options), Path(path), limit)
+        return wanted_records(self.reader(**options), Path(path), limit)
 
 
-def _wanted(reader: RecordReader[Any], path: Path, limit: int | None) -> Iterator[Raw]:
+def wanted_records(reader: RecordReader[Any], path: Path, limit: int | None) -> Iterator[Raw]:
+    """The raw records of a file that `reader` keeps, at most `limit`, none built."""
     n = 0
     for line, rec in iter_records(path, on_error="skip"):
         if limit is not None and n >= limit:

@@ -24,17 +24,17 @@ from providers.base import ProviderError
 
 async def generate_worker(
     ctx: RunContext,
+    stats: StageStats,
     receive: MemoryObjectReceiveStream[QItem],
     send: MemoryObjectSendStream[Answers],
 ) -> None:
-    stats = ctx.stage("generate", "answers")
     async with receive, send:
         async for item in receive:
             if ctx.stopping:
                 continue  # intake stopped: leave it for the resume
             answers = await _answer_all(ctx, item, stats)
             if answers is None:
-                ctx.incomplete_questions += 1
+                ctx.counters.incomplete_questions += 1
                 continue
             await send.send(Answers(item, answers))
 
@@ -43,7 +43,7 @@ async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[
     refs: list[tuple[ModelRef, bool]] = []
     imported: list[Answer] = []
     if ctx.imported is not None:
-        imported = _imported_answers(ctx, item)
+        imported = _imported_answers(ctx, item, stats)
         if not imported:
             return None  # no earlier answers for this question: nothing to pair
     elif ctx.job.response_model is not None:
@@ -53,7 +53,7 @@ async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[
     results: list[Answer | None] = [None] * len(slots)
 
     async def one(n: int, ref: ModelRef, paired: bool, sample: int) -> None:
-        results[n] = await _answer(ctx, item, ref, paired, sample)
+        results[n] = await _answer(ctx, stats, item, ref, paired, sample)
         stats.done += 1
 
     async with anyio.create_task_group() as tg:
@@ -64,20 +64,20 @@ async def _answer_all(ctx: RunContext, item: QItem, stats: StageStats) -> tuple[
     return (*imported, *(r for r in results if r is not None))
 
 
-def _imported_answers(ctx: RunContext, item: QItem) -> list[Answer]:
+def _imported_answers(ctx: RunContext, item: QItem, stats: StageStats) -> list[Answer]:
     assert ctx.imported is not None
     answers = []
     for rec in ctx.imported.answers_for(item.question.id):
         if not ctx.store.has(ResponseRecord, rec.request_key):
             ctx.store.put(rec)  # this run's records stay self-contained
         answers.append(Answer(rec, paired=True))
-    ctx.stages["generate"].reused += len(answers)
-    ctx.stages["generate"].done += len(answers)
+    stats.reused += len(answers)
+    stats.done += len(answers)
     return answers
 
 
 async def _answer(
-    ctx: RunContext, item: QItem, ref: ModelRef, paired: bool, sample: int
+    ctx: RunContext, stats: StageStats, item: QItem, ref: ModelRef, paired: bool, sample: int
 ) -> Answer | None:
     q = item.question
     request = answer_request(
@@ -90,7 +90,6 @@ async def _answer(
         sample_index=sample,
     )
     key = request_key(ref.provider, request, sample)
-    stats = ctx.stages["generate"]
     cached = ctx.store.get(ResponseRecord, key)
     if cached is not None and cached.text is not None:
         stats.reused += 1
@@ -108,7 +107,7 @@ async def _answer(
         response = await ctx.providers[ref.provider].chat(request)
     except ProviderError as exc:
         stats.failed += 1
-        ctx.note_error(ref.provider, exc)
+        ctx.counters.note_error(ref.provider, exc)
         if exc.error_class != "stopped":  # nothing was sent: nothing to record
             ctx.store.put(failed(unsent, exc))
         return None

@@ -6,16 +6,19 @@ so file reading never blocks the event loop and nothing holds a whole dataset.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from engine.context import RunContext
+from engine.context import RunContext, StageStats
+from engine.jobspec import effective_limit
 from engine.records import PairRecord
 from engine.stages.items import QItem
+from engine.stages.totals import set_totals
 from verifiers import registry
+from verifiers.base import Question
 from verifiers.pair_files import load_pairs
 
 T = TypeVar("T")
@@ -31,12 +34,7 @@ def _take(it: Iterator[T], n: int) -> list[T]:
     return out
 
 
-def _effective_limit(spec_limit: int | None, run_limit: int | None) -> int | None:
-    limits = [x for x in (spec_limit, run_limit) if x is not None]
-    return min(limits) if limits else None
-
-
-async def _pump(ctx: RunContext, it: Iterator[T], emit: Callable[[T], Any]) -> None:
+async def _pump(ctx: RunContext, it: Iterator[T], emit: Callable[[T], Awaitable[None]]) -> None:
     while not ctx.stopping:
         batch = await anyio.to_thread.run_sync(_take, it, BATCH)
         if not batch:
@@ -47,28 +45,34 @@ async def _pump(ctx: RunContext, it: Iterator[T], emit: Callable[[T], Any]) -> N
             await emit(x)
 
 
-async def questions(ctx: RunContext, send: MemoryObjectSendStream[QItem]) -> None:
-    stats = ctx.stage("load", "questions")
+async def questions(
+    ctx: RunContext, stats: Mapping[str, StageStats], send: MemoryObjectSendStream[QItem]
+) -> None:
+    load = stats["load"]
     async with send:
         for spec in ctx.job.sources:
 
-            async def emit(q: Any, fmt: str = spec.format) -> None:
+            async def emit(q: Question, fmt: str = spec.format) -> None:
                 await send.send(QItem(q, fmt))
-                stats.done += 1
+                load.done += 1
 
             it = registry.load(
                 spec.format,
                 ctx.loaded.source_path(spec),
-                limit=_effective_limit(spec.limit, ctx.limit),
+                limit=effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
-                report=ctx.report_skipped,
+                report=ctx.counters.report_skipped,
                 **spec.options,
             )
             await _pump(ctx, it, emit)
+        if not ctx.stopping:  # everything is read: the totals are exact now
+            set_totals(ctx.job, stats, load.done, len(ctx.judges))
 
 
-async def published_pairs(ctx: RunContext, send: MemoryObjectSendStream[PairRecord]) -> None:
-    stats = ctx.stage("load", "pairs")
+async def published_pairs(
+    ctx: RunContext, stats: Mapping[str, StageStats], send: MemoryObjectSendStream[PairRecord]
+) -> None:
+    load = stats["load"]
     async with send:
         for spec in ctx.job.pairs:
 
@@ -77,14 +81,16 @@ async def published_pairs(ctx: RunContext, send: MemoryObjectSendStream[PairReco
                 if not ctx.store.has(PairRecord, pair.pair_id):
                     ctx.store.put(pair)
                 await send.send(pair)
-                stats.done += 1
+                load.done += 1
 
             it = load_pairs(
                 ctx.loaded.resolve(spec.path),
                 spec.format,
                 seed=ctx.job.seed,
-                limit=_effective_limit(spec.limit, ctx.limit),
+                limit=effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
-                report=ctx.report_skipped,
+                report=ctx.counters.report_skipped,
             )
             await _pump(ctx, it, emit)
+        if not ctx.stopping:
+            set_totals(ctx.job, stats, load.done, len(ctx.judges))

@@ -12,7 +12,7 @@ from dataclasses import replace
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from engine.context import RunContext
+from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput
 from engine.keys import judgment_key
 from engine.records import (
@@ -30,23 +30,26 @@ from providers.base import ProviderError
 ORDERS: tuple[Order, Order] = ("AB", "BA")
 
 
-async def judge_worker(ctx: RunContext, receive: MemoryObjectReceiveStream[PairRecord]) -> None:
-    ctx.stage("judge", "calls")
-    scored = ctx.stage("score", "pairs")
+async def judge_worker(
+    ctx: RunContext,
+    stats: StageStats,
+    scored: StageStats,
+    receive: MemoryObjectReceiveStream[PairRecord],
+) -> None:
     async with receive:
         async for pair in receive:
             if ctx.stopping:
                 continue
-            await judge_pair(ctx, pair)
+            await judge_pair(ctx, stats, pair)
             scored.done += 1
 
 
-async def judge_pair(ctx: RunContext, pair: PairRecord) -> None:
+async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> None:
     todo = [name for name in ctx.judges if not ctx.store.has(ScoreRecord, (pair.pair_id, name))]
     decisions: dict[tuple[str, Order], Decision | Exception | None] = {}
 
     async def one(name: str, order: Order) -> None:
-        decisions[(name, order)] = await _judgment(ctx, name, pair, order)
+        decisions[(name, order)] = await _judgment(ctx, stats, name, pair, order)
 
     async with anyio.create_task_group() as tg:
         for name in todo:
@@ -61,10 +64,9 @@ async def judge_pair(ctx: RunContext, pair: PairRecord) -> None:
 
 
 async def _judgment(
-    ctx: RunContext, name: str, pair: PairRecord, order: Order
+    ctx: RunContext, stats: StageStats, name: str, pair: PairRecord, order: Order
 ) -> Decision | Exception | None:
-    judge, provider_name = ctx.judges[name]
-    stats = ctx.stages["judge"]
+    judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
     key = judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
     cached = ctx.store.get(JudgmentRecord, key)
     if cached is not None:
@@ -79,7 +81,7 @@ async def _judgment(
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
-        ctx.note_error(provider_name, exc)
+        ctx.counters.note_error(provider_name, exc)
         if exc.error_class != "stopped":
             ctx.store.put(failed(unsent, exc))
         return exc

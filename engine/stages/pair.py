@@ -6,20 +6,24 @@ The choice is a pure function of the question, its answers and the run's seed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from engine.context import RunContext
+from engine.context import RunContext, StageStats
 from engine.pairing import make_pairs
 from engine.records import PairRecord
 from engine.stages.items import Answers
+from engine.stages.totals import pairs_known
 
 
 async def pair_worker(
     ctx: RunContext,
+    stats: Mapping[str, StageStats],
     receive: MemoryObjectReceiveStream[Answers],
     send: MemoryObjectSendStream[PairRecord],
 ) -> None:
-    stats = ctx.stage("pair", "questions")
+    done = stats["pair"]
     n_pairs = 0
     async with receive, send:
         async for bundle in receive:
@@ -34,14 +38,13 @@ async def pair_worker(
                 response_model=paired[0].record.model if paired else "unknown",
                 per_question=ctx.job.pairing.per_question,
             )
-            stats.done += 1
+            done.done += 1
             if outcome.no_pair_reason:
-                ctx.no_pair_reasons[outcome.no_pair_reason] += 1
+                ctx.counters.no_pair_reasons[outcome.no_pair_reason] += 1
             for pair in outcome.pairs:
                 if not ctx.store.has(PairRecord, pair.pair_id):
                     ctx.store.put(pair)
                 await send.send(pair)
                 n_pairs += 1
         if not ctx.stopping:  # every pair is known now: the judge stage gets a total and ETA
-            ctx.stage("score", "pairs").total = n_pairs
-            ctx.stage("judge", "calls").total = n_pairs * 2 * len(ctx.judges)
+            pairs_known(stats, n_pairs, len(ctx.judges))

@@ -13,7 +13,7 @@ from dataclasses import replace
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from engine.context import RunContext
+from engine.context import RunContext, StageStats
 from engine.records import VerdictRecord
 from engine.stages.items import Answer, Answers
 from verifiers.base import Question, Verdict
@@ -26,25 +26,26 @@ def default_verify_workers() -> int:
 
 async def verify_worker(
     ctx: RunContext,
+    stats: StageStats,
     limiter: anyio.CapacityLimiter,
     receive: MemoryObjectReceiveStream[Answers],
     send: MemoryObjectSendStream[Answers],
 ) -> None:
-    ctx.stage("verify", "answers")
     async with receive, send:
         async for bundle in receive:
             if ctx.stopping:
                 continue
-            await send.send(await _verify_all(ctx, limiter, bundle))
+            await send.send(await _verify_all(ctx, stats, limiter, bundle))
 
 
-async def _verify_all(ctx: RunContext, limiter: anyio.CapacityLimiter, bundle: Answers) -> Answers:
+async def _verify_all(
+    ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, bundle: Answers
+) -> Answers:
     """Fan out the k answers of one question, join when all are checked."""
-    stats = ctx.stages["verify"]
     checked: list[Answer] = list(bundle.answers)
 
     async def one(n: int, answer: Answer) -> None:
-        verdict = await _verdict(ctx, limiter, bundle.item.question, answer)
+        verdict = await _verdict(ctx, stats, limiter, bundle.item.question, answer)
         checked[n] = replace(answer, verdict=verdict)
         stats.done += 1
 
@@ -55,11 +56,11 @@ async def _verify_all(ctx: RunContext, limiter: anyio.CapacityLimiter, bundle: A
 
 
 async def _verdict(
-    ctx: RunContext, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
+    ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
 ) -> Verdict:
     cached = ctx.store.get(VerdictRecord, answer.key)
     if cached is not None:
-        ctx.stages["verify"].reused += 1
+        stats.reused += 1
         return cached.verdict()
     verify, _kind = verifier_for(q.task)
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 
 from engine.checkpoint import RunStore
-from verifiers.jsonl import JsonlLog
 from engine.records import JudgmentRecord, ResponseRecord, VerdictRecord
+from verifiers.jsonl import JsonlLog
 
 
 def _response(key: str, text: str | None = "x", error: str | None = None) -> ResponseRecord:

@@ -11,8 +11,9 @@ import anyio
 import pytest
 from rich.console import Console
 
+from engine.exitcodes import ExitCode
 from engine.jobload import load_job
-from engine.run import EXIT_FAILED_CALLS, EXIT_OK, EXIT_PROVIDER_STOPPED, run_job
+from engine.run import run_job
 from tests.engine.helpers import REPO, job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 from tests.fakes.server import FakeServer
@@ -43,7 +44,7 @@ def test_failed_calls_are_recorded_then_retried_on_resume(tmp_path: Path) -> Non
             assert result.exit_code == expect
             return list(srv.requests)
 
-    first = anyio.run(serve_and_run, EXIT_FAILED_CALLS)
+    first = anyio.run(serve_and_run, ExitCode.FAILED_CALLS)
     run_dir = tmp_path / "runs" / "fail"
     errors = [r for r in read_jsonl(run_dir / "responses.jsonl") if r["error"]]
     assert len(errors) == 2 and {r["error"] for r in errors} == {"server"}
@@ -52,7 +53,7 @@ def test_failed_calls_are_recorded_then_retried_on_resume(tmp_path: Path) -> Non
     assert len(first) > 12
 
     broken["on"] = False
-    second = anyio.run(serve_and_run, EXIT_OK)
+    second = anyio.run(serve_and_run, ExitCode.OK)
     answers = [e for e in second if e["model"] == "answerer"]
     # Only the two failed samples are sent again; every good answer is reused.
     assert len(answers) == 2 and all("question 3:" in str(e["body"]) for e in answers)
@@ -85,7 +86,7 @@ def test_auth_failure_stops_provider_once_and_stays_resumable(
             return result.exit_code, len(srv.requests), console.export_text()
 
     code, sent, output = anyio.run(serve_and_run, secret)
-    assert code == EXIT_PROVIDER_STOPPED
+    assert code == ExitCode.PROVIDER_STOPPED
     assert "provider fake stopped" in output and "resume" in output
     assert sent < 20  # stopped after the first refusals, not one failure per question
     run_dir = tmp_path / "runs" / "auth"
@@ -94,7 +95,7 @@ def test_auth_failure_stops_provider_once_and_stays_resumable(
     assert secret not in output
 
     code, _, _ = anyio.run(serve_and_run, "sk-right")
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert len([r for r in read_jsonl(run_dir / "responses.jsonl") if not r["error"]]) == 40
 
 

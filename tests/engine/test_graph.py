@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import orjson
 
 from engine.jobload import load_job
 from engine.records import ScoreRecord
@@ -84,3 +85,14 @@ def test_slow_judges_back_pressure_generation_and_calls_fan_out(tmp_path: Path) 
         by_pair.setdefault(j["pair_id"], []).append(j["order"])
     assert all(sorted(v) == ["AB", "BA"] for v in by_pair.values())
     assert {s["pair_id"] for s in scores} == set(by_pair)
+    # Every stage registered once, in flow order; at the end each total is exact.
+    stages = orjson.loads((run_dir / "stats.json").read_bytes())["stages"]
+    assert list(stages) == ["load", "generate", "verify", "pair", "judge", "score"]
+    assert [stages[s]["total"] for s in ("load", "generate", "verify", "pair")] == [
+        N,
+        3 * N,
+        3 * N,
+        N,
+    ]
+    assert stages["score"]["total"] == len(pairs)
+    assert stages["judge"]["total"] == stages["judge"]["done"] == 2 * len(pairs)

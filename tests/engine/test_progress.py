@@ -9,12 +9,9 @@ from typing import Never
 import anyio
 from rich.console import Console, Group
 
-from engine.checkpoint import RunStore
-from engine.context import RunContext
-from engine.jobload import load_job
+from engine.context import RunCounters
 from engine.progress import ProgressView
 from providers.base import ChatRequest, Provider, Usage
-from tests.engine.test_jobload import GOOD
 
 
 class _Idle(Provider):
@@ -22,30 +19,21 @@ class _Idle(Provider):
         raise AssertionError
 
 
-def _ctx(tmp_path: Path) -> RunContext:
-    (tmp_path / "q.jsonl").write_text("")
-    (tmp_path / "job.yaml").write_text(GOOD)
-    loaded = load_job(tmp_path / "job.yaml", env={"TEST_KEY": "x"})
+def _view(tmp_path: Path, console: Console | None = None) -> ProgressView:
     prov = _Idle("oa")
     prov.stats.in_flight = 7
     prov.stats.retries = 3
     prov.stats.rate_limited = 2
     prov.stats.requests_per_minute_limit = 100
     prov.stats.record_usage("gpt-4o", Usage(1200, 340), 0.0123)
-    ctx = RunContext(
-        loaded=loaded,
-        store=RunStore(tmp_path / "run"),
-        run_dir=tmp_path / "run",
-        providers={"oa": prov},
-        judges={},
-    )
-    gen = ctx.stage("generate", "answers")
+    counters = RunCounters()
+    gen = counters.register("generate", "answers")
     gen.total, gen.done = 400, 100
-    return ctx
+    return ProgressView(counters, {"oa": prov}, title="demo", console=console)
 
 
 def test_plain_line_has_stages_and_providers(tmp_path: Path) -> None:
-    line = ProgressView(_ctx(tmp_path)).plain_line()
+    line = _view(tmp_path).plain_line()
     assert "generate 100/400" in line
     assert "oa: 7 in flight, 0 errors, $0.0123" in line
 
@@ -53,9 +41,10 @@ def test_plain_line_has_stages_and_providers(tmp_path: Path) -> None:
 def test_rich_view_shows_limits_retries_429s_tokens_cost(tmp_path: Path) -> None:
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
-    view = ProgressView(_ctx(tmp_path), console=console)
+    view = _view(tmp_path, console)
     console.print(view.render())
     text = out.getvalue()
+    assert "judgeflow · demo" in text
     assert "generate (answers)" in text and "400" in text
     row = next(line for line in text.splitlines() if line.strip().startswith("│ oa"))
     cells = [c.strip() for c in row.strip("│ ").split("│")]
@@ -66,7 +55,7 @@ def test_rich_view_shows_limits_retries_429s_tokens_cost(tmp_path: Path) -> None
 
 
 def test_terminal_refresh_is_at_most_4_hz(tmp_path: Path) -> None:
-    view = ProgressView(_ctx(tmp_path), console=Console(file=io.StringIO(), force_terminal=True))
+    view = _view(tmp_path, Console(file=io.StringIO(), force_terminal=True))
     renders = 0
     original = view.render
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import anyio
 
+from engine.exitcodes import ExitCode
 from engine.jobload import load_job
-from engine.run import EXIT_OK, run_job
+from engine.run import run_job
 from tests.engine.helpers import job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 from tests.fakes.server import FakeServer
@@ -32,7 +33,7 @@ def test_start_from_responses_skips_generation_and_pairs_the_same(tmp_path: Path
             )
             again.write_text(text)
             result = await run_job(load_job(again, env={}), quiet=True, report=False)
-            assert result.exit_code == EXIT_OK
+            assert result.exit_code == ExitCode.OK
             return list(srv.requests)
 
     sent = anyio.run(main)
