@@ -22,6 +22,9 @@ from pathlib import Path
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fakes.process import fake_server_process  # noqa: E402
 
 
 def write_questions(path: Path, n: int) -> None:
@@ -45,28 +48,6 @@ def write_questions(path: Path, n: int) -> None:
                 )
                 + b"\n"
             )
-
-
-def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--script",
-            "bench.fake_scripts:mmlu_or_vanilla",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    assert line.startswith("READY "), line
-    return proc, line.split()[1]
 
 
 def job_text(name: str, questions: Path, base_url: str, out: Path) -> str:
@@ -110,8 +91,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        server, url = start_server(tmp)
-        try:
+        with fake_server_process("--script", "bench.fake_scripts:mmlu_or_vanilla") as (_, url):
             results = []
             for n in args.sizes:
                 rss, secs, scores = run_once(tmp, n, url)
@@ -121,9 +101,6 @@ def main() -> None:
                     f"{scores} pairs scored, {n / secs:,.0f} questions/s",
                     flush=True,
                 )
-        finally:
-            server.terminate()
-            server.wait()
     base = results[0][1]
     for n, rss, _, _ in results[1:]:
         print(f"peak RSS ratio {n} / {results[0][0]}: {rss / base:.3f} (target <= 1.20)")

@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from engine.report import markdown, plots
+import engine.report.markdown as markdown
+import engine.report.plots as plots
 from engine.report.summary import build_summary
 from engine.report.table import rich_table, rows
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
+
+from fakes.process import fake_server_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,34 +39,11 @@ def write_questions(path: Path, n: int, seed: int = 0) -> None:
 
 
 @contextmanager
-def fake_server(log: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def fake_server(log: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The loopback fake API server as a real process; yields (process, base URL)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--script",
-            "tests.engine.scripts:answer_or_judge",
-            "--log",
-            str(log),
-            *args,
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("READY "), f"fake server did not start: {line!r}"
-        yield proc, line.split()[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    script = "tests.engine.scripts:answer_or_judge"
+    with fake_server_process("--script", script, "--log", str(log), *args) as served:
+        yield served
 
 
 def job_yaml(

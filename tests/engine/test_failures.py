@@ -14,10 +14,10 @@ from rich.console import Console
 from engine.exitcodes import ExitCode
 from engine.jobload import load_job
 from engine.run import run_job
+from fakes.server import FakeServer
+from fakes.wire import FakeRequest
 from tests.engine.helpers import REPO, job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
-from tests.fakes.server import FakeServer
-from tests.fakes.wire import FakeRequest
 
 
 def _run(job: Path, env: dict[str, str], console: Console | None = None) -> int:

@@ -10,9 +10,9 @@ import orjson
 from engine.jobload import load_job
 from engine.records import ScoreRecord
 from engine.run import run_job
+from fakes.server import FakeServer
 from tests.engine.helpers import read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
-from tests.fakes.server import FakeServer
 
 N = 100
 GEN, VERIFY, JUDGE = 4, 2, 2

@@ -9,9 +9,9 @@ import anyio
 from engine.exitcodes import ExitCode
 from engine.jobload import load_job
 from engine.run import run_job
+from fakes.server import FakeServer
 from tests.engine.helpers import job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
-from tests.fakes.server import FakeServer
 
 
 def test_start_from_responses_skips_generation_and_pairs_the_same(tmp_path: Path) -> None:

@@ -16,12 +16,12 @@ import pytest
 from engine.judges.base import Judge, JudgeInput, JudgeOutput, JudgeSpec
 from engine.judges.registry import JUDGE_TYPES, create_judge
 from engine.scoring import category, flip
+from fakes import judge_scripts
+from fakes.server import FakeServer
+from fakes.wire import FakeRequest
 from providers.base import ProviderError
 from providers.config import ProviderConfig, RetryPolicy
 from providers.openai import OpenAIProvider
-from tests.fakes import judge_scripts
-from tests.fakes.server import FakeServer
-from tests.fakes.wire import FakeRequest
 
 pytestmark = pytest.mark.anyio
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.judge_scripts import always_first
+from fakes.judge_scripts import always_first
 
 DEMO = Path(__file__).resolve().parents[2] / "jobs" / "demo_data"
 

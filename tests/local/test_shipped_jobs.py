@@ -14,6 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from fakes.process import fake_server_process
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "jobs" / "demo_data"
 KEY = "sk-shipped-jobs-SECRET-42"
@@ -30,32 +32,9 @@ DEMO_SOURCES = (
 @contextmanager
 def fake_api(log: Path) -> Iterator[str]:
     """The fake OpenAI/Anthropic/Gemini server as a process; yields its URL."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--script",
-            "tests.local.fake_answers:answer_or_judge",
-            "--log",
-            str(log),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith("READY "), line
-        yield line.split()[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    script = "tests.local.fake_answers:answer_or_judge"
+    with fake_server_process("--script", script, "--log", str(log)) as (_proc, url):
+        yield url
 
 
 def engine(*args: str, url: str) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from fakes.server import FakeServer
 from providers.anthropic import AnthropicProvider
 from providers.base import ChatRequest, Message
 from providers.config import ProviderConfig, RetryPolicy
@@ -13,7 +14,6 @@ from providers.gemini import GeminiProvider
 from providers.http import HTTPProvider
 from providers.openai import OpenAIProvider
 from providers.options import DecodingOptions
-from tests.fakes.server import FakeServer
 
 APIS = ("openai", "anthropic", "gemini")
 KEY = "sk-test-SECRET-0123456789abcdef"

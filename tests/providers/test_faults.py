@@ -7,9 +7,9 @@ import logging
 import anyio
 import pytest
 
+from fakes.server import FakeServer
 from providers.base import ProviderError
 from providers.config import RetryPolicy
-from tests.fakes.server import FakeServer
 from tests.providers.conftest import APIS, KEY, ask, make_provider
 
 pytestmark = pytest.mark.anyio

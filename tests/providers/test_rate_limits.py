@@ -5,8 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from fakes.server import FakeServer
 from providers.http import HTTPProvider
-from tests.fakes.server import FakeServer
 from tests.providers.conftest import ask, make_provider
 
 pytestmark = pytest.mark.anyio

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import anyio
 import orjson
 import pytest
 
+from fakes.process import fake_server_process
+from fakes.wire import FakeRequest
 from providers.openai import OpenAIProvider
-from tests.conftest import REPO
-from tests.fakes.wire import FakeRequest
 from tests.providers.conftest import KEY, ask
 
 pytestmark = pytest.mark.anyio
@@ -26,31 +24,12 @@ def shout(req: FakeRequest) -> str:
 
 async def test_program_serves_logs_and_exits_on_sigterm(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--script",
-            "tests.providers.test_server_program:shout",
-            "--faults",
-            ",503",
-            "--log",
-            str(log),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = await anyio.to_thread.run_sync(proc.stdout.readline)
-        assert line.startswith("READY http://127.0.0.1:")
-        url = line.split()[1]
+    script = "tests.providers.test_server_program:shout"
+    with fake_server_process("--script", script, "--faults", ",503", "--log", str(log)) as (
+        proc,
+        url,
+    ):
+        assert url.startswith("http://127.0.0.1:")  # from its READY line
         from providers.config import ProviderConfig
         from tests.providers.conftest import FAST_RETRY
 
@@ -68,6 +47,5 @@ async def test_program_serves_logs_and_exits_on_sigterm(tmp_path: Path) -> None:
         assert all(e["complete"] for e in entries)
         assert entries[0]["body"]["messages"][-1]["content"] == "abc"
         assert KEY not in log.read_text()
-    finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

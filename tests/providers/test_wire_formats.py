@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.server import FakeServer
+from fakes.wire import FakeReply, FakeRequest
 from providers.base import ChatRequest, Message
 from providers.options import DecodingOptions
-from tests.fakes.server import FakeServer
-from tests.fakes.wire import FakeReply, FakeRequest
 from tests.providers.conftest import KEY, ask, make_provider
 
 pytestmark = pytest.mark.anyio

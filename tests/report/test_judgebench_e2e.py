@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from engine.cli import main as cli_main
-from tests.fakes import judge_scripts
-from tests.fakes.server import FakeServer
+from fakes import judge_scripts
+from fakes.server import FakeServer
 
 REPO = Path(__file__).resolve().parents[2]
 JOB = REPO / "jobs" / "judgebench.yaml"

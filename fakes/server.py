@@ -12,7 +12,7 @@ In-process:
 
 As a program (for benchmarks and other engineers' end-to-end tests):
 
-    python -m tests.fakes.server --host 127.0.0.1 --port 0 --script MODULE:FUNC \
+    python -m fakes --host 127.0.0.1 --port 0 --script MODULE:FUNC \
         --latency 0.05 --rpm 1200 --tpm 200000 --log FILE.jsonl
 
 prints one line `READY <url>` once listening, appends one JSON line per request to FILE
@@ -37,9 +37,9 @@ from typing import IO, Any
 import orjson
 from aiohttp import web
 
-from tests.fakes.faults import FAULTS, send_fault
-from tests.fakes.limits import ServerLimits
-from tests.fakes.wire import (
+from fakes.faults import FAULTS, send_fault
+from fakes.limits import ServerLimits
+from fakes.wire import (
     Api,
     FakeReply,
     FakeRequest,
@@ -301,9 +301,3 @@ class FakeServer:
         if self._log is not None:
             self._log.write(orjson.dumps(entry, default=str) + b"\n")
             self._log.flush()
-
-
-if __name__ == "__main__":
-    from tests.fakes.cli import main
-
-    main()

@@ -1,4 +1,4 @@
-"""`python -m tests.fakes.server`: the fake API server as a program (see server.py)."""
+"""`python -m fakes`: the fake API server as a program (see fakes/server.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import importlib
 import signal
 import sys
 
-from tests.fakes.server import FakeServer, Script
+from fakes import server
+from fakes.server import FakeServer, Script
 
 
 def load_script(spec: str) -> Script:
@@ -49,16 +50,10 @@ async def _serve(args: argparse.Namespace) -> None:
             log.close()
 
 
-def _server_doc() -> str:
-    from tests.fakes import server
-
-    return server.__doc__ or ""
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
-        prog="python -m tests.fakes.server",
-        description=_server_doc(),
+        prog="python -m fakes",
+        description=server.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1")
@@ -78,3 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

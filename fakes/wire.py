@@ -1,6 +1,6 @@
 """The three wire formats as a server sees them: read a request, write an answer or an error.
 
-Pure functions only; `tests.fakes.server` does the I/O. Bodies follow the public API
+Pure functions only; `fakes.server` does the I/O. Bodies follow the public API
 references (OpenAI Chat Completions, Anthropic Messages, Gemini generateContent), including
 the error bodies each API sends for rate limits, quota, auth and overload.
 """

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
-from tests.fakes.wire import Api, FakeReply, FakeRequest, error_body, success_body
+from fakes.wire import Api, FakeReply, FakeRequest, error_body, success_body
 
 if TYPE_CHECKING:
-    from tests.fakes.server import FakeServer
+    from fakes.server import FakeServer
 
 FAULTS = {
     "408",
