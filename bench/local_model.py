@@ -66,7 +66,7 @@ async def main(per_source: int, starts: int) -> None:
         for fmt, rel, opts, grammar, max_tokens in SOURCES:
             questions = list(registry.load(fmt, JOBS / "demo_data" / rel, **opts))[:per_source]
             for q in questions:
-                verify, _ = registry.verifier_for(q.task)
+                verify = registry.verifier_for(q.task)
                 for mode in ("free", "grammar"):
                     req = request(q.prompt, grammar if mode == "grammar" else None, max_tokens, 7)
                     t = time.perf_counter()

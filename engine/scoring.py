@@ -1,6 +1,6 @@
 """JudgeBench scoring, pure: flip, per-pair outcome, categories and aggregate metrics.
 
-The rule (DESIGN.md): order AB is judged as shown; order BA is judged with the answers
+The rule (docs/architecture.md): order AB is judged as shown; order BA is judged with the answers
 swapped and its decision is flipped back into the pair's terms. Each of the two decisions
 votes +1 when it equals the label, -1 when it equals the opposite, 0 for a tie or no
 decision; the pair is correct when the sum is positive, incorrect when negative, else tie.

@@ -119,8 +119,6 @@ class ModelLimiter:
         clock: Clock = time.monotonic,
     ) -> None:
         self._clock = clock
-        self._configured_rpm = requests_per_minute
-        self._configured_tpm = tokens_per_minute
         self.rpm: float | None = None
         self.tpm: float | None = None
         self._throttle: Throttler | None = None

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-# Where the verifier should run: light regex work in a thread, sympy/code in a child process.
-VerifierKind = Literal["thread", "process"]
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,9 @@ from typing import Any
 
 from verifiers import livebench_math as math
 from verifiers import livebench_reasoning as reasoning
-from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.base import Question, Verdict
 from verifiers.records_io import Loader, RecordReader
 
-# AMPS_Hard compares with sympy in child processes (verifiers.math_equiv).
-KIND: VerifierKind = "process"
 FIELDS = ("question_id", "category", "task", "turns", "ground_truth")
 
 _Checker = Callable[[Question, str], Verdict]

@@ -16,14 +16,13 @@ import pickle
 import zlib
 from typing import Any
 
-from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.base import Question, Verdict
 from verifiers.errors import SourceError
 from verifiers.records_io import Loader, RecordReader
 from verifiers.sandbox import Limits, TestOutcome, run_program
 from verifiers.sandbox.compare import compare_functional, compare_stdout
 
 TASKS = frozenset({"livecodebench"})
-KIND: VerifierKind = "process"
 
 # Decompressed private tests larger than this are refused (a zlib bomb guard).
 MAX_PRIVATE_BYTES = 512 << 20

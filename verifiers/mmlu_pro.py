@@ -18,11 +18,10 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.base import Question, Verdict
 from verifiers.records_io import Loader, RecordReader
 
 TASKS = frozenset({"mmlu_pro"})
-KIND: VerifierKind = "thread"
 
 Mode = Literal["strict", "lenient"]
 LETTERS = "ABCDEFGHIJ"

@@ -29,8 +29,7 @@ from verifiers.errors import OnError, SourceError
 T = TypeVar("T")
 Report = Callable[[str], Any] | None
 Raw = dict[str, Any]
-# Options every loader takes from the engine, and the Hugging Face ones it handles itself.
-ENGINE_ARGS = frozenset({"path", "limit", "on_error", "report"})
+# The Hugging Face options every loader handles itself.
 HF_OPTIONS = frozenset({"hf_dataset", "hf_split", "hf_config"})
 
 

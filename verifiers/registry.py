@@ -4,7 +4,6 @@ Every source module (named here by the format a job uses: ``mmlu_pro``, ``livebe
 ``livecodebench``) exposes:
 
 * ``TASKS: frozenset[str]`` – the ``Question.task`` values it verifies;
-* ``KIND: VerifierKind`` – ``"thread"`` or ``"process"`` (uses child processes itself);
 * ``load`` – a `verifiers.records_io.Loader` made from the module's ``reader``:
   ``load(path, *, limit, on_error, report, hf_dataset, hf_split, hf_config, **options)``
   streams questions one record at a time. A malformed record raises
@@ -26,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from verifiers.base import Question, Verdict, VerifierKind
+from verifiers.base import Question, Verdict
 from verifiers.records_io import Loader
 
 # format name -> module
@@ -56,9 +55,10 @@ def load(fmt: str, path: Path, **options: Any) -> Iterator[Question]:
     return loader(fmt)(path, **options)
 
 
-def verifier_for(task: str) -> tuple[Callable[[Question, str], Verdict], VerifierKind]:
+def verifier_for(task: str) -> Callable[[Question, str], Verdict]:
     for name in SOURCE_MODULES:
         module = source_module(name)
         if task in module.TASKS:
-            return module.verify, module.KIND
+            verify: Callable[[Question, str], Verdict] = module.verify
+            return verify
     raise ValueError(f"no verifier for task {task!r}")

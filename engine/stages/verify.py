@@ -62,7 +62,7 @@ async def _verdict(
     if cached is not None:
         stats.reused += 1
         return cached.verdict()
-    verify, _kind = verifier_for(q.task)
+    verify = verifier_for(q.task)
     try:
         verdict = await anyio.to_thread.run_sync(verify, q, answer.text, limiter=limiter)
     except Exception as exc:  # a verifier bug must not kill the run; it is an unverifiable answer

@@ -69,7 +69,7 @@ async def test_constrained_outputs_parse() -> None:
         assert extract_strict(text) is not None, text
         for q, grammar in ((lies, "yes_no_3.gbnf"), (math, "boxed.gbnf")):
             text = (await provider.chat(ask(q.prompt, grammar))).text
-            verify, _ = registry.verifier_for(q.task)
+            verify = registry.verifier_for(q.task)
             assert verify(q, text).extracted is not None, text
         text = (await provider.chat(ask(code.prompt, "python_block.gbnf", max_tokens=300))).text
         assert text.startswith("```python\n"), text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from verifiers import livebench, registry
+from verifiers import livebench, mmlu_pro, registry
 from verifiers.base import Question
 from verifiers.errors import SourceError
 
@@ -90,10 +90,8 @@ def test_dispatch_by_task() -> None:
 
 def test_registry_maps_formats_and_tasks(tmp_path: Path) -> None:
     for task in ("spatial", "zebra_puzzle", "web_of_lies_v2", "math_comp", "AMPS_Hard"):
-        fn, kind = registry.verifier_for(task)
-        assert fn is livebench.verify
-    fn, kind = registry.verifier_for("mmlu_pro")
-    assert kind == "thread"
+        assert registry.verifier_for(task) is livebench.verify
+    assert registry.verifier_for("mmlu_pro") is mmlu_pro.verify
     path = write(tmp_path / "question.jsonl", [rec(1)])
     assert [q.id for q in registry.load("livebench", path)] == ["livebench:q1"]
     with pytest.raises(ValueError, match="unknown source format"):

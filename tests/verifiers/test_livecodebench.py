@@ -192,9 +192,8 @@ def test_loads_the_shared_sample(shared_data: Path) -> None:
 # ---------------------------------------------------------------- verification
 
 
-def test_registry_routes_the_task_to_a_process_verifier() -> None:
-    verify, kind = verifier_for("livecodebench")
-    assert verify is lcb.verify and kind == "process"
+def test_registry_routes_the_task_to_the_code_verifier() -> None:
+    assert verifier_for("livecodebench") is lcb.verify
 
 
 def test_verify_passes_a_correct_stdin_program() -> None:
