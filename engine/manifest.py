@@ -57,7 +57,8 @@ def read(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / MANIFEST
     if not path.exists():
         return None
-    return orjson.loads(path.read_bytes())
+    manifest = orjson.loads(path.read_bytes())
+    return manifest if isinstance(manifest, dict) else None
 
 
 def write(run_dir: Path, manifest: Mapping[str, Any]) -> None:

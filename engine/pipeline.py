@@ -15,12 +15,13 @@ totals (engine.stages.totals), cancelled when the stages are done.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream as Receive
+from anyio.streams.memory import MemoryObjectSendStream as Send
 
 from engine.context import RunContext
 from engine.records import PairRecord
@@ -31,6 +32,9 @@ from engine.stages.judge import judge_worker
 from engine.stages.pair import pair_worker
 from engine.stages.totals import count_totals
 from engine.stages.verify import default_verify_workers, verify_worker
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 # (stage, unit) in flow order, for each place a run can start.
 STAGES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -49,18 +53,15 @@ STAGES: dict[str, tuple[tuple[str, str], ...]] = {
 def _pool(
     tg: TaskGroup,
     n: int,
-    worker: Callable[..., Awaitable[None]],
-    *args: Any,
-    receive: MemoryObjectReceiveStream[Any],
-    send: MemoryObjectSendStream[Any] | None = None,
+    work: Callable[[Receive[T], Send[U]], Coroutine[Any, Any, None]],
+    receive: Receive[T],
+    send: Send[U],
 ) -> None:
     """Start `n` workers on clones of the streams, then close the originals."""
     for _ in range(n):
-        streams = (receive.clone(),) if send is None else (receive.clone(), send.clone())
-        tg.start_soon(worker, *args, *streams)
+        tg.start_soon(work, receive.clone(), send.clone())
     receive.close()
-    if send is not None:
-        send.close()
+    send.close()
 
 
 async def run_graph(ctx: RunContext) -> None:
@@ -81,16 +82,20 @@ async def run_graph(ctx: RunContext) -> None:
                 a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
                 c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
                 tg.start_soon(questions, ctx, stats, q_send)
-                gen = stats["generate"]
-                _pool(tg, conc.generate, generate_worker, ctx, gen, receive=q_recv, send=a_send)
+                gen, check = stats["generate"], stats["verify"]
                 limiter = anyio.CapacityLimiter(verify_n)
-                vstats = stats["verify"]
                 _pool(
-                    tg, verify_n, verify_worker, ctx, vstats, limiter, receive=a_recv, send=c_send
+                    tg, conc.generate, lambda r, s: generate_worker(ctx, gen, r, s), q_recv, a_send
                 )
-                _pool(tg, 1, pair_worker, ctx, stats, receive=c_recv, send=pairs_send)
-            workers = conc.judge if ctx.judges else 1
-            _pool(
-                tg, workers, judge_worker, ctx, stats["judge"], stats["score"], receive=pairs_recv
-            )
+                _pool(
+                    tg,
+                    verify_n,
+                    lambda r, s: verify_worker(ctx, check, limiter, r, s),
+                    a_recv,
+                    c_send,
+                )
+                _pool(tg, 1, lambda r, s: pair_worker(ctx, stats, r, s), c_recv, pairs_send)
+            for _ in range(conc.judge if ctx.judges else 1):
+                tg.start_soon(judge_worker, ctx, stats["judge"], stats["score"], pairs_recv.clone())
+            pairs_recv.close()
         counting.cancel()  # every item has been through: an unfinished count is moot

@@ -90,7 +90,8 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
     if not isinstance(err, dict):
         return ErrorDetail(short(data))
     message = f"{err.get('message', '')} [{err.get('status', '')}]"
-    details = err.get("details") if isinstance(err.get("details"), list) else []
+    listed = err.get("details")
+    details: list[Any] = listed if isinstance(listed, list) else []
     reasons = {str(d.get("reason", "")) for d in details if isinstance(d, dict)}
     if "API_KEY_INVALID" in reasons or status in (401, 403):
         return ErrorDetail(message, stop="auth")

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 import anyio
-from asyncio_throttle import Throttler
+from asyncio_throttle.throttler import Throttler
 
 from providers.base import Usage
 from providers.headers import RateLimitHeaders
@@ -123,6 +124,10 @@ class ModelLimiter:
         self.tpm: float | None = None
         self._throttle: Throttler | None = None
         self._throttle_lock = anyio.Lock()  # one poller at a time instead of hundreds
+        # Our own sends within the throttle's window (its log is private to it), and sends
+        # the server has counted that we did not make: taken from the window at next acquire.
+        self._sent: deque[float] = deque()
+        self._unseen = 0
         self.budget: TokenBudget | None = None
         self.estimator = TokenEstimator()
         self.pause_until = 0.0
@@ -144,7 +149,8 @@ class ModelLimiter:
         if self._throttle is None:
             self._throttle = Throttler(rate_limit=1, period=window, retry_interval=0.005)
         self._throttle.period = window
-        self._throttle.rate_limit = target * window / 60.0
+        # The throttle lets a send through while fewer than `rate_limit` are in the window.
+        self._throttle.rate_limit = max(1, math.ceil(target * window / 60.0))
 
     def set_tpm(self, tpm: float) -> None:
         self.tpm = tpm
@@ -179,9 +185,22 @@ class ModelLimiter:
             await self._drip()
         if self._throttle is not None:
             async with self._throttle_lock:
-                await self._throttle.acquire()
+                while self._unseen > 0:
+                    self._unseen -= 1
+                    await self._take_slot(self._throttle)
+                await self._take_slot(self._throttle)
         if self.budget is not None:
             await self.budget.reserve(tokens)
+
+    async def _take_slot(self, throttle: Throttler) -> None:
+        await throttle.acquire()
+        self._sent.append(self._clock())
+        self._forget_sent(throttle.period)
+
+    def _forget_sent(self, window: float) -> None:
+        now = self._clock()
+        while self._sent and now - self._sent[0] > window:
+            self._sent.popleft()
 
     async def _drip(self) -> None:
         self._dripping += 1
@@ -225,10 +244,9 @@ class ModelLimiter:
         """Take the server's word for what is left: sends we did not see (our first burst, before
         any limit was known, or another client on the same key) count against our window too."""
         if self._throttle is not None and requests_left is not None:
-            logs = self._throttle._task_logs  # asyncio-throttle keeps send times in this deque
-            missing = math.ceil(self._throttle.rate_limit - requests_left) - len(logs)
-            if missing > 0:
-                logs.extend([time.monotonic()] * missing)
+            self._forget_sent(self._throttle.period)
+            missing = math.ceil(self._throttle.rate_limit - requests_left) - len(self._sent)
+            self._unseen = max(self._unseen, missing)
         if self.budget is not None and tokens_left is not None:
             self.budget.cap(tokens_left)
 

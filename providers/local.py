@@ -151,11 +151,11 @@ class LocalProvider(Provider):
             )
         model = resolve_model_path(self.local)
         try:
-            await self._launch(model)
+            base_url = await self._launch(model)
             inner_config = self.config.model_copy(
                 update={"type": "openai_compatible", "max_concurrency": 1, "local": None}
             )
-            inner = OpenAIProvider(self.name, inner_config, api_key=None, base_url=self.base_url)
+            inner = OpenAIProvider(self.name, inner_config, api_key=None, base_url=base_url)
             inner.stats = self.stats  # one set of counters, read by progress and summary
             self.stats.requests_per_minute_limit = self.config.requests_per_minute
             self.stats.tokens_per_minute_limit = self.config.tokens_per_minute
@@ -165,7 +165,8 @@ class LocalProvider(Provider):
             await self.aclose()
             raise
 
-    async def _launch(self, model: Path) -> None:
+    async def _launch(self, model: Path) -> str:
+        """Start the server on a free port; return its base URL once it answers."""
         # Another process may take the port between our probe and the server's bind.
         for _attempt in range(3):
             port = free_port()
@@ -177,7 +178,7 @@ class LocalProvider(Provider):
             self.base_url = f"http://127.0.0.1:{port}/v1"
             if await self._wait_ready():
                 await self._smoke_test(model)
-                return
+                return self.base_url
             if "address already in use" not in _tail(self._log_path).lower():
                 break
         raise LocalServerError(

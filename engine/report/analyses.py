@@ -54,7 +54,7 @@ def solve_vs_judge(
     rows: list[dict[str, Any]] = []
     for name, j in judges.items():
         model = j.get("model")
-        if model not in solve:
+        if not isinstance(model, str) or model not in solve:
             continue
         s = solve[model]
         for cat in [*j.get("by_category", {}), "overall"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from providers.accounting import cost_of, price_for
@@ -176,3 +177,25 @@ def test_openai_tool_call_answer_without_content() -> None:
         }
     )
     assert (resp.text, resp.finish_reason) == ("", "tool_calls")
+
+
+def test_sends_the_server_counted_but_we_did_not_fill_our_window() -> None:
+    """A first reply saying only 4 requests remain: 4 more go at once, the next one waits for
+    the window (a second) to move on, though we ourselves sent nothing yet."""
+    lim = ModelLimiter(None, None)
+    info = openai_limits(
+        {"x-ratelimit-limit-requests": "600", "x-ratelimit-remaining-requests": "4"}, 0
+    )
+    lim.observe(info, next_tokens=0)  # the throttle is made here: 10 sends per second
+    assert lim.rpm == 600
+
+    async def main() -> bool:
+        with anyio.fail_after(5):
+            for _ in range(4):
+                await lim.acquire(0)
+        with anyio.move_on_after(0.3):
+            await lim.acquire(0)
+            return True
+        return False
+
+    assert anyio.run(main) is False
