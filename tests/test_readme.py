@@ -21,3 +21,10 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one() -> None:
     assert tests.endswith("python -m pytest -q")
     ci = (REPO / ".ci" / "run").read_text()
     assert tests in ci.splitlines()
+
+
+def test_ci_checks_lint_format_and_types_before_the_tests() -> None:
+    lines = (REPO / ".ci" / "run").read_text().splitlines()
+    tests = lines.index(_bash_blocks()[1])
+    for gate in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
+        assert gate in lines[:tests], f"{gate} must run before the tests"
