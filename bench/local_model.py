@@ -20,12 +20,13 @@ import anyio
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from engine.jobspec import ModelRef  # noqa: E402
 from engine.judges.arena_hard import parse as parse_arena  # noqa: E402
 from engine.judges.vanilla import parse as parse_vanilla  # noqa: E402
-from providers.base import ChatRequest, Message  # noqa: E402
+from engine.requests import answer_request  # noqa: E402
+from providers.base import ChatRequest  # noqa: E402
 from providers.config import LocalModel, ProviderConfig  # noqa: E402
 from providers.local import LocalProvider  # noqa: E402
-from providers.options import DecodingOptions  # noqa: E402
 from verifiers import registry  # noqa: E402
 
 JOBS = REPO / "jobs"
@@ -42,14 +43,17 @@ JUDGES = [
 
 
 def request(prompt: str, grammar: str | None, max_tokens: int, seed: int) -> ChatRequest:
-    extra: dict[str, object] = {"seed": seed}
-    if grammar:
-        extra["grammar"] = (JOBS / "grammars" / grammar).read_text()
-    return ChatRequest(
+    """The engine's own request for the prompt, from settings as a job gives them."""
+    files = {"grammar": f"grammars/{grammar}"} if grammar else {}
+    ref = ModelRef(
+        provider="local",
         model="local",
-        messages=(Message("user", prompt),),
-        options=DecodingOptions(temperature=1.0, max_tokens=max_tokens, extra=extra),
+        temperature=1.0,
+        max_tokens=max_tokens,
+        extra={"seed": seed},
+        extra_files=files,
     )
+    return answer_request(ref, prompt, "bench", "bench", JOBS)
 
 
 async def main(per_source: int, starts: int) -> None:

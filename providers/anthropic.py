@@ -15,7 +15,7 @@ from typing import Any
 from providers.base import ChatRequest, ChatResponse, Usage
 from providers.errors import ErrorDetail, short
 from providers.headers import RateLimitHeaders, anthropic_limits
-from providers.http import HTTPProvider
+from providers.http import HTTPProvider, WireFormat
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -84,6 +84,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class AnthropicProvider(HTTPProvider):
     api = "anthropic"
+    wire = WireFormat(parse_response, error_detail)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
@@ -96,12 +97,6 @@ class AnthropicProvider(HTTPProvider):
 
     def chat_body(self, request: ChatRequest) -> dict[str, Any]:
         return build_body(request)
-
-    def parse_chat(self, data: Any) -> ChatResponse:
-        return parse_response(data)
-
-    def error_detail(self, status: int, data: Any) -> ErrorDetail:
-        return error_detail(status, data)
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         if "anthropic-ratelimit-requests-limit" not in headers and (

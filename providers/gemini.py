@@ -15,7 +15,7 @@ from typing import Any
 from providers.base import ChatRequest, ChatResponse, Usage
 from providers.errors import ErrorDetail, short
 from providers.headers import gemini_retry_delay
-from providers.http import HTTPProvider
+from providers.http import HTTPProvider, WireFormat
 
 FINISH = {
     "STOP": "stop",
@@ -111,6 +111,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class GeminiProvider(HTTPProvider):
     api = "gemini"
+    wire = WireFormat(parse_response, error_detail)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": api_key} if api_key else {}
@@ -120,9 +121,3 @@ class GeminiProvider(HTTPProvider):
 
     def chat_body(self, request: ChatRequest) -> dict[str, Any]:
         return build_body(request)
-
-    def parse_chat(self, data: Any) -> ChatResponse:
-        return parse_response(data)
-
-    def error_detail(self, status: int, data: Any) -> ErrorDetail:
-        return error_detail(status, data)

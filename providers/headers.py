@@ -107,11 +107,12 @@ def _num(value: str | None) -> float | None:
         return None
 
 
-def _reading(headers: Mapping[str, str], names: tuple[str, str, str], now: float) -> LimitReading:
-    reset_text = headers.get(names[2])
+def _reading(headers: Mapping[str, str], pattern: str, now: float) -> LimitReading:
+    """One limit's limit/remaining/reset headers, named by `pattern` with `{}` for each."""
+    reset_text = headers.get(pattern.format("reset"))
     return LimitReading(
-        limit=_num(headers.get(names[0])),
-        remaining=_num(headers.get(names[1])),
+        limit=_num(headers.get(pattern.format("limit"))),
+        remaining=_num(headers.get(pattern.format("remaining"))),
         reset=parse_reset(reset_text, now) if reset_text else None,
     )
 
@@ -119,46 +120,14 @@ def _reading(headers: Mapping[str, str], names: tuple[str, str, str], now: float
 def openai_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
     """`x-ratelimit-{limit,remaining,reset}-{requests,tokens}`."""
     return RateLimitHeaders(
-        requests=_reading(
-            headers,
-            (
-                "x-ratelimit-limit-requests",
-                "x-ratelimit-remaining-requests",
-                "x-ratelimit-reset-requests",
-            ),
-            now,
-        ),
-        tokens=_reading(
-            headers,
-            (
-                "x-ratelimit-limit-tokens",
-                "x-ratelimit-remaining-tokens",
-                "x-ratelimit-reset-tokens",
-            ),
-            now,
-        ),
+        requests=_reading(headers, "x-ratelimit-{}-requests", now),
+        tokens=_reading(headers, "x-ratelimit-{}-tokens", now),
     )
 
 
 def anthropic_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
     """`anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`."""
     return RateLimitHeaders(
-        requests=_reading(
-            headers,
-            (
-                "anthropic-ratelimit-requests-limit",
-                "anthropic-ratelimit-requests-remaining",
-                "anthropic-ratelimit-requests-reset",
-            ),
-            now,
-        ),
-        tokens=_reading(
-            headers,
-            (
-                "anthropic-ratelimit-tokens-limit",
-                "anthropic-ratelimit-tokens-remaining",
-                "anthropic-ratelimit-tokens-reset",
-            ),
-            now,
-        ),
+        requests=_reading(headers, "anthropic-ratelimit-requests-{}", now),
+        tokens=_reading(headers, "anthropic-ratelimit-tokens-{}", now),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 import anyio
@@ -24,7 +25,6 @@ from providers.errors import (
     RetryableError,
     is_retry_status,
     loads_or_text,
-    short,
 )
 from providers.headers import RateLimitHeaders, parse_retry_after
 from providers.limits import ModelLimiter
@@ -34,10 +34,21 @@ T = TypeVar("T")
 Parsed = tuple[T, Usage]
 
 
+@dataclass(frozen=True, slots=True)
+class WireFormat:
+    """The pure readers of one API's bodies (each API module has one)."""
+
+    # A reply: the response without cost; may raise KeyError/TypeError/ValueError.
+    parse: Callable[[Any], ChatResponse]
+    # An error body, with its HTTP status.
+    error: Callable[[int, Any], ErrorDetail]
+
+
 class HTTPProvider(Provider):
     """Base of the OpenAI, Anthropic and Gemini clients."""
 
     api = "http"
+    wire: ClassVar[WireFormat]
 
     def __init__(
         self, name: str, config: ProviderConfig, *, api_key: str | None, base_url: str
@@ -63,13 +74,6 @@ class HTTPProvider(Provider):
 
     def chat_body(self, request: ChatRequest) -> dict[str, Any]:
         raise NotImplementedError
-
-    def parse_chat(self, data: Any) -> ChatResponse:
-        """The response without cost; may raise KeyError/TypeError/ValueError on odd bodies."""
-        raise NotImplementedError
-
-    def error_detail(self, status: int, data: Any) -> ErrorDetail:
-        return ErrorDetail(message=short(data))
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         return None
@@ -118,7 +122,7 @@ class HTTPProvider(Provider):
         return dataclasses.replace(resp, cost=cost)
 
     def _parse_with_usage(self, data: Any) -> Parsed[ChatResponse]:
-        resp = self.parse_chat(data)
+        resp = self.wire.parse(data)
         return resp, resp.usage
 
     async def call(
@@ -234,7 +238,7 @@ class HTTPProvider(Provider):
     def _error(
         self, status: int, data: Any, headers: Mapping[str, str], limiter: ModelLimiter
     ) -> ProviderError:
-        detail = self.error_detail(status, data)
+        detail = self.wire.error(status, data)
         message = self._redact(f"{self.name}: HTTP {status} from {self.api} API: {detail.message}")
         if detail.stop is not None or status in (401, 403):
             return self._stop(detail.stop or "auth", message, status)

@@ -20,7 +20,7 @@ from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, Message, Usage
 from providers.errors import ErrorDetail, short
 from providers.headers import RateLimitHeaders, openai_limits
-from providers.http import HTTPProvider, Parsed
+from providers.http import HTTPProvider, Parsed, WireFormat
 
 _O_SERIES = re.compile(r"^o\d")
 _NO_DEVELOPER_ROLE = re.compile(r"^o1-(mini|preview)")
@@ -147,6 +147,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class OpenAIProvider(HTTPProvider):
     api = "openai"
+    wire = WireFormat(parse_response, error_detail)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
@@ -156,12 +157,6 @@ class OpenAIProvider(HTTPProvider):
 
     def chat_body(self, request: ChatRequest) -> dict[str, Any]:
         return build_body(request, self.config.type)
-
-    def parse_chat(self, data: Any) -> ChatResponse:
-        return parse_response(data)
-
-    def error_detail(self, status: int, data: Any) -> ErrorDetail:
-        return error_detail(status, data)
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         if "x-ratelimit-limit-requests" not in headers and (

@@ -10,7 +10,7 @@ import re
 from typing import ClassVar
 
 from engine.judges.base import JudgeInput, JudgeParams
-from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
+from engine.judges.prompted import ANSWER_FIELDS, PromptJudge, one_side
 from engine.records import Decision
 from providers.options import DecodingOptions
 
@@ -24,9 +24,7 @@ DEFAULT_RUBRIC = "Is the response correct, and is its reasoning accurate and wel
 
 def parse(text: str) -> Decision | None:
     letters = {m.upper() for m in _RESULT.findall(text)}
-    if len(letters) != 1:
-        return None
-    return "A>B" if letters == {"A"} else "B>A"
+    return one_side(letters, "A")
 
 
 class Prometheus2Params(JudgeParams):

@@ -14,6 +14,15 @@ from providers.base import ChatRequest, Message, Provider
 ANSWER_FIELDS = ("question", "answer_a", "answer_b")
 
 
+def one_side(named: set[str], first: str) -> Decision | None:
+    """The decision of a reply whose verdicts name answers by letter: `A>B` when every one
+    names `first` (the answer shown first), `B>A` when every one names the other; a reply
+    naming neither, or both, is no decision."""
+    if len(named) != 1:
+        return None
+    return "A>B" if named == {first} else "B>A"
+
+
 class PromptJudge(Judge):
     """Render the template, send one chat request, read the reply with `parse`.
 

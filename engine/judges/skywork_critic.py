@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.judges.prompted import PromptJudge
+from engine.judges.prompted import PromptJudge, one_side
 from engine.records import Decision
 from providers.options import DecodingOptions
 
@@ -16,9 +16,7 @@ def parse(text: str) -> Decision | None:
     letters = set(_LABEL.findall(text))
     if not letters and text.strip().strip("*.`") in ("A", "B"):
         letters = {text.strip().strip("*.`")}
-    if len(letters) != 1:
-        return None
-    return "A>B" if letters == {"A"} else "B>A"
+    return one_side(letters, "A")
 
 
 class SkyworkCriticJudge(PromptJudge):

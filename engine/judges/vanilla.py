@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.judges.prompted import PromptJudge
+from engine.judges.prompted import PromptJudge, one_side
 from engine.records import Decision
 from providers.options import DecodingOptions
 
@@ -21,9 +21,7 @@ def parse(text: str) -> Decision | None:
     """
     m = _BARE.fullmatch(text)
     letters = {m.group(1).lower()} if m else {x.lower() for x in _ANY.findall(text)}
-    if len(letters) != 1:
-        return None
-    return "A>B" if letters == {"a"} else "B>A"
+    return one_side(letters, "a")
 
 
 class VanillaJudge(PromptJudge):

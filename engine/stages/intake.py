@@ -6,7 +6,8 @@ so file reading never blocks the event loop and nothing holds a whole dataset.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -22,6 +23,7 @@ from verifiers.base import Question
 from verifiers.pair_files import load_pairs
 
 T = TypeVar("T")
+U = TypeVar("U")
 BATCH = 64
 
 
@@ -34,29 +36,36 @@ def _take(it: Iterator[T], n: int) -> list[T]:
     return out
 
 
-async def _pump(ctx: RunContext, it: Iterator[T], emit: Callable[[T], Awaitable[None]]) -> None:
-    while not ctx.stopping:
-        batch = await anyio.to_thread.run_sync(_take, it, BATCH)
-        if not batch:
-            return
-        for x in batch:
-            if ctx.stopping:
-                return
-            await emit(x)
+async def _intake(
+    ctx: RunContext,
+    stats: Mapping[str, StageStats],
+    send: MemoryObjectSendStream[U],
+    inputs: Iterator[tuple[Iterator[T], Callable[[T], U]]],
+) -> None:
+    """Send every input's items, each converted, in order; once all are read (the run was
+    not stopped), the stage totals are exact."""
+    load = stats["load"]
+    async with send:
+        for items, convert in inputs:
+            while not ctx.stopping:
+                batch = await anyio.to_thread.run_sync(_take, items, BATCH)
+                if not batch:
+                    break
+                for x in batch:
+                    if ctx.stopping:
+                        break
+                    await send.send(convert(x))
+                    load.done += 1
+        if not ctx.stopping:
+            set_totals(ctx.job, stats, load.done, len(ctx.judges))
 
 
 async def questions(
     ctx: RunContext, stats: Mapping[str, StageStats], send: MemoryObjectSendStream[QItem]
 ) -> None:
-    load = stats["load"]
-    async with send:
+    def inputs() -> Iterator[tuple[Iterator[Question], Callable[[Question], QItem]]]:
         for spec in ctx.job.sources:
-
-            async def emit(q: Question, fmt: str = spec.format) -> None:
-                await send.send(QItem(q, fmt))
-                load.done += 1
-
-            it = registry.load(
+            items = registry.load(
                 spec.format,
                 ctx.loaded.source_path(spec),
                 limit=effective_limit(spec.limit, ctx.limit),
@@ -64,26 +73,25 @@ async def questions(
                 report=ctx.counters.report_skipped,
                 **spec.options,
             )
-            await _pump(ctx, it, emit)
-        if not ctx.stopping:  # everything is read: the totals are exact now
-            set_totals(ctx.job, stats, load.done, len(ctx.judges))
+            yield items, partial(QItem, fmt=spec.format)
+
+    await _intake(ctx, stats, send, inputs())
 
 
 async def published_pairs(
     ctx: RunContext, stats: Mapping[str, StageStats], send: MemoryObjectSendStream[PairRecord]
 ) -> None:
-    load = stats["load"]
-    async with send:
+    def record(d: dict[str, Any]) -> PairRecord:
+        pair = PairRecord.from_dict(d)
+        if not ctx.store.has(PairRecord, pair.pair_id):
+            ctx.store.put(pair)
+        return pair
+
+    def inputs() -> Iterator[
+        tuple[Iterator[dict[str, Any]], Callable[[dict[str, Any]], PairRecord]]
+    ]:
         for spec in ctx.job.pairs:
-
-            async def emit(d: dict[str, Any]) -> None:
-                pair = PairRecord.from_dict(d)
-                if not ctx.store.has(PairRecord, pair.pair_id):
-                    ctx.store.put(pair)
-                await send.send(pair)
-                load.done += 1
-
-            it = load_pairs(
+            items = load_pairs(
                 ctx.loaded.resolve(spec.path),
                 spec.format,
                 seed=ctx.job.seed,
@@ -91,6 +99,6 @@ async def published_pairs(
                 on_error=spec.on_error,
                 report=ctx.counters.report_skipped,
             )
-            await _pump(ctx, it, emit)
-        if not ctx.stopping:
-            set_totals(ctx.job, stats, load.done, len(ctx.judges))
+            yield items, record
+
+    await _intake(ctx, stats, send, inputs())

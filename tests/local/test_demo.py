@@ -25,19 +25,15 @@ def records(path: Path) -> list[dict]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
+def demo_command(out: Path, *extra: str) -> list[str]:
+    """`python -m engine run jobs/demo.yaml --quiet` writing under `out`."""
+    run = ["-m", "engine", "run", "jobs/demo.yaml", "--quiet", "--set", f"output_dir={out}"]
+    return [sys.executable, *run, *extra]
+
+
 def run_demo(out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine",
-            "run",
-            "jobs/demo.yaml",
-            "--quiet",
-            "--set",
-            f"output_dir={out}",
-            *extra,
-        ],
+        demo_command(out, *extra),
         cwd=REPO,
         text=True,
         capture_output=True,
@@ -89,16 +85,7 @@ def test_demo_job_runs_for_real(tmp_path: Path) -> None:
 
 def test_demo_interrupted_stops_its_server(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine",
-            "run",
-            "jobs/demo.yaml",
-            "--quiet",
-            "--set",
-            f"output_dir={tmp_path}",
-        ],
+        demo_command(tmp_path),
         cwd=REPO,
         text=True,
         stdout=subprocess.PIPE,

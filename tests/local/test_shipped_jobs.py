@@ -77,21 +77,26 @@ def assert_position_bias_scored(run: Path, judges: int) -> None:
             assert KEY.encode() not in path.read_bytes(), f"key written into {path}"
 
 
+def overrides(*assignments: str) -> list[str]:
+    """`--set A --set B ...` for the command line."""
+    return [arg for a in assignments for arg in ("--set", a)]
+
+
+def validate_and_run(job: str, sets: list[str], *, limit: int, url: str) -> None:
+    """`validate`, then `run --limit`: both must succeed."""
+    checked = engine("validate", job, *sets, url=url)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    done = engine("run", job, *sets, "--limit", str(limit), "--quiet", url=url)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_full_job_runs_end_to_end_on_fake_apis(tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
     with fake_api(log) as url:
-        sets = [
-            "--set",
-            f"output_dir={tmp_path}",
-            "--set",
-            DEMO_SOURCES,
-            "--set",
-            f"providers.vllm.base_url={url}/v1",
-        ]
-        checked = engine("validate", "jobs/full.yaml", *sets, url=url)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        done = engine("run", "jobs/full.yaml", *sets, "--limit", "2", "--quiet", url=url)
-        assert done.returncode == 0, done.stdout + done.stderr
+        sets = overrides(
+            f"output_dir={tmp_path}", DEMO_SOURCES, f"providers.vllm.base_url={url}/v1"
+        )
+        validate_and_run("jobs/full.yaml", sets, limit=2, url=url)
     run = tmp_path / "full"
     responses = records(run / "responses.jsonl")
     assert len(responses) == 4 * 2 * 4  # sources x --limit x samples
@@ -116,18 +121,8 @@ def test_judgebench_job_runs_end_to_end_on_fake_apis(tmp_path: Path, shared_data
     claude = published / "dataset=judgebench,response_model=claude-3-5-sonnet-20240620.jsonl"
     log = tmp_path / "requests.jsonl"
     with fake_api(log) as url:
-        sets = [
-            "--set",
-            f"output_dir={tmp_path}",
-            "--set",
-            f"pairs.0.path={gpt}",
-            "--set",
-            f"pairs.1.path={claude}",
-        ]
-        checked = engine("validate", "jobs/judgebench.yaml", *sets, url=url)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        done = engine("run", "jobs/judgebench.yaml", *sets, "--limit", "3", "--quiet", url=url)
-        assert done.returncode == 0, done.stdout + done.stderr
+        sets = overrides(f"output_dir={tmp_path}", f"pairs.0.path={gpt}", f"pairs.1.path={claude}")
+        validate_and_run("jobs/judgebench.yaml", sets, limit=3, url=url)
     run = tmp_path / "judgebench"
     assert len(records(run / "pairs.jsonl")) == 6
     assert_position_bias_scored(run, judges=2)
