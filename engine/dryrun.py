@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.jobload import LoadedJob
 from engine.jobspec import effective_limit
+from engine.requests import judge_spec
 from verifiers import registry
 from verifiers.pair_files import load_pairs
 
@@ -87,6 +88,6 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     if job.start != "pairs":
         est.pairs = est.questions * job.pairing.per_question
     for judge in job.judges:
-        tout = judge.decoding(loaded.base_dir).max_tokens or DEFAULT_ANSWER_TOKENS
+        tout = judge_spec(judge, loaded.base_dir).options.max_tokens or DEFAULT_ANSWER_TOKENS
         add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
     return est

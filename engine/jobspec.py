@@ -93,17 +93,9 @@ class JudgeConfig(RequestOptions):
     provider: str
     model: str
     # Settings of the judge type (e.g. `rounds`); decoding options given here are read as
-    # decoding options and win over the ones beside them.
+    # decoding options and win over the ones beside them (engine.requests.judge_spec).
     params: dict[str, Any] = Field(default_factory=dict)
     template: str | None = Field(None, description="a template file overriding the default")
-
-    def decoding(self, base_dir: Path) -> DecodingOptions:
-        given = {k: v for k, v in self.params.items() if k in DecodingOptions.model_fields}
-        return super().decoding(base_dir).merge(DecodingOptions.model_validate(given))
-
-    def type_params(self) -> dict[str, Any]:
-        """`params` without the decoding options."""
-        return {k: v for k, v in self.params.items() if k not in DecodingOptions.model_fields}
 
 
 class PairingSpec(_Strict):

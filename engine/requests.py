@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.jobspec import JudgeConfig, ModelRef, resolve_path
-from engine.judges.base import JudgeSpec
+from engine.judges.base import JudgeSpec, read_params
 from engine.keys import stable_hash
 from providers.base import ChatRequest, Message
 from providers.options import DecodingOptions
@@ -49,14 +49,18 @@ def answer_request(
 
 
 def judge_spec(cfg: JudgeConfig, base_dir: Path) -> JudgeSpec:
-    """The job's settings for one judge (its template file read, if it names one)."""
+    """The job's settings for one judge (its template file read, if it names one).
+
+    Decoding options given under `params` are decoding options too, over those beside."""
+    decoding = {k: v for k, v in cfg.params.items() if k in DecodingOptions.model_fields}
+    given = read_params(DecodingOptions, decoding, judge=cfg.name, judge_type=cfg.type)
     template = resolve_path(base_dir, cfg.template) if cfg.template else None
     return JudgeSpec(
         name=cfg.name,
         type=cfg.type,
         model=cfg.model,
-        options=cfg.decoding(base_dir),
-        params=cfg.type_params(),
+        options=cfg.decoding(base_dir).merge(given),
+        params={k: v for k, v in cfg.params.items() if k not in decoding},
         template=template.read_text("utf-8") if template else None,
         template_path=str(template) if template else None,
     )

@@ -19,7 +19,7 @@ from providers.base import Provider, Usage
 from providers.options import NO_OPTIONS, DecodingOptions
 
 TEMPLATES = Path(__file__).parent / "templates"
-P = TypeVar("P", bound="JudgeParams")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +67,20 @@ class JudgeParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def read_params(cls: type[P], spec: JudgeSpec) -> P:
-    """Validate `spec.params` against a judge type's settings; errors name the setting."""
+def read_params(cls: type[M], params: Mapping[str, Any], *, judge: str, judge_type: str) -> M:
+    """Validate a judge's `params` (its type's settings, or decoding options given there);
+    the error names the judge and the setting."""
     try:
-        return cls.model_validate(dict(spec.params))
+        return cls.model_validate(dict(params))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(part) for part in err["loc"])
         if err["type"] == "extra_forbidden":
             known = ", ".join(sorted(cls.model_fields)) or "none"
-            message = f"unknown setting for judge type {spec.type!r} (known: {known})"
+            message = f"unknown setting for judge type {judge_type!r} (known: {known})"
         else:
             message = err["msg"]
-        raise ValueError(f"judge {spec.name!r}: params.{where}: {message}") from None
+        raise ValueError(f"judge {judge!r}: params.{where}: {message}") from None
 
 
 class Judge(ABC):
@@ -98,7 +99,7 @@ class Judge(ABC):
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec
         self.options = self.OPTIONS.merge(spec.options)
-        self.params = read_params(self.PARAMS, spec)
+        self.params = read_params(self.PARAMS, spec.params, judge=spec.name, judge_type=spec.type)
         self._template: str | None = None
 
     def template_text(self) -> str:

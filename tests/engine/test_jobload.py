@@ -167,3 +167,19 @@ def test_a_source_needs_a_path_or_a_hugging_face_dataset(tmp_path: Path) -> None
         GOOD.replace("    path: q.jsonl\n", "    options: {hf_dataset: TIGER-Lab/MMLU-Pro}\n"),
     )
     assert load_job(hf, env={"TEST_KEY": "x"}).job.sources[0].path is None
+
+
+def test_bad_judge_settings_are_job_errors(tmp_path: Path) -> None:
+    path = _job(
+        tmp_path, GOOD.replace("type: vanilla", "type: arena_hard") + "    params: {followup: 2}\n"
+    )
+    with pytest.raises(JobError) as err:
+        load_job(path, env={"TEST_KEY": "x"})
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{path}:")
+    assert "judges.0: judge 'j1': params.followup: unknown setting" in problem
+    assert "(known: followups)" in problem
+    # Decoding options under params are still read as decoding options, and checked as such.
+    path = _job(tmp_path, GOOD + "    params: {max_tokens: 0}\n")
+    with pytest.raises(JobError, match=r"judges\.0: .*max_tokens"):
+        load_job(path, env={"TEST_KEY": "x"})
