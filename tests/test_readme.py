@@ -28,3 +28,12 @@ def test_ci_checks_lint_format_and_types_before_the_tests() -> None:
     tests = lines.index(_bash_blocks()[1])
     for gate in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
         assert gate in lines[:tests], f"{gate} must run before the tests"
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from engine.exitcodes import ExitCode
+
+    text = (REPO / "README.md").read_text()
+    line = next(p for p in text.split("\n\n") if p.startswith("**Exit codes.**"))
+    listed = [int(n) for n in re.findall(r"(?:^|; |\*\* )(\d+) ", line.replace("\n", " "))]
+    assert listed == [int(c) for c in ExitCode]
