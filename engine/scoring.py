@@ -1,4 +1,4 @@
-"""JudgeBench scoring, pure: flip, per-pair outcome, categories and aggregate metrics.
+"""JudgeBench scoring, pure: flip, per-pair outcome, categories and a judge's metrics.
 
 The rule (docs/architecture.md): order AB is judged as shown; order BA is judged with the answers
 swapped and its decision is flipped back into the pair's terms. Each of the two decisions
@@ -8,16 +8,15 @@ decision; the pair is correct when the sum is positive, incorrect when negative,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Any
 
 from engine.records import Decision, Outcome, PairRecord, ScoreRecord
+from engine.stats import Interval, binomial_test_half, newcombe_independent, wilson
 
 CATEGORIES: tuple[str, ...] = ("knowledge", "reasoning", "math", "coding")
-BOOTSTRAP_SEED = 20241016  # fixed so a report is reproducible run to run
-BOOTSTRAP_RESAMPLES = 2000
 
 
 def flip(decision: Decision | None) -> Decision | None:
@@ -79,27 +78,27 @@ def category(source: str) -> str:
     return "other"
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """One pair × judge as the metrics need it (decision_ba already flipped back)."""
-
-    source: str
-    label: str
-    decision_ab: Decision | None
-    decision_ba: Decision | None
-
-    @property
-    def outcome(self) -> Outcome:
-        return outcome(self.label, self.decision_ab, self.decision_ba)
+def ordered_categories(keys: Iterable[str]) -> list[str]:
+    """JudgeBench's four categories in their usual order, then any others sorted."""
+    present = set(keys)
+    return [c for c in CATEGORIES if c in present] + sorted(present - set(CATEGORIES))
 
 
 @dataclass(frozen=True, slots=True)
 class Accuracy:
+    """Share correct in percent (as JudgeBench prints it) with a 95% Wilson interval."""
+
     n: int
     correct: int
-    accuracy: float  # percent, as JudgeBench prints it
+    accuracy: float
     ci_low: float
     ci_high: float
+
+    @classmethod
+    def of(cls, correct: int, n: int) -> Accuracy:
+        w = wilson(correct, n).scaled(100.0)
+        # 100 * correct / n, computed as JudgeBench prints it (not 100 * (correct / n)).
+        return cls(n, correct, 100.0 * correct / n if n else math.nan, w.low, w.high)
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -111,23 +110,32 @@ class Accuracy:
         }
 
 
-def accuracy_ci(
-    hits: Sequence[bool], *, seed: int = BOOTSTRAP_SEED, resamples: int = BOOTSTRAP_RESAMPLES
-) -> Accuracy:
-    """Accuracy in percent with a percentile bootstrap 95% interval (fixed seed).
+def accuracy_ci(hits: Iterable[bool]) -> Accuracy:
+    """Accuracy in percent with a 95% Wilson score interval (honest at 0% and 100%)."""
+    n = correct = 0
+    for h in hits:
+        n += 1
+        correct += bool(h)
+    return Accuracy.of(correct, n)
 
-    For 0/1 outcomes the number of hits in a resample of size n drawn with replacement is
-    exactly Binomial(n, hits/n), so the bootstrap draws that count directly: the same
-    distribution as resampling the pairs, at O(resamples) instead of O(resamples × n).
-    """
-    n = len(hits)
-    if n == 0:
-        return Accuracy(0, 0, float("nan"), float("nan"), float("nan"))
-    correct = sum(1 for h in hits if h)
-    rng = np.random.default_rng(seed)
-    means = rng.binomial(n, correct / n, size=resamples) / n
-    low, high = np.percentile(means, [2.5, 97.5])
-    return Accuracy(n, correct, 100.0 * correct / n, 100.0 * float(low), 100.0 * float(high))
+
+def difference(a: Accuracy, b: Accuracy) -> Interval:
+    """a - b in percentage points for accuracies over different items (Newcombe's interval)."""
+    return newcombe_independent(a.correct, a.n, b.correct, b.n).scaled(100.0)
+
+
+def interval_dict(i: Interval) -> dict[str, float]:
+    return {"estimate": i.estimate, "ci_low": i.low, "ci_high": i.high}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    correct: int = 0
+    incorrect: int = 0
+    tie: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"correct": self.correct, "incorrect": self.incorrect, "tie": self.tie}
 
 
 def _first_shown(order_decision: Decision | None) -> bool | None:
@@ -139,70 +147,164 @@ def _first_shown(order_decision: Decision | None) -> bool | None:
     return None
 
 
-def order_metrics(items: Sequence[Scored], *, orders: int = 2) -> dict[str, float | int]:
-    """Consistency, first-position preference, tie and no-decision rates (fractions 0–1).
+def _rate(k: int, n: int) -> float:
+    return k / n if n else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEffects:
+    """Counts of how a judge's verdicts depend on the order; rates are derived from them.
 
     `orders=1` is for imported single-game results (only the AB order was judged): the
-    missing BA decision is then not counted, and consistency is undefined (NaN).
-
-    * consistency: both orders gave a decision and, in the pair's terms, the same one.
-    * first_position: of the decisions that picked a side, the share that picked the answer
-      shown first (0.5 is unbiased, 1.0 always first).
-    * both_first: pairs where both orders picked the answer shown first (a pure position flip).
-    * tie_rate / no_decision_rate: shares of all 2n decisions.
+    missing BA decision is not counted, and consistency is undefined (NaN).
     """
-    n = len(items)
-    if n == 0:
+
+    n: int  # pairs
+    orders: int
+    consistent: int  # both orders decided and, in the pair's terms, the same way
+    side_picks: int  # decisions that picked a side (not a tie, not none)
+    first_picks: int  # ... of which picked the answer shown first
+    both_first: int  # pairs where both orders picked the answer shown first
+    ties: int  # decisions "A=B", of orders × n
+    no_decisions: int  # decisions None, of orders × n
+
+    @property
+    def consistency(self) -> float:
+        return _rate(self.consistent, self.n) if self.orders == 2 else math.nan
+
+    @property
+    def first_position(self) -> float:
+        """Share of side-picking decisions that chose the answer shown first (0.5 = unbiased)."""
+        return _rate(self.first_picks, self.side_picks)
+
+    @property
+    def first_position_interval(self) -> Interval:
+        return wilson(self.first_picks, self.side_picks)
+
+    @property
+    def position_bias_p(self) -> float:
+        """Exact two-sided binomial test of first-position picks against 50%."""
+        return binomial_test_half(self.first_picks, self.side_picks)
+
+    @property
+    def both_first_rate(self) -> float:
+        return _rate(self.both_first, self.n) if self.orders == 2 else math.nan
+
+    @property
+    def tie_rate(self) -> float:
+        return _rate(self.ties, self.orders * self.n)
+
+    @property
+    def no_decision_rate(self) -> float:
+        return _rate(self.no_decisions, self.orders * self.n)
+
+    def as_dict(self) -> dict[str, float | int]:
+        ci = self.first_position_interval
         return {
-            "n": 0,
-            "consistency": float("nan"),
-            "first_position": float("nan"),
-            "both_first": float("nan"),
-            "tie_rate": float("nan"),
-            "no_decision_rate": float("nan"),
+            "n": self.n,
+            "consistency": self.consistency,
+            "first_position": self.first_position,
+            "both_first": self.both_first_rate,
+            "tie_rate": self.tie_rate,
+            "no_decision_rate": self.no_decision_rate,
+            "side_picks": self.side_picks,
+            "first_position_low": ci.low,
+            "first_position_high": ci.high,
+            "position_bias_p": self.position_bias_p,
         }
-    consistent = sum(
-        1 for s in items if s.decision_ab is not None and s.decision_ab == s.decision_ba
-    )
-    firsts: list[bool] = []
-    both_first = 0
-    ties = nones = 0
+
+
+def order_effects(items: Iterable[ScoreRecord], *, orders: int = 2) -> OrderEffects:
+    """Consistency, first-position picks, ties and no-decisions over a judge's scores."""
+    n = consistent = side = first = both_first = ties = nones = 0
     for s in items:
+        n += 1
+        consistent += s.decision_AB is not None and s.decision_AB == s.decision_BA
         # The BA decision is stored flipped back; flip again to see it in its own order.
-        shown = (_first_shown(s.decision_ab), _first_shown(flip(s.decision_ba)))[:orders]
-        firsts += [f for f in shown if f is not None]
-        both_first += shown == (True, True)
-        for d in (s.decision_ab, s.decision_ba)[:orders]:
-            ties += d == "A=B"
-            nones += d is None
-    return {
-        "n": n,
-        "consistency": consistent / n if orders == 2 else float("nan"),
-        "first_position": (sum(firsts) / len(firsts)) if firsts else float("nan"),
-        "both_first": both_first / n if orders == 2 else float("nan"),
-        "tie_rate": ties / (orders * n),
-        "no_decision_rate": nones / (orders * n),
-    }
+        own = (s.decision_AB, flip(s.decision_BA))[:orders]
+        shown = [_first_shown(d) for d in own]
+        picked = [f for f in shown if f is not None]
+        side += len(picked)
+        first += sum(picked)
+        both_first += shown == [True, True]
+        ties += sum(d == "A=B" for d in own)
+        nones += sum(d is None for d in own)
+    return OrderEffects(n, orders, consistent, side, first, both_first, ties, nones)
 
 
-def judge_metrics(items: Sequence[Scored], *, orders: int = 2) -> dict[str, object]:
-    """Accuracy overall and per category (with intervals), outcome counts and order metrics."""
-    outcomes = [s.outcome for s in items]
+@dataclass(frozen=True, slots=True)
+class JudgeMetrics:
+    overall: Accuracy
+    by_category: Mapping[str, Accuracy]
+    outcomes: Outcomes
+    order: OrderEffects
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.as_dict(),
+            "by_category": {c: a.as_dict() for c, a in self.by_category.items()},
+            "outcomes": self.outcomes.as_dict(),
+            "order": self.order.as_dict(),
+        }
+
+
+def judge_metrics(items: Sequence[ScoreRecord], *, orders: int = 2) -> JudgeMetrics:
+    """Accuracy overall and per category (with intervals), outcome counts and order effects."""
     by_cat: dict[str, list[bool]] = {}
-    for s, o in zip(items, outcomes, strict=True):
-        by_cat.setdefault(category(s.source), []).append(o == "correct")
-    cats = [c for c in CATEGORIES if c in by_cat] + sorted(set(by_cat) - set(CATEGORIES))
-    return {
-        "overall": accuracy_ci([o == "correct" for o in outcomes]).as_dict(),
-        "by_category": {c: accuracy_ci(by_cat[c]).as_dict() for c in cats},
-        "outcomes": {k: outcomes.count(k) for k in ("correct", "incorrect", "tie")},
-        "order": order_metrics(items, orders=orders),
-    }
+    counts = {"correct": 0, "incorrect": 0, "tie": 0}
+    for s in items:
+        counts[s.outcome] += 1
+        by_cat.setdefault(category(s.source), []).append(s.outcome == "correct")
+    return JudgeMetrics(
+        overall=Accuracy.of(counts["correct"], len(items)),
+        by_category={c: accuracy_ci(by_cat[c]) for c in ordered_categories(by_cat)},
+        outcomes=Outcomes(**counts),
+        order=order_effects(items, orders=orders),
+    )
 
 
-def group_accuracy(groups: Iterable[tuple[str, bool]]) -> dict[str, dict[str, float | int]]:
-    """Accuracy with interval per group key (e.g. response model, for self-preference)."""
+def group_accuracy(groups: Iterable[tuple[str, bool]]) -> dict[str, Accuracy]:
+    """Accuracy with interval per group key (e.g. response model), keys sorted."""
     by: dict[str, list[bool]] = {}
     for key, hit in groups:
         by.setdefault(key, []).append(hit)
-    return {k: accuracy_ci(v).as_dict() for k, v in sorted(by.items())}
+    return {k: accuracy_ci(v) for k, v in sorted(by.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class SelfPreference:
+    """Accuracy on pairs answered by the judge's own model family minus on the others."""
+
+    family: str
+    own: Accuracy
+    others: Accuracy
+    difference: Interval  # percentage points
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "own": self.own.as_dict(),
+            "others": self.others.as_dict(),
+            "difference": interval_dict(self.difference),
+        }
+
+
+def self_preference(
+    family: str | None, items: Iterable[tuple[str | None, bool]]
+) -> SelfPreference | None:
+    """Own-family accuracy minus other-family accuracy, in points, with Newcombe's interval.
+
+    `items` are (family of the pair's response model, judged correct). None when the
+    judge's family is unknown or either side has no pairs: there is nothing to compare.
+    Pairs whose response model has no known family count as "others".
+    """
+    if family is None:
+        return None
+    own: list[bool] = []
+    others: list[bool] = []
+    for fam, hit in items:
+        (own if fam == family else others).append(hit)
+    if not own or not others:
+        return None
+    a, b = accuracy_ci(own), accuracy_ci(others)
+    return SelfPreference(family, a, b, difference(a, b))

@@ -7,13 +7,13 @@ import math
 
 import pytest
 
+from engine.records import ScoreRecord
 from engine.scoring import (
-    Scored,
     accuracy_ci,
     category,
     flip,
     judge_metrics,
-    order_metrics,
+    order_effects,
     outcome,
 )
 
@@ -82,21 +82,26 @@ def test_category(source: str, cat: str) -> None:
 def test_accuracy_ci_is_reproducible_and_brackets_the_estimate() -> None:
     hits = [True] * 60 + [False] * 40
     a, b = accuracy_ci(hits), accuracy_ci(hits)
-    assert a == b  # fixed seed
+    assert a == b
     assert a.accuracy == 60.0 and a.correct == 60 and a.n == 100
     assert a.ci_low < 60.0 < a.ci_high
     # Binomial standard error is 4.9 points: the 95% interval is about ±9.6.
     assert 49.0 <= a.ci_low <= 52.0 and 68.0 <= a.ci_high <= 71.0
 
 
-def test_accuracy_ci_degenerate() -> None:
+def test_accuracy_ci_keeps_an_honest_width_at_the_edges() -> None:
+    # 10/10 is not certainty: Wilson's interval is [72.2, 100], not the bootstrap's
+    # collapsed [100, 100] (z = 1.96: low = (1 + z²/20 - z·sqrt(z²/400)) / (1 + z²/10)).
     full = accuracy_ci([True] * 10)
-    assert (full.accuracy, full.ci_low, full.ci_high) == (100.0, 100.0, 100.0)
+    assert full.accuracy == 100.0 and full.ci_high == 100.0
+    assert full.ci_low == pytest.approx(72.2467, abs=1e-3)
+    none = accuracy_ci([False] * 10)
+    assert none.ci_low == 0.0 and none.ci_high == pytest.approx(100 - 72.2467, abs=1e-3)
     assert math.isnan(accuracy_ci([]).accuracy)
 
 
-def _s(src: str, label: str, ab: str | None, ba: str | None) -> Scored:
-    return Scored(src, label, ab, ba)  # type: ignore[arg-type]
+def _s(src: str, label: str, ab: str | None, ba: str | None) -> ScoreRecord:
+    return ScoreRecord("p", "j", src, label, ab, ba, outcome(label, ab, ba))  # type: ignore[arg-type]
 
 
 def test_order_metrics_by_hand() -> None:
@@ -106,13 +111,15 @@ def test_order_metrics_by_hand() -> None:
         _s("livebench-math", "B>A", "A=B", None),  # tie + none
         _s("livecodebench", "B>A", "B>A", "B>A"),  # consistent; AB second, BA first
     ]
-    m = order_metrics(items)
+    m = order_effects(items).as_dict()
     assert m["consistency"] == 2 / 4
     # Side-picking decisions: 6. First-shown picks: row1 AB, row2 AB+BA, row4 BA = 4.
     assert m["first_position"] == 4 / 6
     assert m["both_first"] == 1 / 4
     assert m["tie_rate"] == 1 / 8
     assert m["no_decision_rate"] == 1 / 8
+    # 4 of 6 against 50%: P(X >= 4) = (15 + 6 + 1) / 64, two-sided 44/64.
+    assert m["side_picks"] == 6 and m["position_bias_p"] == 44 / 64
 
 
 def test_judge_metrics_by_category() -> None:
@@ -122,16 +129,16 @@ def test_judge_metrics_by_category() -> None:
         _s("livebench-math", "B>A", "B>A", "A=B"),  # correct
         _s("livebench-math", "B>A", "A>B", "B>A"),  # tie
     ]
-    m = judge_metrics(items)
-    assert m["overall"]["accuracy"] == 50.0  # type: ignore[index]
-    assert m["by_category"]["knowledge"]["accuracy"] == 50.0  # type: ignore[index]
-    assert m["by_category"]["math"]["accuracy"] == 50.0  # type: ignore[index]
-    assert list(m["by_category"]) == ["knowledge", "math"]  # type: ignore[arg-type]
+    m = judge_metrics(items).as_dict()
+    assert m["overall"]["accuracy"] == 50.0
+    assert m["by_category"]["knowledge"]["accuracy"] == 50.0
+    assert m["by_category"]["math"]["accuracy"] == 50.0
+    assert list(m["by_category"]) == ["knowledge", "math"]
     assert m["outcomes"] == {"correct": 2, "incorrect": 1, "tie": 1}
 
 
 def test_order_metrics_single_game_ignores_the_missing_order() -> None:
     items = [_s("livebench-math", "A>B", "A>B", None), _s("livebench-math", "B>A", "A=B", None)]
-    m = order_metrics(items, orders=1)
+    m = order_effects(items, orders=1).as_dict()
     assert m["no_decision_rate"] == 0.0 and m["tie_rate"] == 0.5
     assert m["first_position"] == 1.0 and math.isnan(m["consistency"])

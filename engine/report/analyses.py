@@ -3,7 +3,7 @@
 Solve accuracy: of a model's verified answers (responses.jsonl joined with verdicts.jsonl
 by request_key = response_key), the share verified correct, per category. A judge is
 matched to a solver by model name, so a job that lets the judge model answer the same
-questions gets its solve accuracy set beside its judge accuracy.
+questions gets its solve accuracy set beside its judge accuracy, with the gap's interval.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.scoring import CATEGORIES, accuracy_ci, category
+from engine.report.model import Gap, JudgeSummary, SolveAccuracy
+from engine.scoring import accuracy_ci, category, difference, ordered_categories
 
 
 def solve_accuracy(
     responses: Iterable[Mapping[str, Any]], verdicts: Iterable[Mapping[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """model -> {"overall": acc, "by_category": {cat: acc}} over verified answers.
+) -> dict[str, SolveAccuracy]:
+    """model -> accuracy overall and per category over its verified answers.
 
     Failed calls (no text) and answers the verifier could not decide (`correct` null)
     are left out: they say nothing about the model's ability.
@@ -37,39 +38,29 @@ def solve_accuracy(
         by_cat.setdefault(category(source or str(v.get("source", ""))), []).append(
             bool(v["correct"])
         )
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, SolveAccuracy] = {}
     for model, by_cat in sorted(hits.items()):
-        cats = [c for c in CATEGORIES if c in by_cat] + sorted(set(by_cat) - set(CATEGORIES))
-        out[model] = {
-            "overall": accuracy_ci([h for c in cats for h in by_cat[c]]).as_dict(),
-            "by_category": {c: accuracy_ci(by_cat[c]).as_dict() for c in cats},
-        }
+        cats = ordered_categories(by_cat)
+        out[model] = SolveAccuracy(
+            overall=accuracy_ci(h for c in cats for h in by_cat[c]),
+            by_category={c: accuracy_ci(by_cat[c]) for c in cats},
+        )
     return out
 
 
 def solve_vs_judge(
-    judges: Mapping[str, Mapping[str, Any]], solve: Mapping[str, Mapping[str, Any]]
-) -> list[dict[str, Any]]:
+    judges: Mapping[str, JudgeSummary], solve: Mapping[str, SolveAccuracy]
+) -> tuple[Gap, ...]:
     """One row per judge whose model also solved, per category and overall."""
-    rows: list[dict[str, Any]] = []
+    rows: list[Gap] = []
     for name, j in judges.items():
-        model = j.get("model")
-        if not isinstance(model, str) or model not in solve:
+        s = solve.get(j.model) if j.model else None
+        if s is None:
             continue
-        s = solve[model]
-        for cat in [*j.get("by_category", {}), "overall"]:
-            judged = j["overall"] if cat == "overall" else j["by_category"].get(cat)
-            solved = s["overall"] if cat == "overall" else s["by_category"].get(cat)
+        for cat in [*j.by_category, "overall"]:
+            judged = j.overall if cat == "overall" else j.by_category.get(cat)
+            solved = s.overall if cat == "overall" else s.by_category.get(cat)
             if judged is None or solved is None:
                 continue
-            rows.append(
-                {
-                    "judge": name,
-                    "model": model,
-                    "category": cat,
-                    "solve_accuracy": solved["accuracy"],
-                    "judge_accuracy": judged["accuracy"],
-                    "gap": judged["accuracy"] - solved["accuracy"],
-                }
-            )
-    return rows
+            rows.append(Gap(name, str(j.model), cat, solved, judged, difference(judged, solved)))
+    return tuple(rows)

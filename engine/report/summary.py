@@ -1,36 +1,84 @@
-"""`build_summary`: one run folder's records reduced to the numbers the report shows."""
+"""`build_summary`: one run folder's records reduced to a typed `RunSummary`.
+
+Streams the JSONL files and keeps only what the numbers need: per judgment its judge and
+whether its latest attempt failed; per score the record itself (strings shared, so a run
+of 100k pairs × 5 judges stays in the low hundreds of MiB). Raw judge replies and answer
+texts are never held here; the HTML viewer reads those in its own pass.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from engine.records import ScoreRecord
 from engine.report.analyses import solve_accuracy, solve_vs_judge
+from engine.report.families import model_family
+from engine.report.model import JudgeSummary, RunCounts, RunSummary
 from engine.report.runfiles import iter_jsonl, read_json
-from engine.scoring import Scored, group_accuracy, judge_metrics
+from engine.scoring import group_accuracy, judge_metrics
+
+_META = ("type", "model", "provider", "orders")
 
 
-def _judge_meta(manifest: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """name -> {type, model, provider} from the job recorded in the manifest."""
+def judge_meta(manifest: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """name -> {type, model, provider, orders} from the job recorded in the manifest."""
     judges = ((manifest or {}).get("job") or {}).get("judges") or []
     return {
-        str(j["name"]): {k: j.get(k) for k in ("type", "model", "provider", "orders") if k in j}
+        str(j["name"]): {k: j.get(k) for k in _META if k in j}
         for j in judges
         if isinstance(j, dict) and "name" in j
     }
 
 
-def _judgment_status(run_dir: Path) -> dict[str, tuple[str, bool]]:
-    """request_key -> (judge, failed). Later lines win: a retried call appends its success
-    after the recorded error. Only these two fields are kept, never the raw replies."""
-    return {
-        str(j.get("request_key")): (str(j.get("judge")), bool(j.get("error")))
-        for j in iter_jsonl(run_dir / "judgments.jsonl")
-    }
+class _Strings:
+    """One str object per distinct value: a score line repeats its judge, source, label,
+    decisions and response model, and a run holds hundreds of thousands of them."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self._seen.setdefault(value, value) if isinstance(value, str) else value
 
 
-def build_summary(run_dir: Path) -> dict[str, Any]:
-    """Everything report.md, the table and the plots need, for one run folder.
+def read_scores(run_dir: Path) -> dict[tuple[str, str], ScoreRecord]:
+    """(pair_id, judge) -> its score; a later line for the same key wins."""
+    share = _Strings()
+    out: dict[tuple[str, str], ScoreRecord] = {}
+    for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
+        rec = ScoreRecord.from_dict({k: share(v) for k, v in obj.items()})
+        out[(rec.pair_id, rec.judge)] = rec
+    return out
+
+
+def judgment_counts(run_dir: Path) -> tuple[Counter[str], Counter[str]]:
+    """(calls per judge, failed calls per judge), counting each request key once.
+
+    Later lines win: a retried call appends its success after the recorded error. Keys
+    are kept as their hashes only (a collision among a few million 64-bit hashes is
+    vanishingly unlikely), so memory does not grow with the key length.
+    """
+    seen: set[int] = set()
+    failed: dict[int, str] = {}
+    calls: Counter[str] = Counter()
+    share = _Strings()
+    for j in iter_jsonl(run_dir / "judgments.jsonl"):
+        h = hash(str(j.get("request_key")))
+        judge = share(str(j.get("judge")))
+        if h not in seen:
+            seen.add(h)
+            calls[judge] += 1
+        if j.get("error"):
+            failed[h] = judge
+        else:
+            failed.pop(h, None)
+    return calls, Counter(failed.values())
+
+
+def build_summary(run_dir: Path) -> RunSummary:
+    """Everything the report shows about one run folder.
 
     Reads responses, verdicts, pairs, judgments and scores (.jsonl), plus manifest.json and
     stats.json when present. Judgment errors are counted but never scored: a pair × judge
@@ -38,63 +86,67 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     """
     run_dir = Path(run_dir)
     manifest = read_json(run_dir / "manifest.json")
-    stats = read_json(run_dir / "stats.json")
-    meta = _judge_meta(manifest)
+    stats = read_json(run_dir / "stats.json") or {}
+    meta = judge_meta(manifest)
 
-    pair_sources: dict[str, str] = {}
+    pair_ids: set[int] = set()  # hashes, as in judgment_counts
     pair_models: set[str] = set()
     for p in iter_jsonl(run_dir / "pairs.jsonl"):
-        pair_sources[str(p["pair_id"])] = str(p.get("source", ""))
+        pair_ids.add(hash(str(p["pair_id"])))
         pair_models.add(str(p.get("response_model")))
-
-    judgments = _judgment_status(run_dir)
-    errors: dict[str, int] = {}
-    calls: dict[str, int] = {}
-    for name, failed in judgments.values():
-        calls[name] = calls.get(name, 0) + 1
-        errors[name] = errors.get(name, 0) + failed
-
-    scores = {(s.get("pair_id"), s.get("judge")): s for s in iter_jsonl(run_dir / "scores.jsonl")}
-    per_judge: dict[str, list[tuple[Scored, str]]] = {}
+    n_pairs = len(pair_ids)
+    calls, errors = judgment_counts(run_dir)
+    scores = read_scores(run_dir)
+    per_judge: dict[str, list[ScoreRecord]] = {}
     for s in scores.values():
-        item = Scored(s["source"], s["label"], s.get("decision_AB"), s.get("decision_BA"))
-        per_judge.setdefault(str(s["judge"]), []).append((item, str(s.get("response_model"))))
+        per_judge.setdefault(s.judge, []).append(s)
 
-    judges: dict[str, dict[str, Any]] = {}
+    judges: dict[str, JudgeSummary] = {}
     for name in list(meta) + sorted(set(per_judge) - set(meta)):
-        rows = per_judge.get(name, [])
-        items = [it for it, _ in rows]
-        judges[name] = {
-            **meta.get(name, {}),
-            "pairs_scored": len(items),
-            "pairs_unscored": max(0, len(pair_sources) - len(items)) if pair_sources else 0,
-            "calls_recorded": calls.get(name, 0),
-            "call_errors": errors.get(name, 0),
-            **judge_metrics(items, orders=int(meta.get(name, {}).get("orders") or 2)),
-            # Self-preference: does a judge do better on answers from its own model?
-            "by_response_model": group_accuracy((rm, it.outcome == "correct") for it, rm in rows),
-        }
+        items = per_judge.get(name, [])
+        m = meta.get(name, {})
+        family = model_family(m.get("model"))
+        models = {str(s.response_model) for s in items}
+        fams = {rm: model_family(rm) for rm in sorted(models)}
+        judges[name] = JudgeSummary(
+            name=name,
+            type=m.get("type"),
+            model=m.get("model"),
+            provider=m.get("provider"),
+            orders=int(m.get("orders") or 2),
+            family=family,
+            pairs_scored=len(items),
+            pairs_unscored=max(0, n_pairs - len(items)),
+            calls_recorded=calls.get(name, 0),
+            call_errors=errors.get(name, 0),
+            metrics=judge_metrics(items, orders=int(m.get("orders") or 2)),
+            by_response_model=group_accuracy(
+                (str(s.response_model), s.outcome == "correct") for s in items
+            ),
+            response_families=fams,
+            scores={s.pair_id: s for s in items},
+        )
 
     solve = solve_accuracy(
         iter_jsonl(run_dir / "responses.jsonl"), iter_jsonl(run_dir / "verdicts.jsonl")
     )
     job = (manifest or {}).get("job") or {}
-    return {
-        "run": str(run_dir),
-        "name": str(job.get("name") or run_dir.name),
-        "job_file": (manifest or {}).get("job_file"),
-        "description": job.get("description"),
-        "imported_from": (manifest or {}).get("imported_from"),
-        "counts": {
-            "pairs": len(pair_sources),
-            "response_models": sorted(pair_models),
-            "judgments": len(judgments),
-            "judgment_errors": sum(errors.values()),
-            "scores": len(scores),
-        },
-        "judges": judges,
-        "solve": solve,
-        "solve_vs_judge": solve_vs_judge(judges, solve),
-        "providers": (stats or {}).get("providers", {}),
-        "no_pair_reasons": (stats or {}).get("no_pair_reasons", {}),
-    }
+    return RunSummary(
+        run=str(run_dir),
+        name=str(job.get("name") or run_dir.name),
+        job_file=(manifest or {}).get("job_file"),
+        description=job.get("description"),
+        imported_from=(manifest or {}).get("imported_from"),
+        counts=RunCounts(
+            pairs=n_pairs,
+            response_models=tuple(sorted(pair_models)),
+            judgments=sum(calls.values()),
+            judgment_errors=sum(errors.values()),
+            scores=len(scores),
+        ),
+        judges=judges,
+        solve=solve,
+        solve_vs_judge=solve_vs_judge(judges, solve),
+        providers=stats.get("providers", {}),
+        no_pair_reasons=stats.get("no_pair_reasons", {}),
+    )

@@ -1,88 +1,132 @@
-"""The terminal view: one Rich table, a row per run × judge."""
+"""The comparison table's columns, as text, and the terminal view of it (one Rich table).
+
+The same `COLUMNS` make the terminal table and report.md's table, from the typed rows.
+The terminal never cuts a cell: a name too wide for its column wraps onto more lines
+(Rich's "fold"), so two judges whose names share a long prefix never print alike.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.table import Table
 
-from engine.scoring import CATEGORIES
+from engine.report.model import Row
+from engine.scoring import CATEGORIES, Accuracy
+from engine.stats import Interval
+
+SIGNIFICANT = 0.05  # two-sided level for the `*` marks
+
+
+def missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def pct(x: float | None) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1f}"
+    return "–" if missing(x) else f"{x:.1f}"
 
 
 def frac(x: float | None) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+    return "–" if x is None or missing(x) else f"{100 * x:.1f}%"
 
 
-def rows(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flat comparison rows (also written to summary.json and report.md)."""
-    out = []
-    for s in summaries:
-        for name, j in s["judges"].items():
-            order = j.get("order", {})
-            out.append(
-                {
-                    "run": s["name"],
-                    "judge": name,
-                    "model": j.get("model"),
-                    "pairs": j.get("pairs_scored", 0),
-                    "accuracy": j["overall"]["accuracy"],
-                    "ci_low": j["overall"]["ci_low"],
-                    "ci_high": j["overall"]["ci_high"],
-                    **{c: (j["by_category"].get(c) or {}).get("accuracy") for c in CATEGORIES},
-                    "consistency": order.get("consistency"),
-                    "first_position": order.get("first_position"),
-                    "tie_rate": order.get("tie_rate"),
-                    "no_decision_rate": order.get("no_decision_rate"),
-                    "call_errors": j.get("call_errors", 0),
-                }
-            )
-    return out
+def signed(x: float | None) -> str:
+    return "–" if x is None or missing(x) else f"{x:+.1f}"
 
 
-# The comparison table's columns, shared by the terminal view and report.md.
-COLUMNS: tuple[str, ...] = (
-    "run",
-    "judge",
-    "model",
-    "pairs",
-    "accuracy [95% CI]",
-    *CATEGORIES,
-    "consistent",
-    "1st pos.",
-    "ties",
-    "no dec.",
-    "errors",
+def acc_ci(a: Accuracy | None) -> str:
+    """ "66.7 [20.8, 93.9]", or "–" when there is nothing to score."""
+    if a is None or a.n == 0:
+        return "–"
+    return f"{pct(a.accuracy)} [{pct(a.ci_low)}, {pct(a.ci_high)}]"
+
+
+def diff_ci(d: Interval) -> str:
+    """ "+5.2 [-3.1, 13.0]" in percentage points."""
+    if missing(d.estimate):
+        return "–"
+    return f"{signed(d.estimate)} [{signed(d.low)}, {signed(d.high)}]"
+
+
+def excludes_zero(d: Interval) -> bool:
+    return not missing(d.low) and (d.low > 0 or d.high < 0)
+
+
+def first_position(r: Row) -> str:
+    """The first-position share, starred when an exact test says it differs from 50%."""
+    o = r.judge.order
+    mark = "*" if o.side_picks and o.position_bias_p < SIGNIFICANT else ""
+    return frac(o.first_position) + mark
+
+
+def self_preference(r: Row, *, interval: bool) -> str:
+    """Own-family minus other-family accuracy (points), starred when its interval excludes 0."""
+    sp = r.self_preference
+    if sp is None:
+        return "–"
+    mark = "*" if excludes_zero(sp.difference) else ""
+    text = diff_ci(sp.difference) if interval else signed(sp.difference.estimate)
+    return f"{text}{mark} ({sp.family})"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    cell: Callable[[Row], str]
+    left: bool = False
+
+
+def _category(c: str) -> Column:
+    return Column(c, lambda r: pct(a.accuracy) if (a := r.judge.by_category.get(c)) else "–")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("run", lambda r: r.run.name, left=True),
+    Column("judge", lambda r: r.judge.name, left=True),
+    Column("model", lambda r: r.judge.model or "", left=True),
+    Column("pairs", lambda r: str(r.judge.pairs_scored)),
+    Column("accuracy [95% CI]", lambda r: acc_ci(r.judge.overall)),
+    *(_category(c) for c in CATEGORIES),
+    Column("consistent", lambda r: frac(r.judge.order.consistency)),
+    Column("1st pos.", first_position),
+    Column("ties", lambda r: frac(r.judge.order.tie_rate)),
+    Column("no dec.", lambda r: frac(r.judge.order.no_decision_rate)),
+    Column("self-pref.", lambda r: self_preference(r, interval=False)),
+    Column("errors", lambda r: str(r.judge.call_errors)),
 )
-_LEFT = {"run", "judge", "model"}
+
+LEGEND = (
+    "1st pos. *: the share of side-picking decisions for the answer shown first differs "
+    "from 50% (exact binomial test, p < 0.05). self-pref.: accuracy on pairs answered by "
+    "the judge's own model family minus on the others, in points (* its 95% interval "
+    "excludes 0)."
+)
 
 
-def cells(r: dict[str, Any]) -> list[str]:
+def cells(r: Row) -> list[str]:
     """One comparison row as the text of its COLUMNS."""
-    return [
-        str(r["run"]),
-        str(r["judge"]),
-        str(r["model"] or ""),
-        str(r["pairs"]),
-        f"{pct(r['accuracy'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
-        *(pct(r[c]) for c in CATEGORIES),
-        frac(r["consistency"]),
-        frac(r["first_position"]),
-        frac(r["tie_rate"]),
-        frac(r["no_decision_rate"]),
-        str(r["call_errors"]),
-    ]
+    return [c.cell(r) for c in COLUMNS]
 
 
-def rich_table(table_rows: Sequence[dict[str, Any]], title: str = "JudgeBench accuracy") -> Table:
-    t = Table(title=title)
-    for col in COLUMNS:
-        t.add_column(col, justify="left" if col in _LEFT else "right")
-    for r in table_rows:
-        t.add_row(*cells(r))
+def terminal_columns(rows: Sequence[Row]) -> tuple[Column, ...]:
+    """COLUMNS less the ones that would only repeat: `run` when every row is from one run,
+    `model` when every judge's name already holds its model (imported files)."""
+    drop = set()
+    if len({r.run.name for r in rows}) <= 1:
+        drop.add("run")
+    if all(r.judge.model and r.judge.model in r.judge.name for r in rows):
+        drop.add("model")
+    return tuple(c for c in COLUMNS if c.title not in drop)
+
+
+def rich_table(rows: Sequence[Row], title: str = "JudgeBench accuracy") -> Table:
+    t = Table(title=title, caption=LEGEND if rows else None)
+    cols = terminal_columns(rows)
+    for col in cols:
+        # "fold" wraps instead of cutting with an ellipsis, for names and numbers alike.
+        t.add_column(col.title, justify="left" if col.left else "right", overflow="fold")
+    for r in rows:
+        t.add_row(*(c.cell(r) for c in cols))
     return t

@@ -112,7 +112,9 @@ def make_run(run: Path) -> None:
 
 def test_build_summary(tmp_path: Path) -> None:
     make_run(tmp_path / "run")
-    s = build_summary(tmp_path / "run")
+    typed = build_summary(tmp_path / "run")
+    s = typed.as_dict()  # the summary.json shape, as earlier readers know it
+    assert typed.judges["j"].overall.correct == 2 and typed.counts.pairs == 4
     j = s["judges"]["j"]
     assert (j["type"], j["model"]) == ("vanilla", "judge-model")
     assert j["pairs_scored"] == 3 and j["pairs_unscored"] == 1
@@ -143,7 +145,7 @@ def test_build_summary_without_manifest_or_stats(tmp_path: Path) -> None:
     _dump(run, [p, _score(p, "judge-x", "A>B", "B>A")])
     with open(run / "scores.jsonl", "ab") as fh:
         fh.write(b'{"pair_id": "p2", "judge"')  # a torn last line is ignored
-    s = build_summary(run)
+    s = build_summary(run).as_dict()
     assert s["name"] == "bare"
     assert s["judges"]["judge-x"]["by_category"]["coding"]["accuracy"] == 100.0
     assert s["providers"] == {} and s["solve"] == {}

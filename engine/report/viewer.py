@@ -1,0 +1,235 @@
+"""The pair browser's data: every pair × judge of the report, compact and columnar.
+
+One JSON object, gzip-compressed and base64-encoded into report.html (viewer.js decodes
+it with the browser's own DecompressionStream). Strings are stored once in `texts` and
+referred to by index; per judge, the outcome and both decisions of every pair are one
+character each in a string as long as the pair list, so 100k pairs × 5 judges cost a few
+MB before compression.
+
+Texts (questions, answers, judge replies, error messages) are embedded in full while they
+fit `text_budget` characters in total. Beyond it every text longer than a common cap is
+cut to its head and tail around a note, the cap chosen as high as the budget allows
+(water-filling: short texts stay whole). So the file stays mailable for any run size; the
+full texts stay in the run's JSONL files. The cap is computed before any text is read,
+from line lengths, which bound the texts they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.records import JudgmentRecord, PairRecord, ScoreRecord
+from engine.report.families import model_family
+from engine.report.locate import utf16_offsets, verdict_spans
+from engine.report.model import Report, Row
+from engine.report.runfiles import iter_jsonl
+from engine.scoring import category
+
+TEXT_BUDGET = 48 * 2**20  # characters of text embedded in one report.html
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+DECISION_CODE = {None: 0, "A>B": 1, "B>A": 2, "A=B": 3}
+OUTCOME_CODE = {"correct": 0, "incorrect": 1, "tie": 2}
+NONE = "."  # no score / no judgment recorded for this pair
+_MARK = "\n\n[… {n:,} characters cut here; the full text is in the run's JSONL files …]\n\n"
+_MARK_MAX = len(_MARK.format(n=10**12))
+
+
+def score_code(s: ScoreRecord) -> str:
+    """A score as one character: outcome × 16 + decision_AB × 4 + decision_BA (pair terms)."""
+    return ALPHABET[
+        OUTCOME_CODE[s.outcome] * 16
+        + DECISION_CODE[s.decision_AB] * 4
+        + DECISION_CODE[s.decision_BA]
+    ]
+
+
+def water_level(lengths: Sequence[int] | np.ndarray, budget: int) -> int | None:
+    """The largest cap c with sum(min(length, c)) <= budget; None when everything fits."""
+    s = np.sort(np.asarray(lengths, dtype=np.int64))
+    if int(s.sum()) <= budget:
+        return None
+    n = len(s)
+    before = np.concatenate(([0], np.cumsum(s)[:-1]))  # total of the k shortest, k = index
+    k = np.arange(n)
+    at_length = before + s * (n - k)  # the total if the cap were s[k]
+    first = int(np.argmax(at_length > budget))  # the cap lies in [s[first-1], s[first])
+    return max(0, int((budget - before[first]) // (n - first)))
+
+
+def cut(text: str, cap: int | None) -> str:
+    """The text, or its head and tail around a note when longer than `cap` (never longer)."""
+    if cap is None or len(text) <= cap:
+        return text
+    if cap < 2 * _MARK_MAX:  # too small for a note: the head alone
+        return text[: max(0, cap - 1)] + "…"
+    keep = cap - _MARK_MAX
+    note = _MARK.format(n=len(text) - keep)
+    head = keep - keep // 2
+    return text[:head] + note + text[len(text) - keep // 2 :]
+
+
+def _line_lengths(path: Path) -> Iterator[int]:
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        for line in fh:
+            yield len(line)
+
+
+def text_cap(run_dirs: Sequence[Path], budget: int) -> int | None:
+    """The cap for `cut`, bounded from the files' line lengths without parsing them.
+
+    A pair line holds three texts, a judgment line two (reply, error message), together
+    no longer than the line: counting them as 3 × L/3 and 2 × L/2 bounds what they use.
+    """
+    lengths: list[int] = []
+    for d in run_dirs:
+        for n_texts, name in ((3, PairRecord.FILE), (2, JudgmentRecord.FILE)):
+            for length in _line_lengths(d / name):
+                lengths += [-(-length // n_texts)] * n_texts
+    return water_level(lengths, budget)
+
+
+class _Texts:
+    """The string table: each distinct text once."""
+
+    def __init__(self, cap: int | None) -> None:
+        self.cap = cap
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        t = cut(text, self.cap)
+        i = self._index.get(t)
+        if i is None:
+            i = self._index[t] = len(self.items)
+            self.items.append(t)
+        return i
+
+
+class _Names:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, name: str) -> int:
+        if name not in self._index:
+            self._index[name] = len(self.items)
+            self.items.append(name)
+        return self._index[name]
+
+
+class _Judge:
+    """One row's columns while they are filled."""
+
+    def __init__(self, row: Row, n: int, models: Sequence[str]) -> None:
+        self.row = row
+        self.score = bytearray(NONE * n, "ascii")
+        self.decision = {"AB": bytearray(NONE * n, "ascii"), "BA": bytearray(NONE * n, "ascii")}
+        self.text: dict[str, list[int]] = {"AB": [-1] * n, "BA": [-1] * n}
+        self.error: dict[str, dict[int, int]] = {"AB": {}, "BA": {}}
+        self.spans: dict[str, dict[int, list[int]]] = {"AB": {}, "BA": {}}
+        fam = row.judge.family
+        self.own = [i for i, m in enumerate(models) if fam and model_family(m) == fam]
+
+    def as_dict(self) -> dict[str, Any]:
+        j = self.row.judge
+        return {
+            "label": self.row.label,
+            "name": j.name,
+            "run": self.row.run.name,
+            "model": j.model,
+            "type": j.type,
+            "family": j.family,
+            "orders": j.orders,
+            "own": self.own,
+            "score": self.score.decode("ascii"),
+            "da": self.decision["AB"].decode("ascii"),
+            "db": self.decision["BA"].decode("ascii"),
+            "ta": self.text["AB"],
+            "tb": self.text["BA"],
+            "ea": self.error["AB"],
+            "eb": self.error["BA"],
+            "ha": self.spans["AB"],
+            "hb": self.spans["BA"],
+        }
+
+
+def viewer_data(report: Report, text_budget: int = TEXT_BUDGET) -> dict[str, Any]:
+    """Read the report's run folders again, for the texts and the per-pair decisions."""
+    dirs = [Path(r.run) for r in report.runs]
+    cap = text_cap(dirs, text_budget)
+    texts, sources, models = _Texts(cap), _Names(), _Names()
+    pair_index: dict[str, int] = {}
+    cols: dict[str, list[Any]] = {k: [] for k in ("id", "src", "rm", "q", "a", "b")}
+    labels: list[str] = []
+    for d in dirs:
+        for obj in iter_jsonl(d / PairRecord.FILE):
+            pid = str(obj["pair_id"])
+            if pid in pair_index:
+                continue  # the same pair in another run of the report
+            pair_index[pid] = len(labels)
+            cols["id"].append(pid)
+            cols["src"].append(sources.add(str(obj.get("source", ""))))
+            cols["rm"].append(models.add(str(obj.get("response_model"))))
+            cols["q"].append(texts.add(obj.get("question")))
+            cols["a"].append(texts.add(obj.get("response_A")))
+            cols["b"].append(texts.add(obj.get("response_B")))
+            labels.append("a" if obj.get("label") == "A>B" else "b")
+    n = len(labels)
+    judges = [_Judge(r, n, models.items) for r in report.rows]
+    by_run: dict[str, dict[str, _Judge]] = {}
+    for j in judges:
+        by_run.setdefault(j.row.run.run, {})[j.row.judge.name] = j
+    for run in report.runs:
+        _read_run(Path(run.run), by_run.get(run.run, {}), pair_index, texts)
+    return {
+        "v": 1,
+        "cap": cap,
+        "budget": text_budget,
+        "texts": texts.items,
+        "sources": sources.items,
+        "source_category": [category(s) for s in sources.items],
+        "models": models.items,
+        "pairs": {**cols, "label": "".join(labels)},
+        "judges": [j.as_dict() for j in judges],
+    }
+
+
+def _read_run(
+    run_dir: Path, judges: dict[str, _Judge], pair_index: dict[str, int], texts: _Texts
+) -> None:
+    for obj in iter_jsonl(run_dir / JudgmentRecord.FILE):
+        j = judges.get(str(obj.get("judge")))
+        i = pair_index.get(str(obj.get("pair_id")))
+        order = obj.get("order")
+        if j is None or i is None or order not in ("AB", "BA"):
+            continue
+        raw = obj.get("raw")
+        t = texts.add(raw)
+        j.text[order][i] = t
+        d = obj.get("decision")
+        j.decision[order][i] = ord(str(DECISION_CODE.get(d, 0)))
+        if obj.get("error"):
+            msg = f"{obj['error']}: {obj.get('error_message') or ''}".rstrip(": ")
+            j.error[order][i] = texts.add(msg)
+        else:
+            j.error[order].pop(i, None)
+        shown = texts.items[t] if t >= 0 else None
+        spans = utf16_offsets(shown, verdict_spans(j.row.judge.type, shown)) if shown else []
+        if spans:
+            j.spans[order][i] = [x for span in spans for x in span]
+        else:
+            j.spans[order].pop(i, None)
+    for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
+        j = judges.get(str(obj.get("judge")))
+        i = pair_index.get(str(obj.get("pair_id")))
+        if j is None or i is None:
+            continue
+        j.score[i] = ord(score_code(ScoreRecord.from_dict(obj)))
