@@ -46,7 +46,7 @@ def _first_line(text: str) -> list[Span]:
     m = re.search(r"\S[^\n]*", text)
     if not m:
         return []
-    start, end = m.span()
+    start = m.start()
     return [(start, start + len(m.group(0).rstrip()))]
 
 
