@@ -108,9 +108,10 @@ def write_outputs(shared_data: Path, out: Path, n_pairs: int | None = None) -> l
                 judgment = {"judge_model": model, "prompt": "(prompt)", "response": text}
                 entries.append({"judgment": judgment, "decision": parsed})
             lines.append(orjson.dumps({**p, "judge_name": name, "judgments": entries}))
-        f = (
-            out
-            / f"dataset=judgebench,response_model=gpt-4o-2024-05-13,judge_name={name},judge_model={model.replace('/', '_')}.jsonl"
+        safe = model.replace("/", "_")
+        f = out / (
+            "dataset=judgebench,response_model=gpt-4o-2024-05-13,"
+            f"judge_name={name},judge_model={safe}.jsonl"
         )
         f.write_bytes(b"\n".join(lines) + b"\n")
         files.append(f)
