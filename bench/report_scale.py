@@ -1,16 +1,24 @@
-"""Report cost on a large run: build_summary streams, keeping keys and decisions only.
+"""Report cost on a large run: the whole report (summary.json, report.md, plots, report.html)
+over 100k pairs × 5 judges, both orders, against its stated bounds.
 
-Side by side in one run, on the same synthetic run folder (N pairs, one judge, both orders,
-judge replies of ~2 KB each as real arena_hard judgments are):
+Bounds (checked, printed as PASS/FAIL):
 
-* peak RSS of `build_summary` vs a naive reader that loads every record into memory first;
-* wall time of the bootstrap interval as scoring.py draws it (the hit count of a resample
-  is Binomial(n, p)) vs resampling the pairs' indices (numpy), same number of resamples,
-  for n = 350 (one JudgeBench file) and n = 50,000.
+* `write_report` over 100,000 pairs × 5 judges (1M judgments) takes under 60 s;
+* report.html stays under 64 MiB: the viewer embeds at most 48 MiB of text (questions,
+  answers, judge replies; `engine.report.viewer.TEXT_BUDGET`) before gzip, plus a few
+  bytes per pair × judge for decisions and outcomes, all gzip-compressed and base64'd.
 
-Each reader runs in its own child process; its peak RSS is read from wait4().
+Side by side in the same run, on the same machine:
 
-    .venv/bin/python bench/report_scale.py [--pairs 50000]
+* the same report over a tenth of the pairs (10k × 5), so the ratio shows it scales
+  linearly;
+* peak RSS of the typed summary (`build_summary`, streaming) vs a naive reader that loads
+  every record first (each in its own child process, peak RSS from wait4());
+* when Debian's chromium and chromedriver are installed: the time report.html takes to
+  decode its data in headless Chromium, and to filter all pairs to one judge's incorrect
+  coding pairs, for 10k and 100k pairs.
+
+    .venv/bin/python bench/report_scale.py [--pairs 100000] [--judges 5]
 """
 
 from __future__ import annotations
@@ -22,80 +30,107 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ["mmlu-pro-law", "livebench-reasoning", "livebench-math", "livecodebench"]
 DECISIONS = ["A>B", "B>A", "A=B", None]
+TIME_BOUND_S = 60.0
+HTML_BOUND_MB = 64.0
+FLIP = {"A>B": "B>A", "B>A": "A>B"}
 
 
-def write_run(run: Path, n: int) -> int:
+def _outcome(label: str, ab: str | None, ba: str | None) -> str:
+    votes = sum((d == label) - (d == FLIP[label]) for d in (ab, ba))
+    return "correct" if votes > 0 else "incorrect" if votes < 0 else "tie"
+
+
+def write_run(run: Path, n: int, judges: int) -> int:
+    """A run folder as the engine writes it: questions of 400 characters, answers of 1,500,
+    judge replies of 20-1,200 (~600, between a vanilla judge's and arena-hard's)."""
     rng = random.Random(0)
     run.mkdir(parents=True, exist_ok=True)
-    filler = "The assistant's reasoning step is checked against my own derivation. " * 28
+    # Texts are slices of a 4 MB stream of words at random offsets: no two alike, and
+    # gzip (32 KB window) compresses them about as well as English prose, not better.
+    words = (
+        "the assistant's step is checked against my own derivation and found sound wrong".split()
+    )
+    corpus = " ".join(rng.choice(words) for _ in range(800_000))
+
+    def text(length: int) -> str:
+        start = rng.randrange(len(corpus) - length)
+        return corpus[start : start + length]
+
+    names = [f"judge-{k}" for k in range(judges)]
+    manifest = {
+        "job": {
+            "name": "scale",
+            "judges": [
+                {"name": nm, "type": "arena_hard", "model": f"gpt-4o-{k}"}
+                for k, nm in enumerate(names)
+            ],
+        }
+    }
+    (run / "manifest.json").write_bytes(orjson.dumps(manifest))
     with (
         open(run / "pairs.jsonl", "wb") as fp,
         open(run / "judgments.jsonl", "wb") as fj,
         open(run / "scores.jsonl", "wb") as fs,
     ):
         for i in range(n):
-            pid, src, label = f"p{i}", SOURCES[i % 4], rng.choice(["A>B", "B>A"])
-            fp.write(
-                orjson.dumps(
-                    {
+            pid, src, label = f"pair-{i:08d}", SOURCES[i % 4], rng.choice(["A>B", "B>A"])
+            pair = {
+                "pair_id": pid,
+                "original_id": i,
+                "source": src,
+                "question": f"Question {i}: " + text(400),
+                "response_model": "gpt-4o" if i % 2 else "claude-3-5-sonnet",
+                "response_A": f"Answer A {i}. " + text(1500),
+                "response_B": f"Answer B {i}. " + text(1500),
+                "label": label,
+            }
+            fp.write(orjson.dumps(pair) + b"\n")
+            for nm in names:
+                ds = []
+                for order in ("AB", "BA"):
+                    d = rng.choice(DECISIONS)
+                    ds.append(d)
+                    rec = {
+                        "request_key": f"{pid}/{nm}/{order}",
                         "pair_id": pid,
-                        "original_id": i,
-                        "source": src,
-                        "question": "q" * 400,
-                        "response_model": "m",
-                        "response_A": "a" * 1500,
-                        "response_B": "b" * 1500,
-                        "label": label,
+                        "judge": nm,
+                        "order": order,
+                        "raw": text(rng.randint(20, 1200)) + f" My final verdict is [[{d}]].",
+                        "decision": d,
+                        "usage": {},
+                        "error": None,
                     }
-                )
-                + b"\n"
-            )
-            ds = []
-            for order in ("AB", "BA"):
-                d = rng.choice(DECISIONS)
-                ds.append(d)
-                fj.write(
-                    orjson.dumps(
-                        {
-                            "request_key": f"{pid}{order}",
-                            "pair_id": pid,
-                            "judge": "j",
-                            "order": order,
-                            "raw": filler + str(d),
-                            "decision": d,
-                            "usage": {},
-                            "error": None,
-                        }
-                    )
-                    + b"\n"
-                )
-            fs.write(
-                orjson.dumps(
-                    {
-                        "pair_id": pid,
-                        "judge": "j",
-                        "source": src,
-                        "label": label,
-                        "decision_AB": ds[0],
-                        "decision_BA": ds[1],
-                        "outcome": "tie",
-                        "response_model": "m",
-                    }
-                )
-                + b"\n"
-            )
+                    fj.write(orjson.dumps(rec) + b"\n")
+                ab, ba = ds[0], FLIP.get(ds[1], ds[1])  # type: ignore[arg-type]
+                score = {
+                    "pair_id": pid,
+                    "judge": nm,
+                    "source": src,
+                    "label": label,
+                    "decision_AB": ab,
+                    "decision_BA": ba,
+                    "outcome": _outcome(label, ab, ba),
+                    "response_model": pair["response_model"],
+                }
+                fs.write(orjson.dumps(score) + b"\n")
     return sum(f.stat().st_size for f in run.iterdir())
 
 
+REPORT = """
+import sys, time
+from pathlib import Path
+from engine.report import write_report
+t0 = time.perf_counter()
+write_report([Path(sys.argv[1])], Path(sys.argv[2]))
+print(f"{time.perf_counter() - t0:.3f}")
+"""
 STREAMING = "from engine.report import build_summary; import sys; build_summary(sys.argv[1])"
 NAIVE = """
 import sys, orjson
@@ -106,69 +141,105 @@ data = {f: [orjson.loads(l) for l in (run / f).read_bytes().splitlines()]
 """
 
 
-def peak_rss_mb(code: str, run: Path) -> tuple[float, float]:
+def child(code: str, *args: str) -> tuple[float, float, str]:
+    """(peak RSS MiB, wall seconds, stdout) of `python -c code args` in its own process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, str(run)], cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    return usage.ru_maxrss / 1024, time.perf_counter() - t0
+    assert os.waitstatus_to_exitcode(status) == 0, code
+    return usage.ru_maxrss / 1024, time.perf_counter() - t0, out.strip()
 
 
-def bootstrap_resampling(hits: list[bool], resamples: int, seed: int) -> tuple[float, float]:
-    import numpy as np
+def browser_times(html: Path) -> tuple[float, float, int] | None:
+    """(ms to decode the data, ms to filter, pairs shown) in headless Chromium, or None."""
+    sys.path.insert(0, str(REPO))
+    try:
+        import pytest
 
-    arr = np.asarray(hits, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    for i in range(0, resamples, 100):  # chunks: resamples x n at once would not fit for big n
-        idx = rng.integers(0, len(arr), size=(min(100, resamples - i), len(arr)))
-        means[i : i + len(idx)] = arr[idx].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return 100 * float(low), 100 * float(high)
+        from tests.report.browser import chrome, wait_ready
+    except ImportError:
+        return None
+    try:
+        with chrome() as d:
+            t0 = time.perf_counter()
+            d.get(html.as_uri())
+            wait_ready(d, timeout=600)
+            ready = 1000 * (time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            d.execute_script("location.hash = '#pairs?j=0&cat=coding&out=incorrect'")
+            d.find_element("id", "pair-count")
+            shown = int(d.find_element("id", "pair-count").text.split(" of ")[1].split()[0])
+            return ready, 1000 * (time.perf_counter() - t1), shown
+    except pytest.skip.Exception:
+        return None
+
+
+def one(tmp: Path, pairs: int, judges: int) -> dict[str, float]:
+    run, out = tmp / f"run{pairs}", tmp / f"out{pairs}"
+    t0 = time.perf_counter()
+    size = write_run(run, pairs, judges)
+    print(
+        f"\n{pairs:,} pairs x {judges} judges: run folder {size / 2**20:,.0f} MiB of JSONL "
+        f"(written in {time.perf_counter() - t0:.0f} s)"
+    )
+    rss, _, inner = child(REPORT, str(run), str(out))
+    html = (out / "report.html").stat().st_size / 2**20
+    print(f"  write_report          : {float(inner):7.1f} s, peak RSS {rss:,.0f} MiB")
+    print(f"  report.html           : {html:7.1f} MiB")
+    res = {"time": float(inner), "html": html, "rss": rss}
+    b = browser_times(out / "report.html")
+    if b:
+        print(
+            f"  Chromium: data decoded in {b[0]:,.0f} ms; filter to {b[2]:,} pairs in {b[1]:,.0f} ms"
+        )
+        res |= {"ready": b[0], "filter": b[1]}
+    if pairs == max(ARGS.pairs, 1):
+        base, _, _ = child("import orjson, engine.report")
+        s_rss, s_t, _ = child(STREAMING, str(run))
+        n_rss, n_t, _ = child(NAIVE, str(run))
+        print(f"  interpreter + imports : {base:7.0f} MiB")
+        print(f"  build_summary         : {s_rss:7.0f} MiB peak RSS, {s_t:6.1f} s (streaming)")
+        print(f"  naive load-everything : {n_rss:7.0f} MiB peak RSS, {n_t:6.1f} s")
+        print(
+            f"  memory ratio naive/streaming (above the import baseline): "
+            f"{(n_rss - base) / max(1.0, s_rss - base):.1f}x"
+        )
+    for f in run.iterdir():
+        f.unlink()
+    return res
 
 
 def main() -> None:
+    global ARGS
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pairs", type=int, default=50_000)
-    args = ap.parse_args()
-    sys.path.insert(0, str(REPO))
-    from engine.scoring import BOOTSTRAP_RESAMPLES, accuracy_ci
-
+    ap.add_argument("--pairs", type=int, default=100_000)
+    ap.add_argument("--judges", type=int, default=5)
+    ARGS = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
-        size = write_run(run, args.pairs)
-        print(f"run folder: {args.pairs} pairs, {size / 2**20:.0f} MiB of JSONL")
-        base_rss, _ = peak_rss_mb("import orjson, engine.report", run)
-        s_rss, s_t = peak_rss_mb(STREAMING, run)
-        n_rss, n_t = peak_rss_mb(NAIVE, run)
-        print(f"interpreter + imports only : {base_rss:8.0f} MiB")
-        print(f"build_summary (streaming)  : {s_rss:8.0f} MiB peak RSS, {s_t:6.2f} s")
-        print(f"naive load-everything      : {n_rss:8.0f} MiB peak RSS, {n_t:6.2f} s")
+        small = one(Path(tmp), ARGS.pairs // 10, ARGS.judges)
+        big = one(Path(tmp), ARGS.pairs, ARGS.judges)
+    print(
+        f"\nscaling x10 pairs: report time x{big['time'] / small['time']:.1f}, "
+        f"peak RSS x{big['rss'] / small['rss']:.1f}, report.html x{big['html'] / small['html']:.1f}"
+    )
+    if "ready" in big and "ready" in small:
         print(
-            f"memory ratio naive/streaming (above the import baseline): "
-            f"{(n_rss - base_rss) / max(1.0, s_rss - base_rss):.1f}x"
+            f"  Chromium decode x{big['ready'] / small['ready']:.1f}, filter x{big['filter'] / small['filter']:.1f}"
         )
+    ok_t, ok_h = big["time"] < TIME_BOUND_S, big["html"] < HTML_BOUND_MB
+    print(
+        f"bound: write_report < {TIME_BOUND_S:.0f} s: {'PASS' if ok_t else 'FAIL'} ({big['time']:.1f} s)"
+    )
+    print(
+        f"bound: report.html < {HTML_BOUND_MB:.0f} MiB: {'PASS' if ok_h else 'FAIL'} ({big['html']:.1f} MiB)"
+    )
 
-    def best_of(fn: Callable[[], Any], reps: int = 5) -> tuple[float, Any]:
-        times: list[float] = []
-        out: Any = None
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-        return min(times), out
 
-    accuracy_ci([True, False])  # warm-up: first numpy calls pay one-off import costs
-    for n in (350, 50_000):
-        rng = random.Random(1)
-        hits = [rng.random() < 0.6 for _ in range(n)]
-        t_ours, acc = best_of(lambda h=hits: accuracy_ci(h))
-        t_res, (lo, hi) = best_of(lambda h=hits: bootstrap_resampling(h, BOOTSTRAP_RESAMPLES, 1))
-        print(
-            f"bootstrap 95% CI, n={n:>6} x {BOOTSTRAP_RESAMPLES} resamples: binomial "
-            f"{t_ours * 1000:7.1f} ms [{acc.ci_low:.1f}, {acc.ci_high:.1f}], index resampling "
-            f"{t_res * 1000:7.1f} ms [{lo:.1f}, {hi:.1f}] -> {t_res / t_ours:.1f}x faster"
-        )
+ARGS: argparse.Namespace
 
 
 if __name__ == "__main__":

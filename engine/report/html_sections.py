@@ -40,8 +40,8 @@ def comparison_table(report: Report, categories: Sequence[str]) -> str:
         sp = r.self_preference
         cells = [
             td(link(h(r.label), j=i), r.label, "name"),
-            td(h(j.model or "–"), j.model or ""),
-            td(h(j.family or "–"), j.family or ""),
+            td(link(h(j.model or "–"), j=i), j.model or ""),
+            td(link(h(j.family or "–"), j=i, own=1 if sp else None), j.family or ""),
             td(link(str(j.pairs_scored), j=i), j.pairs_scored),
             acc_cell(j.overall, j=i),
             *(acc_cell(j.by_category.get(c), j=i, cat=c) for c in categories),
@@ -85,7 +85,7 @@ def _order_table(r: Row) -> str:
     ]
     return table(
         ["order effect", "share [95% CI]", "note"],
-        [td(h(name)) + cell + td(note, cls="left") for name, cell, note in rows],
+        [td(h(name)) + cell + td(note) for name, cell, note in rows],
         cls="plain",
     )
 
@@ -162,13 +162,13 @@ def compare_section(report: Report) -> str:
             td(link(h(a.label), j=c.a), a.label, "name")
             + td(link(h(b.label), j=c.b), b.label, "name")
             + td(link(str(c.n), **pair), c.n)
-            + td(pct(c.accuracy_a.accuracy), c.accuracy_a.accuracy)
-            + td(pct(c.accuracy_b.accuracy), c.accuracy_b.accuracy)
+            + td(link(pct(c.accuracy_a.accuracy), **pair), c.accuracy_a.accuracy)
+            + td(link(pct(c.accuracy_b.accuracy), **pair), c.accuracy_b.accuracy)
             + diff_cell(c.difference, **pair, dis="any")
             + td(link(str(c.only_a), **pair, dis="a"), c.only_a)
             + td(link(str(c.only_b), **pair, dis="b"), c.only_b)
             + td(link(p_value(c.mcnemar_p) + star, **pair, dis="any"), c.mcnemar_p)
-            + td("–" if c.kappa != c.kappa else f"{c.kappa:.2f}", c.kappa)
+            + td(link("–" if c.kappa != c.kappa else f"{c.kappa:.2f}", **pair, dis="any"), c.kappa)
         )
     return COMPARE_NOTE + table(cols, body)
 
@@ -179,6 +179,7 @@ def solve_section(report: Report) -> str:
         if not s.solve:
             continue
         cats = sorted({c for v in s.solve.values() for c in v.by_category})
+        index = {r.judge.name: r.index for r in report.rows if r.run is s}
         rows = [
             td(h(m), m)
             + "".join(td(h(acc_ci(v.by_category.get(c)))) for c in cats)
@@ -192,7 +193,9 @@ def solve_section(report: Report) -> str:
             + td(h(g.model), g.model)
             + td(h(g.category), g.category)
             + td(h(acc_ci(g.solve)), g.solve.accuracy)
-            + td(h(acc_ci(g.judged)), g.judged.accuracy)
+            + acc_cell(
+                g.judged, j=index.get(g.judge), cat=None if g.category == "overall" else g.category
+            )
             + td(h(diff_ci(g.gap) + ("*" if excludes_zero(g.gap) else "")), g.gap.estimate)
             for g in s.solve_vs_judge
         ]

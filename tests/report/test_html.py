@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import html
 import gzip
 import hashlib
+import html
 import re
 from pathlib import Path
 
