@@ -25,6 +25,7 @@ _RESULT = re.compile(
 _LETTER = re.compile(r"\[\[\s*[AB]\s*\]\]")
 _AUTOJ = re.compile(r"final decision is\s*[*\"'`:]*\s*(?:response\s*[12]|tie)", re.IGNORECASE)
 _SCORES = re.compile(r'"scores"\s*:\s*\[[^\]]*\]')
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 units each
 
 
 def _all(pattern: re.Pattern[str]) -> Callable[[str], list[Span]]:
@@ -74,15 +75,24 @@ FINDERS: dict[str, Callable[[str], list[Span]]] = {
 _ANY = (_LABEL, _VANILLA, _RESULT, _LETTER, _AUTOJ, _SCORES)
 
 
-def verdict_spans(judge_type: str | None, text: str | None) -> list[Span]:
+def _any(text: str) -> list[Span]:
+    return [m.span() for p in _ANY for m in p.finditer(text)]
+
+
+def finder_for(judge_type: str | None) -> Callable[[str], list[Span]]:
+    """The span finder for a judge type (all patterns for an unknown type)."""
+    return FINDERS.get(re.sub(r"[_-]", "", (judge_type or "").lower()), _any)
+
+
+def verdict_spans(
+    judge_type: str | None, text: str | None, finder: Callable[[str], list[Span]] | None = None
+) -> list[Span]:
     """Offsets of the verdict marks in `text`, sorted and without overlaps."""
     if not text:
         return []
-    finder = FINDERS.get(re.sub(r"[_-]", "", (judge_type or "").lower()))
-    if finder is not None:
-        spans = finder(text)
-    else:
-        spans = [m.span() for p in _ANY for m in p.finditer(text)]
+    spans = (finder or finder_for(judge_type))(text)
+    if len(spans) <= 1:
+        return [s for s in spans if s[1] > s[0]]
     out: list[Span] = []
     for s, e in sorted(set(spans)):
         if e > s and (not out or s >= out[-1][1]):
@@ -92,8 +102,8 @@ def verdict_spans(judge_type: str | None, text: str | None) -> list[Span]:
 
 def utf16_offsets(text: str, spans: list[Span]) -> list[Span]:
     """Character offsets as a browser counts them (UTF-16 code units)."""
-    if text.isascii():
-        return spans
+    if text.isascii() or not _ASTRAL.search(text):
+        return spans  # every character is one UTF-16 unit
 
     def unit(i: int) -> int:
         return len(text[:i].encode("utf-16-le")) // 2

@@ -48,7 +48,19 @@ def read_scores(run_dir: Path) -> dict[tuple[str, str], ScoreRecord]:
     share = _Strings()
     out: dict[tuple[str, str], ScoreRecord] = {}
     for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
-        rec = ScoreRecord.from_dict({k: share(v) for k, v in obj.items()})
+        try:
+            rec = ScoreRecord(
+                pair_id=obj["pair_id"],
+                judge=share(obj["judge"]),
+                source=share(obj["source"]),
+                label=share(obj["label"]),
+                decision_AB=share(obj.get("decision_AB")),
+                decision_BA=share(obj.get("decision_BA")),
+                outcome=share(obj["outcome"]),
+                response_model=share(obj.get("response_model")),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{run_dir / ScoreRecord.FILE}: a score without {exc}") from None
         out[(rec.pair_id, rec.judge)] = rec
     return out
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.records import JudgmentRecord, PairRecord, ScoreRecord
 from engine.report.families import model_family
-from engine.report.locate import utf16_offsets, verdict_spans
+from engine.report.locate import finder_for, utf16_offsets, verdict_spans
 from engine.report.model import Report, Row
 from engine.report.runfiles import iter_jsonl
 from engine.scoring import category
@@ -38,12 +38,12 @@ _MARK = "\n\n[… {n:,} characters cut here; the full text is in the run's JSONL
 _MARK_MAX = len(_MARK.format(n=10**12))
 
 
-def score_code(s: ScoreRecord) -> str:
+def score_code(outcome: str, decision_ab: str | None, decision_ba: str | None) -> str:
     """A score as one character: outcome × 16 + decision_AB × 4 + decision_BA (pair terms)."""
     return ALPHABET[
-        OUTCOME_CODE[s.outcome] * 16
-        + DECISION_CODE[s.decision_AB] * 4
-        + DECISION_CODE[s.decision_BA]
+        OUTCOME_CODE[outcome] * 16
+        + DECISION_CODE.get(decision_ab, 0) * 4
+        + DECISION_CODE.get(decision_ba, 0)
     ]
 
 
@@ -135,6 +135,7 @@ class _Judge:
         self.text: dict[str, list[int]] = {"AB": [-1] * n, "BA": [-1] * n}
         self.error: dict[str, dict[int, int]] = {"AB": {}, "BA": {}}
         self.spans: dict[str, dict[int, list[int]]] = {"AB": {}, "BA": {}}
+        self.finder = finder_for(row.judge.type)
         fam = row.judge.family
         self.own = [i for i, m in enumerate(models) if fam and model_family(m) == fam]
 
@@ -222,7 +223,7 @@ def _read_run(
         else:
             j.error[order].pop(i, None)
         shown = texts.items[t] if t >= 0 else None
-        spans = utf16_offsets(shown, verdict_spans(j.row.judge.type, shown)) if shown else []
+        spans = utf16_offsets(shown, verdict_spans(None, shown, j.finder)) if shown else []
         if spans:
             j.spans[order][i] = [x for span in spans for x in span]
         else:
@@ -232,4 +233,5 @@ def _read_run(
         i = pair_index.get(str(obj.get("pair_id")))
         if j is None or i is None:
             continue
-        j.score[i] = ord(score_code(ScoreRecord.from_dict(obj)))
+        code = score_code(obj["outcome"], obj.get("decision_AB"), obj.get("decision_BA"))
+        j.score[i] = ord(code)

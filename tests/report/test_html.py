@@ -81,7 +81,7 @@ def test_score_code_round_trip() -> None:
     from engine.records import ScoreRecord
 
     s = ScoreRecord("p", "j", "s", "A>B", "A=B", None, "tie")
-    c = ALPHABET.index(score_code(s))
+    c = ALPHABET.index(score_code(s.outcome, s.decision_AB, s.decision_BA))
     assert (c >> 4, (c >> 2) & 3, c & 3) == (2, 3, 0)
 
 
