@@ -186,6 +186,10 @@ class OrderEffects:
         """Exact two-sided binomial test of first-position picks against 50%."""
         return binomial_test_half(self.first_picks, self.side_picks)
 
+    def position_biased(self, level: float = 0.05) -> bool:
+        """Does the exact test reject "no position preference" at this level?"""
+        return self.side_picks > 0 and self.position_bias_p < level
+
     @property
     def both_first_rate(self) -> float:
         return _rate(self.both_first, self.n) if self.orders == 2 else math.nan

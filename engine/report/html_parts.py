@@ -15,8 +15,6 @@ from engine.report.table import excludes_zero, frac, missing, pct, signed
 from engine.scoring import Accuracy
 from engine.stats import Interval, wilson
 
-SIGNIFICANT = 0.05
-
 
 def h(x: Any) -> str:
     return escape(str(x), quote=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.report.html_parts import (
-    SIGNIFICANT,
     acc_cell,
     diff_cell,
     h,
@@ -16,7 +15,14 @@ from engine.report.html_parts import (
     td,
 )
 from engine.report.model import Report, Row, RunSummary
-from engine.report.table import acc_ci, diff_ci, excludes_zero, pct
+from engine.report.table import (
+    PROVIDER_COLUMNS,
+    SIGNIFICANT,
+    acc_ci,
+    diff_ci,
+    excludes_zero,
+    pct,
+)
 
 LEGEND = (
     "Accuracy: pairs judged correct by JudgeBench's rule over both orders, %, with 95% "
@@ -36,7 +42,7 @@ def comparison_table(report: Report, categories: Sequence[str]) -> str:
     for r in report.rows:
         j, o, i = r.judge, r.judge.order, r.index
         decisions = o.orders * o.n
-        bias = "*" if o.side_picks and o.position_bias_p < SIGNIFICANT else ""
+        bias = "*" if o.position_biased(SIGNIFICANT) else ""
         sp = r.self_preference
         cells = [
             td(link(h(r.label), j=i), r.label, "name"),
@@ -223,20 +229,11 @@ def run_section(s: RunSummary) -> str:
         out += f"<blockquote>{h(s.description.strip())}</blockquote>"
     out += "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
     if s.providers:
-        keys = [
-            "requests",
-            "retries",
-            "rate_limited",
-            "errors",
-            "input_tokens",
-            "output_tokens",
-            "cost",
-        ]
         rows = [
-            td(h(n), n) + "".join(td(h(p.get(k, "–"))) for k in keys)
+            td(h(n), n) + "".join(td(h(p.get(k, "–"))) for k in PROVIDER_COLUMNS)
             for n, p in s.providers.items()
         ]
-        out += table(["provider", *keys], rows, cls="plain")
+        out += table(["provider", *PROVIDER_COLUMNS], rows, cls="plain")
     if s.no_pair_reasons:
         rows = [td(h(k)) + td(h(v)) for k, v in s.no_pair_reasons.items()]
         out += table(["questions without a pair", "count"], rows, cls="plain")

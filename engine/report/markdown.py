@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.report.model import Comparison, Report, Row, RunSummary
-from engine.report.table import COLUMNS, LEGEND, acc_ci, cells, diff_ci, frac, pct
+from engine.report.table import (
+    COLUMNS,
+    LEGEND,
+    PROVIDER_COLUMNS,
+    acc_ci,
+    cells,
+    diff_ci,
+    frac,
+    pct,
+)
 from engine.scoring import CATEGORIES
 
 
@@ -141,18 +150,9 @@ def _run_section(s: RunSummary, rows: Sequence[Row]) -> list[str]:
         )
     if s.providers:
         out += ["### Providers", ""]
-        cols = [
-            "requests",
-            "retries",
-            "rate_limited",
-            "errors",
-            "input_tokens",
-            "output_tokens",
-            "cost",
-        ]
         out += _table(
-            ["provider", *cols],
-            [[n, *(p.get(k, "–") for k in cols)] for n, p in s.providers.items()],
+            ["provider", *PROVIDER_COLUMNS],
+            [[n, *(p.get(k, "–") for k in PROVIDER_COLUMNS)] for n, p in s.providers.items()],
         )
     if s.no_pair_reasons:
         out += ["### Questions without a pair", ""]

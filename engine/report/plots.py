@@ -30,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from engine.report.model import Report, Row
+from engine.report.table import SIGNIFICANT
 from engine.scoring import CATEGORIES, Accuracy
 from engine.stats import Interval, wilson
 
@@ -184,7 +185,7 @@ def order_figure(rows: Sequence[Row]) -> Figure:
     first = [_share(o.first_picks, o.side_picks) for o in orders]
     ties = [_share(o.ties, o.orders * o.n) for o in orders]
     nones = [_share(o.no_decisions, o.orders * o.n) for o in orders]
-    star = ["*" if o.side_picks and o.position_bias_p < 0.05 else "" for o in orders]
+    star = ["*" if o.position_biased(SIGNIFICANT) else "" for o in orders]
     panels = [
         Panel(
             "consistent in both orders",

@@ -18,6 +18,16 @@ from engine.scoring import CATEGORIES, Accuracy
 from engine.stats import Interval
 
 SIGNIFICANT = 0.05  # two-sided level for the `*` marks
+# stats.json's provider accounting, as report.md and report.html show it
+PROVIDER_COLUMNS = (
+    "requests",
+    "retries",
+    "rate_limited",
+    "errors",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+)
 
 
 def missing(x: float | None) -> bool:
@@ -57,7 +67,7 @@ def excludes_zero(d: Interval) -> bool:
 def first_position(r: Row) -> str:
     """The first-position share, starred when an exact test says it differs from 50%."""
     o = r.judge.order
-    mark = "*" if o.side_picks and o.position_bias_p < SIGNIFICANT else ""
+    mark = "*" if o.position_biased(SIGNIFICANT) else ""
     return frac(o.first_position) + mark
 
 

@@ -185,3 +185,11 @@ def test_a_run_of_the_engine_opens_too(driver: Any, tmp_path: Path) -> None:
     assert _count(driver).startswith("pairs 1–4 of 4")  # p4 is listed: judged, not scored
     _open(driver, tmp_path / "run", "#pairs?j=0&out=missing")
     assert _count(driver).startswith("pairs 1–1 of 1")
+    driver.find_element("css selector", "#pair-list tr.pair-row").click()
+    block = driver.find_element("css selector", 'details.judge-block[data-judge="j"]')
+    ba = block.find_element("css selector", '.order[data-order="BA"]')
+    assert "call failed: server: 503" in ba.text  # the failed order says why
+    shot = tmp_path / "run" / "screenshots" / "pair.png"
+    shot.parent.mkdir()
+    driver.save_screenshot(str(shot))
+    assert_nonblank(shot)

@@ -320,7 +320,9 @@
     const body = el("tbody");
     for (const i of shown) {
       const P = D.pairs;
-      const cells = [String(i + 1), P.category[i], D.sources[P.src[i]], D.models[P.rm[i]], P.label[i] === "a" ? "A>B" : "B>A"].map((t) => el("td", { text: t }));
+      // The number is a real link (keyboard, middle-click); the whole row also opens it.
+      const cells = [el("td", {}, el("a", { href: hashOf({ ...st, open: String(i) }), text: String(i + 1) }))];
+      for (const t of [P.category[i], D.sources[P.src[i]], D.models[P.rm[i]], P.label[i] === "a" ? "A>B" : "B>A"]) cells.push(el("td", { text: t }));
       if (j !== null) {
         const s = scoreOf(j, i);
         cells.push(el("td", {}, badge(s && s.outcome)));
