@@ -8,7 +8,6 @@ from pathlib import Path
 
 from engine.records import ScoreRecord
 from engine.report.compare import all_comparisons
-from engine.report.families import model_family
 from engine.report.model import JudgeSummary, Report, Row, RunSummary
 from engine.report.summary import build_summary
 from engine.scoring import SelfPreference, self_preference
@@ -35,7 +34,10 @@ def pooled_self_preference(judges: Sequence[JudgeSummary]) -> dict[str, SelfPref
         for j in js:
             scores.update(j.scores)
         family = next((j.family for j in js if j.family), None)
-        items = ((model_family(s.response_model), s.outcome == "correct") for s in scores.values())
+        families = {m: f for j in js for m, f in j.response_families.items()}
+        items = (
+            (families.get(str(s.response_model)), s.outcome == "correct") for s in scores.values()
+        )
         out[name] = self_preference(family, items)
     return out
 

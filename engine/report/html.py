@@ -48,7 +48,7 @@ def asset(name: str) -> str:
 def encode_data(data: Mapping[str, Any]) -> str:
     """The viewer's data as base64 of gzip of JSON (base64 cannot close a <script>)."""
     raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=4, mtime=0)).decode("ascii")
 
 
 def csp(script: str) -> str:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 
 Span = tuple[int, int]
+Finder = Callable[[str], list[Span]]
 
 _LABEL = re.compile(r"\[\[\s*(?:A\s*>>?\s*B|A\s*=\s*B|B\s*>>?\s*A)\s*\]\]")
 _VANILLA = re.compile(r"output\s*\(\s*[ab]\s*\)", re.IGNORECASE)

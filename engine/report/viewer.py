@@ -8,8 +8,9 @@ MB before compression.
 
 Texts (questions, answers, judge replies, error messages) are embedded in full while they
 fit `text_budget` characters in total. Beyond it every text longer than a common cap is
-cut to its head and tail around a note, the cap chosen as high as the budget allows
-(water-filling: short texts stay whole). So the file stays mailable for any run size; the
+cut, the cap chosen as high as the budget allows (water-filling: short texts stay whole):
+questions and answers to their head and tail around a note, judge replies to the window
+around their verdict, so the highlighted decision stays in view however small the cap. So the file stays mailable for any run size; the
 full texts stay in the run's JSONL files. The cap is computed before any text is read,
 from line lengths, which bound the texts they hold.
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 from engine.records import JudgmentRecord, PairRecord, ScoreRecord
 from engine.report.families import model_family
-from engine.report.locate import finder_for, utf16_offsets, verdict_spans
+from engine.report.locate import Finder, Span, finder_for, utf16_offsets, verdict_spans
 from engine.report.model import Report, Row
 from engine.report.runfiles import iter_jsonl
 from engine.scoring import category
@@ -35,7 +36,7 @@ DECISION_CODE = {None: 0, "A>B": 1, "B>A": 2, "A=B": 3}
 OUTCOME_CODE = {"correct": 0, "incorrect": 1, "tie": 2}
 NONE = "."  # no score / no judgment recorded for this pair
 _MARK = "\n\n[… {n:,} characters cut here; the full text is in the run's JSONL files …]\n\n"
-_MARK_MAX = len(_MARK.format(n=10**12))
+_SHORT = " [… {n:,} cut …] "  # for caps too small for the full note
 
 
 def score_code(outcome: str, decision_ab: str | None, decision_ba: str | None) -> str:
@@ -60,16 +61,52 @@ def water_level(lengths: Sequence[int] | np.ndarray, budget: int) -> int | None:
     return max(0, int((budget - before[first]) // (n - first)))
 
 
+_NOTES = (_MARK, _SHORT, "…")  # the longest that leaves most of the cap to the text
+
+
+def _note(n: int, style: str) -> str:
+    return style.format(n=n)
+
+
+def _note_room(text: str, cap: int) -> tuple[str, int]:
+    """(the note style to use, the longest such a note about `text` can be)."""
+    for style in _NOTES:
+        if 4 * len(style.format(n=len(text))) <= cap:
+            break
+    return style, len(style.format(n=len(text)))
+
+
 def cut(text: str, cap: int | None) -> str:
     """The text, or its head and tail around a note when longer than `cap` (never longer)."""
     if cap is None or len(text) <= cap:
         return text
-    if cap < 2 * _MARK_MAX:  # too small for a note: the head alone
+    style, note_max = _note_room(text, cap)
+    if note_max >= cap:
         return text[: max(0, cap - 1)] + "…"
-    keep = cap - _MARK_MAX
-    note = _MARK.format(n=len(text) - keep)
+    keep = cap - note_max
     head = keep - keep // 2
-    return text[:head] + note + text[len(text) - keep // 2 :]
+    return text[:head] + _note(len(text) - keep, style) + text[len(text) - keep // 2 :]
+
+
+def cut_around(text: str, cap: int | None, spans: list[Span]) -> tuple[str, list[Span]]:
+    """`cut`, but keeping the verdict in view: the window around the first span (in
+    `text`'s offsets), with notes for what was cut either side; spans move with it."""
+    if cap is None or len(text) <= cap:
+        return text, spans
+    style, note_max = _note_room(text, cap)
+    if not spans or 2 * note_max >= cap:
+        return cut(text, cap), []
+    room = cap - 2 * note_max
+    s0, e0 = spans[0]
+    e0 = min(e0, s0 + room)  # a verdict longer than the room is cut itself
+    w0 = max(0, s0 - (room - (e0 - s0)) // 2)
+    w1 = min(len(text), w0 + room)
+    w0 = max(0, w1 - room)
+    before = _note(w0, style) if w0 else ""
+    after = _note(len(text) - w1, style) if w1 < len(text) else ""
+    shift = len(before) - w0
+    kept = [(s + shift, min(e, w1) + shift) for s, e in spans if w0 <= s < w1]
+    return before + text[w0:w1] + after, kept
 
 
 def _line_lengths(path: Path) -> Iterator[int]:
@@ -103,9 +140,14 @@ class _Texts:
         self._index: dict[str, int] = {}
 
     def add(self, text: str | None) -> int:
-        if text is None:
-            return -1
-        t = cut(text, self.cap)
+        return -1 if text is None else self._store(cut(text, self.cap))
+
+    def add_reply(self, text: str, finder: Finder) -> tuple[int, list[Span]]:
+        """A judge's reply, cut (if it must be) around its verdict; the verdict's spans."""
+        shown, spans = cut_around(text, self.cap, verdict_spans(None, text, finder))
+        return self._store(shown), utf16_offsets(shown, spans)
+
+    def _store(self, t: str) -> int:
         i = self._index.get(t)
         if i is None:
             i = self._index[t] = len(self.items)
@@ -213,7 +255,7 @@ def _read_run(
         if j is None or i is None or order not in ("AB", "BA"):
             continue
         raw = obj.get("raw")
-        t = texts.add(raw)
+        t, spans = texts.add_reply(raw, j.finder) if isinstance(raw, str) else (-1, [])
         j.text[order][i] = t
         d = obj.get("decision")
         j.decision[order][i] = ord(str(DECISION_CODE.get(d, 0)))
@@ -222,8 +264,6 @@ def _read_run(
             j.error[order][i] = texts.add(msg)
         else:
             j.error[order].pop(i, None)
-        shown = texts.items[t] if t >= 0 else None
-        spans = utf16_offsets(shown, verdict_spans(None, shown, j.finder)) if shown else []
         if spans:
             j.spans[order][i] = [x for span in spans for x in span]
         else:

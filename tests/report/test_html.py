@@ -14,7 +14,8 @@ import pytest
 
 from engine.report import write_report
 from engine.report.html import asset
-from engine.report.viewer import ALPHABET, cut, score_code, text_cap, water_level
+from engine.report.locate import verdict_spans
+from engine.report.viewer import ALPHABET, cut, cut_around, score_code, text_cap, water_level
 from tests.report.test_summary import _dump, _pair, _score, make_run
 
 
@@ -102,9 +103,18 @@ def test_cut_keeps_head_and_tail_within_the_cap(cap: int) -> None:
     text = "HEAD" + "x" * 1000 + "TAIL"
     out = cut(text, cap)
     assert len(out) <= cap and out.startswith("HEAD"[: min(4, cap - 1)])
-    if cap >= 300:
-        assert out.endswith("TAIL") and "characters cut here" in out
+    if cap >= 150:
+        assert out.endswith("TAIL") and " cut " in out
     assert cut("short", cap) == "short" and cut(text, None) == text
+
+
+@pytest.mark.parametrize("cap", [38, 100, 400])
+def test_a_cut_reply_keeps_its_verdict_in_view(cap: int) -> None:
+    text = "x" * 700 + " My verdict: [[A>B]]. " + "y" * 300
+    shown, spans = cut_around(text, cap, verdict_spans("arena_hard", text))
+    assert len(shown) <= cap
+    assert [shown[s:e] for s, e in spans] == ["[[A>B]]"]
+    assert shown.startswith(("\n\n[…", " […", "…")) and shown.endswith(("\n\n", "] ", "…"))
 
 
 def test_text_budget_bounds_the_page(tmp_path: Path) -> None:
