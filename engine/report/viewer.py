@@ -10,13 +10,14 @@ Texts (questions, answers, judge replies, error messages) are embedded in full w
 fit `text_budget` characters in total. Beyond it every text longer than a common cap is
 cut, the cap chosen as high as the budget allows (water-filling: short texts stay whole):
 questions and answers to their head and tail around a note, judge replies to the window
-around their verdict, so the highlighted decision stays in view however small the cap. So the file stays mailable for any run size; the
-full texts stay in the run's JSONL files. The cap is computed before any text is read,
-from line lengths, which bound the texts they hold.
+around their verdict, so the highlighted decision stays in view however small the cap.
+So the file stays mailable for any run size; the full texts stay in the run's JSONL files.
+The cap is computed before any text is read, from line lengths, which bound the texts.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from engine.scoring import category
 TEXT_BUDGET = 48 * 2**20  # characters of text embedded in one report.html
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 DECISION_CODE = {None: 0, "A>B": 1, "B>A": 2, "A=B": 3}
+DECISION_BYTE = {d: ord(str(c)) for d, c in DECISION_CODE.items()}  # "0".."3"
 OUTCOME_CODE = {"correct": 0, "incorrect": 1, "tie": 2}
 NONE = "."  # no score / no judgment recorded for this pair
 _MARK = "\n\n[… {n:,} characters cut here; the full text is in the run's JSONL files …]\n\n"
@@ -68,19 +70,21 @@ def _note(n: int, style: str) -> str:
     return style.format(n=n)
 
 
-def _note_room(text: str, cap: int) -> tuple[str, int]:
-    """(the note style to use, the longest such a note about `text` can be)."""
+@functools.lru_cache(maxsize=64)
+def _note_style(cap: int) -> tuple[str, int]:
+    """(the note style for this cap, the longest such a note can be, for texts up to 1e12)."""
     for style in _NOTES:
-        if 4 * len(style.format(n=len(text))) <= cap:
-            break
-    return style, len(style.format(n=len(text)))
+        longest = len(style.format(n=10**12))
+        if 4 * longest <= cap:
+            return style, longest
+    return _NOTES[-1], len(_NOTES[-1])
 
 
 def cut(text: str, cap: int | None) -> str:
     """The text, or its head and tail around a note when longer than `cap` (never longer)."""
     if cap is None or len(text) <= cap:
         return text
-    style, note_max = _note_room(text, cap)
+    style, note_max = _note_style(cap)
     if note_max >= cap:
         return text[: max(0, cap - 1)] + "…"
     keep = cap - note_max
@@ -93,7 +97,7 @@ def cut_around(text: str, cap: int | None, spans: list[Span]) -> tuple[str, list
     `text`'s offsets), with notes for what was cut either side; spans move with it."""
     if cap is None or len(text) <= cap:
         return text, spans
-    style, note_max = _note_room(text, cap)
+    style, note_max = _note_style(cap)
     if not spans or 2 * note_max >= cap:
         return cut(text, cap), []
     room = cap - 2 * note_max
@@ -257,8 +261,7 @@ def _read_run(
         raw = obj.get("raw")
         t, spans = texts.add_reply(raw, j.finder) if isinstance(raw, str) else (-1, [])
         j.text[order][i] = t
-        d = obj.get("decision")
-        j.decision[order][i] = ord(str(DECISION_CODE.get(d, 0)))
+        j.decision[order][i] = DECISION_BYTE.get(obj.get("decision"), 48)
         if obj.get("error"):
             msg = f"{obj['error']}: {obj.get('error_message') or ''}".rstrip(": ")
             j.error[order][i] = texts.add(msg)
