@@ -3,7 +3,8 @@ over 100k pairs × 5 judges, both orders, against its stated bounds.
 
 Bounds (checked, printed as PASS/FAIL):
 
-* `write_report` over 100,000 pairs × 5 judges (1M judgments) takes under 60 s;
+* `write_report` over 100,000 pairs × 5 judges (1M judgments) takes under 60 s (wall
+  time, and CPU time, which is what a busy machine's wall time would be when idle);
 * report.html stays under 64 MiB: the viewer embeds at most 48 MiB of text (questions,
   answers, judge replies; `engine.report.viewer.TEXT_BUDGET`) before gzip, plus a few
   bytes per pair × judge for decisions and outcomes, all gzip-compressed and base64'd.
@@ -126,9 +127,9 @@ REPORT = """
 import sys, time
 from pathlib import Path
 from engine.report import write_report
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 write_report([Path(sys.argv[1])], Path(sys.argv[2]))
-print(f"{time.perf_counter() - t0:.3f}")
+print(f"{time.perf_counter() - t0:.3f} {time.process_time() - c0:.3f}")
 """
 STREAMING = "from engine.report import build_summary; import sys; build_summary(sys.argv[1])"
 NAIVE = """
@@ -186,10 +187,11 @@ def one(tmp: Path, pairs: int, judges: int, *, memory: bool) -> dict[str, float]
         f"(written in {time.perf_counter() - t0:.0f} s)"
     )
     rss, _, inner = child(REPORT, str(run), str(out))
+    wall, cpu = map(float, inner.split())
     html = (out / "report.html").stat().st_size / 2**20
-    print(f"  write_report          : {float(inner):7.1f} s, peak RSS {rss:,.0f} MiB")
+    print(f"  write_report          : {wall:7.1f} s wall, {cpu:.1f} s CPU, peak RSS {rss:,.0f} MiB")
     print(f"  report.html           : {html:7.1f} MiB")
-    res = {"time": float(inner), "html": html, "rss": rss}
+    res = {"time": wall, "cpu": cpu, "html": html, "rss": rss}
     b = browser_times(out / "report.html")
     if b:
         ready, filtered, shown = b
@@ -232,7 +234,10 @@ def main() -> None:
     )
     if "ready" in ratio:
         print(f"  Chromium decode x{ratio['ready']:.1f}, filter x{ratio['filter']:.1f}")
-    _bound("write_report", big["time"], TIME_BOUND_S, "s")
+    # The bound is on wall time; CPU time is what it would be on an idle machine, and is
+    # printed so a run on a shared machine still says whether the code meets it.
+    _bound("write_report wall", big["time"], TIME_BOUND_S, "s")
+    _bound("write_report CPU", big["cpu"], TIME_BOUND_S, "s")
     _bound("report.html", big["html"], HTML_BOUND_MB, "MiB")
 
 

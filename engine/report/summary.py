@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from engine.records import ScoreRecord
@@ -32,32 +33,26 @@ def judge_meta(manifest: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-class _Strings:
-    """One str object per distinct value: a score line repeats its judge, source, label,
-    decisions and response model, and a run holds hundreds of thousands of them."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-
-    def __call__(self, value: Any) -> Any:
-        return self._seen.setdefault(value, value) if isinstance(value, str) else value
+def _shared(value: Any) -> Any:
+    """One str object per distinct value (sys.intern): a score line repeats its judge,
+    source, label, decisions and response model, and a run holds hundreds of thousands."""
+    return intern(value) if isinstance(value, str) else value
 
 
 def read_scores(run_dir: Path) -> dict[tuple[str, str], ScoreRecord]:
     """(pair_id, judge) -> its score; a later line for the same key wins."""
-    share = _Strings()
     out: dict[tuple[str, str], ScoreRecord] = {}
     for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
         try:
             rec = ScoreRecord(
                 pair_id=obj["pair_id"],
-                judge=share(obj["judge"]),
-                source=share(obj["source"]),
-                label=share(obj["label"]),
-                decision_AB=share(obj.get("decision_AB")),
-                decision_BA=share(obj.get("decision_BA")),
-                outcome=share(obj["outcome"]),
-                response_model=share(obj.get("response_model")),
+                judge=_shared(obj["judge"]),
+                source=_shared(obj["source"]),
+                label=_shared(obj["label"]),
+                decision_AB=_shared(obj.get("decision_AB")),
+                decision_BA=_shared(obj.get("decision_BA")),
+                outcome=_shared(obj["outcome"]),
+                response_model=_shared(obj.get("response_model")),
             )
         except KeyError as exc:
             raise ValueError(f"{run_dir / ScoreRecord.FILE}: a score without {exc}") from None
@@ -75,10 +70,9 @@ def judgment_counts(run_dir: Path) -> tuple[Counter[str], Counter[str]]:
     seen: set[int] = set()
     failed: dict[int, str] = {}
     calls: Counter[str] = Counter()
-    share = _Strings()
     for j in iter_jsonl(run_dir / "judgments.jsonl"):
         h = hash(str(j.get("request_key")))
-        judge = share(str(j.get("judge")))
+        judge = intern(str(j.get("judge")))
         if h not in seen:
             seen.add(h)
             calls[judge] += 1
