@@ -60,35 +60,51 @@ def read_scores(run_dir: Path) -> dict[tuple[str, str], ScoreRecord]:
     return out
 
 
-def judgment_counts(run_dir: Path) -> tuple[Counter[str], Counter[str]]:
-    """(calls per judge, failed calls per judge), counting each request key once.
+class JudgmentTally:
+    """Calls and failed calls per judge, counting each request key once.
 
     Later lines win: a retried call appends its success after the recorded error. Keys
     are kept as their hashes only (a collision among a few million 64-bit hashes is
     vanishingly unlikely), so memory does not grow with the key length.
     """
-    seen: set[int] = set()
-    failed: dict[int, str] = {}
-    calls: Counter[str] = Counter()
-    for j in iter_jsonl(run_dir / "judgments.jsonl"):
-        h = hash(str(j.get("request_key")))
-        judge = intern(str(j.get("judge")))
-        if h not in seen:
-            seen.add(h)
-            calls[judge] += 1
-        if j.get("error"):
-            failed[h] = judge
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._failed: dict[int, str] = {}
+        self.calls: Counter[str] = Counter()
+
+    def add(self, judgment: dict[str, Any]) -> str:
+        """Count one judgments.jsonl line; returns its judge's name."""
+        h = hash(str(judgment.get("request_key")))
+        judge = intern(str(judgment.get("judge")))
+        if h not in self._seen:
+            self._seen.add(h)
+            self.calls[judge] += 1
+        if judgment.get("error"):
+            self._failed[h] = judge
         else:
-            failed.pop(h, None)
-    return calls, Counter(failed.values())
+            self._failed.pop(h, None)
+        return judge
+
+    @property
+    def errors(self) -> Counter[str]:
+        return Counter(self._failed.values())
 
 
-def build_summary(run_dir: Path) -> RunSummary:
+def judgment_counts(run_dir: Path) -> JudgmentTally:
+    tally = JudgmentTally()
+    for j in iter_jsonl(run_dir / "judgments.jsonl"):
+        tally.add(j)
+    return tally
+
+
+def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunSummary:
     """Everything the report shows about one run folder.
 
     Reads responses, verdicts, pairs, judgments and scores (.jsonl), plus manifest.json and
     stats.json when present. Judgment errors are counted but never scored: a pair × judge
-    with a failed order has no score line until a resume succeeds.
+    with a failed order has no score line until a resume succeeds. `judgments` is the
+    tally of judgments.jsonl when a caller has already read it (the viewer's `Scan`).
     """
     run_dir = Path(run_dir)
     manifest = read_json(run_dir / "manifest.json")
@@ -101,7 +117,8 @@ def build_summary(run_dir: Path) -> RunSummary:
         pair_ids.add(hash(str(p["pair_id"])))
         pair_models.add(str(p.get("response_model")))
     n_pairs = len(pair_ids)
-    calls, errors = judgment_counts(run_dir)
+    tally = judgments if judgments is not None else judgment_counts(run_dir)
+    calls, errors = tally.calls, tally.errors
     scores = read_scores(run_dir)
     per_judge: dict[str, list[ScoreRecord]] = {}
     for s in scores.values():

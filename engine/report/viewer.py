@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.records import JudgmentRecord, PairRecord, ScoreRecord
+from engine.records import JudgmentRecord, PairRecord
 from engine.report.families import model_family
 from engine.report.locate import Finder, Span, finder_for, utf16_offsets, verdict_spans
 from engine.report.model import Report, Row
-from engine.report.runfiles import iter_jsonl
+from engine.report.runfiles import iter_jsonl, read_json
+from engine.report.summary import JudgmentTally, judge_meta
 from engine.scoring import category
 
 TEXT_BUDGET = 48 * 2**20  # characters of text embedded in one report.html
@@ -171,32 +172,36 @@ class _Names:
         return self._index[name]
 
 
-class _Judge:
-    """One row's columns while they are filled."""
+class _Columns:
+    """One run × judge's columns while the judgments are read (keyed by judge name)."""
 
-    def __init__(self, row: Row, n: int, models: Sequence[str]) -> None:
-        self.row = row
-        self.score = bytearray(NONE * n, "ascii")
+    def __init__(self, judge_type: str | None, n: int) -> None:
         self.decision = {"AB": bytearray(NONE * n, "ascii"), "BA": bytearray(NONE * n, "ascii")}
         self.text: dict[str, list[int]] = {"AB": [-1] * n, "BA": [-1] * n}
         self.error: dict[str, dict[int, int]] = {"AB": {}, "BA": {}}
         self.spans: dict[str, dict[int, list[int]]] = {"AB": {}, "BA": {}}
-        self.finder = finder_for(row.judge.type)
-        fam = row.judge.family
-        self.own = [i for i, m in enumerate(models) if fam and model_family(m) == fam]
+        self.finder = finder_for(judge_type)
 
-    def as_dict(self) -> dict[str, Any]:
-        j = self.row.judge
+    def as_dict(
+        self, row: Row, n: int, pair_index: dict[str, int], models: Sequence[str]
+    ) -> dict[str, Any]:
+        j = row.judge
+        score = bytearray(NONE * n, "ascii")
+        for pid, s in j.scores.items():  # the scores the summary already read
+            i = pair_index.get(pid)
+            if i is not None:
+                score[i] = ord(score_code(s.outcome, s.decision_AB, s.decision_BA))
+        fam = j.family
         return {
-            "label": self.row.label,
+            "label": row.label,
             "name": j.name,
-            "run": self.row.run.name,
+            "run": row.run.name,
             "model": j.model,
             "type": j.type,
-            "family": j.family,
+            "family": fam,
             "orders": j.orders,
-            "own": self.own,
-            "score": self.score.decode("ascii"),
+            "own": [i for i, m in enumerate(models) if fam and model_family(m) == fam],
+            "score": score.decode("ascii"),
             "da": self.decision["AB"].decode("ascii"),
             "db": self.decision["BA"].decode("ascii"),
             "ta": self.text["AB"],
@@ -208,73 +213,92 @@ class _Judge:
         }
 
 
-def viewer_data(report: Report, text_budget: int = TEXT_BUDGET) -> dict[str, Any]:
-    """Read the report's run folders again, for the texts and the per-pair decisions."""
-    dirs = [Path(r.run) for r in report.runs]
-    cap = text_cap(dirs, text_budget)
-    texts, sources, models = _Texts(cap), _Names(), _Names()
-    pair_index: dict[str, int] = {}
-    cols: dict[str, list[Any]] = {k: [] for k in ("id", "src", "rm", "q", "a", "b")}
-    labels: list[str] = []
-    for d in dirs:
-        for obj in iter_jsonl(d / PairRecord.FILE):
+class Scan:
+    """One pass over the run folders' pairs and judgments, before the report is built.
+
+    It keeps what the viewer shows (texts, decisions, verdict spans) and tallies the
+    judgments for the summaries (`tallies`), so judgments.jsonl, the largest file of a
+    run, is parsed once for the whole report. `data(report)` then lays the columns out
+    in the report's row order, with the scores the summaries read.
+    """
+
+    def __init__(self, run_dirs: Sequence[Path], text_budget: int = TEXT_BUDGET) -> None:
+        self.dirs = [Path(d) for d in run_dirs]
+        self.budget = text_budget
+        self.cap = text_cap(self.dirs, text_budget)
+        self.texts, self.sources, self.models = _Texts(self.cap), _Names(), _Names()
+        self.pair_index: dict[str, int] = {}
+        self.cols: dict[str, list[Any]] = {k: [] for k in ("id", "src", "rm", "q", "a", "b")}
+        self.labels: list[str] = []
+        for d in self.dirs:
+            self._pairs(d)
+        self.columns: dict[tuple[str, str], _Columns] = {}
+        self.tallies = [self._judgments(d) for d in self.dirs]
+
+    def _pairs(self, run_dir: Path) -> None:
+        texts = self.texts
+        for obj in iter_jsonl(run_dir / PairRecord.FILE):
             pid = str(obj["pair_id"])
-            if pid in pair_index:
+            if pid in self.pair_index:
                 continue  # the same pair in another run of the report
-            pair_index[pid] = len(labels)
-            cols["id"].append(pid)
-            cols["src"].append(sources.add(str(obj.get("source", ""))))
-            cols["rm"].append(models.add(str(obj.get("response_model"))))
-            cols["q"].append(texts.add(obj.get("question")))
-            cols["a"].append(texts.add(obj.get("response_A")))
-            cols["b"].append(texts.add(obj.get("response_B")))
-            labels.append("a" if obj.get("label") == "A>B" else "b")
-    n = len(labels)
-    judges = [_Judge(r, n, models.items) for r in report.rows]
-    by_run: dict[str, dict[str, _Judge]] = {}
-    for j in judges:
-        by_run.setdefault(j.row.run.run, {})[j.row.judge.name] = j
-    for run in report.runs:
-        _read_run(Path(run.run), by_run.get(run.run, {}), pair_index, texts)
-    return {
-        "v": 1,
-        "cap": cap,
-        "budget": text_budget,
-        "texts": texts.items,
-        "sources": sources.items,
-        "source_category": [category(s) for s in sources.items],
-        "models": models.items,
-        "pairs": {**cols, "label": "".join(labels)},
-        "judges": [j.as_dict() for j in judges],
-    }
+            self.pair_index[pid] = len(self.labels)
+            self.cols["id"].append(pid)
+            self.cols["src"].append(self.sources.add(str(obj.get("source", ""))))
+            self.cols["rm"].append(self.models.add(str(obj.get("response_model"))))
+            self.cols["q"].append(texts.add(obj.get("question")))
+            self.cols["a"].append(texts.add(obj.get("response_A")))
+            self.cols["b"].append(texts.add(obj.get("response_B")))
+            self.labels.append("a" if obj.get("label") == "A>B" else "b")
+
+    def _judgments(self, run_dir: Path) -> JudgmentTally:
+        types = {
+            n: m.get("type") for n, m in judge_meta(read_json(run_dir / "manifest.json")).items()
+        }
+        tally = JudgmentTally()
+        n, texts, run = len(self.labels), self.texts, str(run_dir)
+        for obj in iter_jsonl(run_dir / JudgmentRecord.FILE):
+            name = tally.add(obj)
+            i = self.pair_index.get(str(obj.get("pair_id")))
+            order = obj.get("order")
+            if i is None or order not in ("AB", "BA"):
+                continue
+            c = self.columns.get((run, name))
+            if c is None:
+                c = self.columns[(run, name)] = _Columns(types.get(name), n)
+            raw = obj.get("raw")
+            t, spans = texts.add_reply(raw, c.finder) if isinstance(raw, str) else (-1, [])
+            c.text[order][i] = t
+            c.decision[order][i] = DECISION_BYTE.get(obj.get("decision"), 48)
+            if obj.get("error"):
+                msg = f"{obj['error']}: {obj.get('error_message') or ''}".rstrip(": ")
+                c.error[order][i] = texts.add(msg)
+            else:
+                c.error[order].pop(i, None)
+            if spans:
+                c.spans[order][i] = [x for span in spans for x in span]
+            else:
+                c.spans[order].pop(i, None)
+        return tally
+
+    def data(self, report: Report) -> dict[str, Any]:
+        n = len(self.labels)
+        judges = []
+        for r in report.rows:
+            c = self.columns.get((str(Path(r.run.run)), r.judge.name)) or _Columns(r.judge.type, n)
+            judges.append(c.as_dict(r, n, self.pair_index, self.models.items))
+        return {
+            "v": 1,
+            "cap": self.cap,
+            "budget": self.budget,
+            "texts": self.texts.items,
+            "sources": self.sources.items,
+            "source_category": [category(s) for s in self.sources.items],
+            "models": self.models.items,
+            "pairs": {**self.cols, "label": "".join(self.labels)},
+            "judges": judges,
+        }
 
 
-def _read_run(
-    run_dir: Path, judges: dict[str, _Judge], pair_index: dict[str, int], texts: _Texts
-) -> None:
-    for obj in iter_jsonl(run_dir / JudgmentRecord.FILE):
-        j = judges.get(str(obj.get("judge")))
-        i = pair_index.get(str(obj.get("pair_id")))
-        order = obj.get("order")
-        if j is None or i is None or order not in ("AB", "BA"):
-            continue
-        raw = obj.get("raw")
-        t, spans = texts.add_reply(raw, j.finder) if isinstance(raw, str) else (-1, [])
-        j.text[order][i] = t
-        j.decision[order][i] = DECISION_BYTE.get(obj.get("decision"), 48)
-        if obj.get("error"):
-            msg = f"{obj['error']}: {obj.get('error_message') or ''}".rstrip(": ")
-            j.error[order][i] = texts.add(msg)
-        else:
-            j.error[order].pop(i, None)
-        if spans:
-            j.spans[order][i] = [x for span in spans for x in span]
-        else:
-            j.spans[order].pop(i, None)
-    for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
-        j = judges.get(str(obj.get("judge")))
-        i = pair_index.get(str(obj.get("pair_id")))
-        if j is None or i is None:
-            continue
-        code = score_code(obj["outcome"], obj.get("decision_AB"), obj.get("decision_BA"))
-        j.score[i] = ord(code)
+def viewer_data(report: Report, text_budget: int = TEXT_BUDGET) -> dict[str, Any]:
+    """The viewer's data for a report already built (reads the run folders again)."""
+    return Scan([Path(r.run) for r in report.runs], text_budget).data(report)
