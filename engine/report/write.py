@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from engine.report import html, markdown
+import engine.report.html as html
+import engine.report.markdown as markdown
 from engine.report.build import report_of
 from engine.report.model import Report
 from engine.report.plots import write_plots
