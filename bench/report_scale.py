@@ -160,7 +160,7 @@ def browser_times(html: Path) -> tuple[float, float, int] | None:
     try:
         import pytest
 
-        from tests.report.browser import chrome, wait_ready
+        from fakes.browser import chrome, wait_ready
     except ImportError:
         return None
     try:

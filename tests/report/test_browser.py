@@ -19,7 +19,7 @@ import pytest
 
 from engine.cli import main as cli_main
 from engine.scoring import category
-from tests.report.browser import assert_nonblank, chrome, wait_ready
+from fakes.browser import assert_nonblank, chrome, wait_ready
 from tests.report.published_fixtures import JUDGES, write_outputs
 from tests.report.test_summary import make_run
 
