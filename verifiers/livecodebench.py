@@ -9,8 +9,6 @@ come out) and ``metadata`` (JSON text with ``func_name`` for LeetCode problems).
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import pickle
 import zlib
@@ -18,14 +16,17 @@ from typing import Any
 
 from verifiers.base import Question, Verdict
 from verifiers.errors import SourceError
+
+# The private-test decoder lives in lcb_private; these names stay importable from here.
+from verifiers.lcb_private import MAX_PRIVATE_BYTES as MAX_PRIVATE_BYTES
+from verifiers.lcb_private import decode_private_tests as decode_private_tests
+from verifiers.lcb_private import parse_tests as _test_list
 from verifiers.records_io import Loader, RecordReader
 from verifiers.sandbox import Limits, TestOutcome, run_program
 from verifiers.sandbox.compare import compare_functional, compare_stdout
 
 TASKS = frozenset({"livecodebench"})
 
-# Decompressed private tests larger than this are refused (a zlib bomb guard).
-MAX_PRIVATE_BYTES = 512 << 20
 DEFAULT_TIMEOUT_S = 6.0
 DEFAULT_MEMORY_MB = 2048
 
@@ -69,43 +70,6 @@ def extract_code(answer: str) -> str | None:
 
 
 # ---------------------------------------------------------------- loading
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    """Admits only what pickle builds without globals: str, bytes, numbers, lists, dicts."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"refused global {module}.{name}")
-
-
-def decode_private_tests(value: str) -> list[dict[str, Any]]:
-    """Private tests as JSON text, or base64(zlib(pickle(JSON text or list)))."""
-    if not value.strip():
-        return []
-    if value.lstrip().startswith("["):
-        return _test_list(json.loads(value))
-    inflater = zlib.decompressobj()
-    raw = inflater.decompress(base64.b64decode(value, validate=True), MAX_PRIVATE_BYTES)
-    if inflater.unconsumed_tail:
-        raise ValueError(f"decompressed private tests exceed {MAX_PRIVATE_BYTES} bytes")
-    obj = _PlainUnpickler(io.BytesIO(raw)).load()
-    return _test_list(json.loads(obj) if isinstance(obj, str | bytes) else obj)
-
-
-def _test_list(obj: Any) -> list[dict[str, Any]]:
-    if not isinstance(obj, list):
-        raise ValueError(f"expected a list of tests, got {type(obj).__name__}")
-    tests = []
-    for n, t in enumerate(obj):
-        if not (isinstance(t, dict) and isinstance(t.get("input"), str)):
-            raise ValueError(f"test {n}: expected an object with string 'input' and 'output'")
-        if not isinstance(t.get("output"), str):
-            raise ValueError(f"test {n}: expected an object with string 'input' and 'output'")
-        kind = t.get("testtype", "stdin")
-        if kind not in ("stdin", "functional"):
-            raise ValueError(f"test {n}: unknown testtype {kind!r}")
-        tests.append({"input": t["input"], "output": t["output"], "testtype": kind})
-    return tests
 
 
 def _field(rec: dict[str, Any], name: str, kind: type = str) -> Any:
@@ -265,7 +229,11 @@ def _verify(question: Question, answer: str) -> Verdict:
         ),
         check=check,
     )
-    notes = f" [isolation: {'; '.join(result.notes)}]" if result.notes else ""
+    notes = f" [{'; '.join(result.notes)}]" if result.notes else ""
+    if result.refused:
+        return Verdict(None, 0.0, code, f"{result.error}")
+    if result.tampered is not None:
+        return Verdict(False, 0.0, code, f"program tampered with the sandbox: {result.tampered}")
     if failure:
         return Verdict(False, 0.0, code, failure[0] + notes)
     if result.error is not None or len(result.outcomes) != len(tests):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from verifiers import lcb_private
 from verifiers import livecodebench as lcb
 from verifiers.base import Question
 from verifiers.registry import verifier_for
@@ -133,7 +134,7 @@ def test_pickle_with_any_global_is_refused_with_file_line_and_field(
 
 
 def test_zlib_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lcb, "MAX_PRIVATE_BYTES", 1000)
+    monkeypatch.setattr(lcb_private, "MAX_PRIVATE_BYTES", 1000)
     path = _write(tmp_path / "a.jsonl", _record(private_test_cases=_encode("x" * 5000)))
     with pytest.raises(lcb.LoadError, match="exceed"):
         list(lcb.load(path))

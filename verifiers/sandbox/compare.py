@@ -4,7 +4,9 @@ Each returns None on a match, else a short reason. Stdin/stdout tests compare li
 line after stripping; a line that differs as text still matches when its
 whitespace-separated tokens are equal as decimals (``1.50`` == ``1.5``), or within
 `float_tol` (relative, at least absolute) when one is given. Functional tests compare
-JSON values decoded on both sides, so only plain data is ever compared.
+JSON values decoded on both sides, so only plain data is ever compared. A return value
+is bounded before it is decoded (`MAX_RESULT_BYTES`, `MAX_DEPTH`): one that is too big,
+too deep or not JSON is a failing answer with a reason, never an unverifiable one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,35 @@ import json
 import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+# A return value's limits; the sandbox caps its size too (Limits.max_output_bytes).
+MAX_RESULT_BYTES = 16 << 20
+MAX_DEPTH = 512
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Does [ and { nesting outside strings exceed `limit`? (Linear, no recursion.)"""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # too few brackets to be that deep: skip the character walk
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
 
 
 def _clip(text: str, n: int = 80) -> str:
@@ -55,7 +86,7 @@ def compare_stdout(actual: str, expected: str, float_tol: float | None = None) -
 
 def _equal(got: Any, want: Any, tol: float | None) -> bool:
     if isinstance(got, bool) or isinstance(want, bool):
-        return got == want
+        return bool(got == want)
     if isinstance(got, int | float) and isinstance(want, int | float):
         if got == want:
             return True
@@ -66,7 +97,7 @@ def _equal(got: Any, want: Any, tol: float | None) -> bool:
         return all(_equal(a, b, tol) for a, b in zip(got, want, strict=True))
     if isinstance(got, dict) and isinstance(want, dict):
         return got.keys() == want.keys() and all(_equal(got[k], want[k], tol) for k in want)
-    return type(got) is type(want) and got == want
+    return type(got) is type(want) and bool(got == want)
 
 
 def compare_functional(
@@ -74,9 +105,13 @@ def compare_functional(
 ) -> str | None:
     if actual_json is None:
         return "no return value (the program exited before returning)"
+    if len(actual_json) > MAX_RESULT_BYTES:
+        return f"return value too large ({len(actual_json)} bytes > {MAX_RESULT_BYTES})"
+    if _deeper_than(actual_json, MAX_DEPTH):
+        return f"return value nested deeper than {MAX_DEPTH} levels"
     try:
         got = json.loads(actual_json)
-    except ValueError:
+    except (ValueError, RecursionError):
         return f"return value is not JSON: {_clip(actual_json)}"
     want = json.loads(expected_json)
     if _equal(got, want, float_tol):

