@@ -2,7 +2,10 @@
 
 Each program is written so that the attack, if it worked, would make it print the
 expected answer ("42"); a failing verdict therefore also proves the attack failed.
-Every run goes through the LiveCodeBench verifier, exactly as the engine calls it.
+Every run goes through the LiveCodeBench verifier, exactly as the engine calls it, once
+per isolation level this machine allows: as root both the root level and the
+unprivileged (user namespace) level; as an unprivileged user (test_sandbox_unprivileged
+re-runs this module so) the user-namespace level.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from pathlib import Path
 import pytest
 
 import verifiers.sandbox.pool as pool_module
+from tests.verifiers.sandbox_levels import isolated_levels, leftovers, pool_for, uids_alive
 from verifiers import livecodebench
 from verifiers.base import Question, Verdict
-from verifiers.sandbox import UID_BASE, Capabilities, SandboxPool, capabilities, default_pool
+from verifiers.sandbox import SandboxPool
 
 TIMEOUT_S = 1.0
 
 
-def _question(functional: bool = False) -> Question:
-    test = {"input": "[40]\n2" if functional else "1\n", "output": "42", "testtype": "stdin"}
+def _question(functional: bool = False, output: str = "42", given: str = "1\n") -> Question:
+    test = {"input": "[40]\n2" if functional else given, "output": output, "testtype": "stdin"}
     if functional:
         test["testtype"] = "functional"
     return Question(
@@ -38,24 +42,8 @@ def _question(functional: bool = False) -> Question:
     )
 
 
-def verify(code: str, functional: bool = False) -> Verdict:
-    return livecodebench.verify(_question(functional), f"```python\n{code}\n```")
-
-
-def sandbox_pids() -> list[int]:
-    """Live processes under any of the pool's sandbox uids."""
-    uids = {str(UID_BASE + n) for n in range(default_pool().size)}
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        dead = fields["State"].strip().startswith("Z")  # a zombie only awaits its reaper
-        if fields["Uid"].split()[0] in uids and not dead:
-            found.append(int(entry))
-    return found
+def verify(code: str, functional: bool = False, **question: str) -> Verdict:
+    return livecodebench.verify(_question(functional, **question), f"```python\n{code}\n```")
 
 
 def assert_fails(verdict: Verdict, *words: str) -> None:
@@ -64,30 +52,21 @@ def assert_fails(verdict: Verdict, *words: str) -> None:
         assert word in verdict.reason, verdict.reason
 
 
-@pytest.fixture(autouse=True, params=["isolated", "fallback"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Every attack runs twice: with the isolation this machine allows, and on the
-    fallback path (no namespaces), which must still contain it or say it cannot."""
-    if request.param == "fallback":
-        if not capabilities().drop_uid:
-            pytest.skip("the fallback relies on a per-slot uid, which needs root")
-        caps = Capabilities(False, True, ("no network or PID isolation: fallback under test",))
-        fallback = SandboxPool(caps=caps)
-        monkeypatch.setattr(pool_module, "_default", fallback)
-        yield request.param
-        fallback.close()
-    else:
-        yield request.param
+@pytest.fixture(autouse=True, params=isolated_levels())
+def pool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SandboxPool:
+    """The pool `livecodebench.verify` uses, at each isolation level under test."""
+    chosen = pool_for(request.param)
+    monkeypatch.setattr(pool_module, "_default", chosen)
+    return chosen
 
 
 @pytest.fixture(autouse=True)
-def host_unharmed(mode: str) -> Iterator[None]:
+def host_unharmed(pool: SandboxPool) -> Iterator[None]:
     """After every hostile program: nothing of it is left running, and a good one passes."""
     yield
-    deadline = time.monotonic() + 2
-    while sandbox_pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sandbox_pids() == []
+    assert leftovers(pool) == []
+    if pool.uid_base is not None:
+        assert uids_alive(pool.uid_base, pool.size) == []
     assert verify("print(42)").correct is True
 
 
@@ -120,7 +99,7 @@ def test_huge_output() -> None:
     assert time.monotonic() - started < TIMEOUT_S + 3
 
 
-def test_writing_outside_its_folder(tmp_path: Path, mode: str) -> None:
+def test_writing_outside_its_folder(tmp_path: Path) -> None:
     targets = [tmp_path / "pwned", Path("/var/tmp") / f"judgeflow-pwned-{os.getpid()}"]
     tmp_path.chmod(0o777)  # even a folder anyone may write to stays out of reach
     code = (
@@ -130,13 +109,8 @@ def test_writing_outside_its_folder(tmp_path: Path, mode: str) -> None:
         f"{[str(t) for t in targets]!r}) else 0)"
     )
     verdict = verify(code)
-    if mode == "isolated" and capabilities().namespaces:
-        assert not any(t.exists() for t in targets)
-        assert_fails(verdict)
-    else:  # world-writable host folders are reachable then, and the verdict says so
-        targets[1].unlink(missing_ok=True)
-        assert not targets[0].exists()
-        assert "no network or PID isolation" in verdict.reason
+    assert not any(t.exists() for t in targets)
+    assert_fails(verdict, "wrong answer")
 
 
 def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +126,7 @@ def test_reading_the_environment_for_keys(monkeypatch: pytest.MonkeyPatch) -> No
     assert_fails(verify(code), "wrong answer")
 
 
-def test_opening_a_socket(mode: str) -> None:
+def test_opening_a_socket() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         code = (
@@ -162,21 +136,22 @@ def test_opening_a_socket(mode: str) -> None:
         )
         verdict = verify(code)
         server.settimeout(0.2)
-        if mode == "isolated" and capabilities().namespaces:
-            with pytest.raises(TimeoutError):
-                server.accept()  # nothing ever connected
-            assert_fails(verdict, "wrong answer")
-        else:
-            assert "no network" in verdict.reason
+        with pytest.raises(TimeoutError):
+            server.accept()  # nothing ever connected
+        assert_fails(verdict, "wrong answer")
 
 
 def test_killing_its_parent() -> None:
     code = (
-        "import os, signal\nfor pid in (os.getppid(), 1):\n"
-        "    os.kill(pid, signal.SIGKILL)\nprint(42)"
+        "import os, signal, time\nparent = os.getppid()\nfor pid in (parent, 1):\n"
+        "    for sig in (signal.SIGKILL, signal.SIGINT, signal.SIGTERM, signal.SIGSTOP):\n"
+        "        try:\n            os.kill(pid, sig)\n        except OSError:\n"
+        "            pass\ntime.sleep(0.2)\n"
+        "print(42 if os.getppid() != parent or not os.path.exists('/proc/1') else 0)"
     )
-    # A dead harness would give "cannot verify" (None); a verdict of False means it lived.
-    assert_fails(verify(code), "PermissionError")
+    # A dead harness would give "cannot verify" (None); a verdict of False means it lived
+    # (as PID 1 of the program's namespace it is shielded from the program's signals).
+    assert_fails(verify(code), "wrong answer")
 
 
 def test_signal_alarm_zero_does_not_lift_the_limit() -> None:
@@ -220,11 +195,30 @@ def test_os_exit_before_returning() -> None:
     assert_fails(verify(code, functional=True), "no return value")
 
 
-def test_detached_child_does_not_outlive_the_program() -> None:
+def test_detached_child_does_not_outlive_the_program(pool: SandboxPool) -> None:
     code = (
-        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-        "        time.sleep(60)\n    os._exit(0)\nprint(42)"
+        "import os, time\ntry:\n    if os.fork() == 0:\n        os.setsid()\n"
+        "        if os.fork() == 0:\n            time.sleep(60)\n        os._exit(0)\n"
+        "except OSError:\n    pass  # no new processes where no cgroup bounds memory\n"
+        "print(42)"
     )
     # A correct answer that leaves a daemon behind: it passes, and the fixture checks
     # that the daemon is gone.
     assert verify(code).correct is True
+
+
+def test_deep_return_value_is_a_failure_with_a_reason() -> None:
+    deep = "class Solution:\n    def f(self, nums, k):\n        x = []\n"
+    deep += "        for _ in range(200000):\n            x = [x]\n        return x"
+    assert_fails(verify(deep, functional=True), "runtime error")
+    # Written straight to the result pipe, past the encoder: bounded when decoded.
+    raw = (
+        "import os\nclass Solution:\n    def f(self, nums, k):\n"
+        "        os.write(3, b'[' * 200000 + b']' * 200000)\n        os._exit(0)"
+    )
+    assert_fails(verify(raw, functional=True), "nested deeper")
+    garbage = (
+        "import os\nclass Solution:\n    def f(self, nums, k):\n"
+        "        os.write(3, b'\\xff{not json')\n        os._exit(0)"
+    )
+    assert_fails(verify(garbage, functional=True), "not JSON")

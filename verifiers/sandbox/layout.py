@@ -147,7 +147,14 @@ def bwrap_argv(bwrap: str, view: View, level: Level) -> list[str]:
     argv += ["--unshare-cgroup-try", "--hostname", "sandbox", "--cap-drop", "ALL"]
     for cap in ZYGOTE_CAPS["root" if level == "root" else "userns"]:
         argv += ["--cap-add", cap]
+    made: set[str] = set()
     for src, dest in view.binds:
+        # Folders above a bind get bwrap's copy of the host's mode (/root is 0700), which
+        # the program's uid could not pass: create them traversable first.
+        for parent in reversed(Path(dest).parents[:-1]):
+            if str(parent) not in made and not _covered(str(parent), list(view.binds)):
+                made.add(str(parent))
+                argv += ["--perms", "0755", "--dir", str(parent)]
         argv += ["--ro-bind", src, dest]
     for target, link in view.symlinks:
         argv += ["--symlink", target, link]

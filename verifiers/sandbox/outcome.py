@@ -15,7 +15,8 @@ LimitKind = Literal["cpu", "wall", "memory", "output"]
 class Limits:
     """Per-program resource limits; every test of a program gets them afresh."""
 
-    timeout_s: float = 6.0  # wall clock per test; CPU time is capped at the same
+    timeout_s: float = 6.0  # per test: CPU time (whole seconds, rounded up) and wall clock
+    wall_s: float | None = None  # a different wall-clock limit, if given
     memory_mb: int = 2048  # everything the program holds (see docs/sandbox.md)
     max_output_bytes: int = 8 << 20
     fsize_bytes: int = 16 << 20

@@ -146,6 +146,19 @@ class SandboxPool:
             )
         return result
 
+    @property
+    def run_id(self) -> str | None:
+        return self._identity.run_id if self._identity is not None else None
+
+    @property
+    def uid_base(self) -> int | None:
+        """First uid of the pool's block (level root): slot n runs as uid_base + n."""
+        return self._identity.uid_base if self._identity is not None else None
+
+    @property
+    def cgroups(self) -> cgroup.RunGroups | None:
+        return self._groups
+
     def slot_pids(self) -> list[int]:
         """Host pids of the slots' outermost processes (for tests of cleanup)."""
         return [pid for slot in self._slots if (pid := slot.pid) is not None]

@@ -113,16 +113,19 @@ class Slot:
         if self._proc is not None and self._proc.poll() is None:
             return None
         self.close()
-        self._proc = subprocess.Popen(
-            self._argv(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=CHILD_ENV,
-            cwd="/",
-            start_new_session=True,
-            close_fds=True,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                self._argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=CHILD_ENV,
+                cwd="/",
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            return f"cannot start {self._argv()[0]}: {exc.strerror or exc}"
         try:
             for line in self._lines(time.monotonic() + READY_S):
                 if json.loads(line).get("event") == "ready":
@@ -191,7 +194,7 @@ class Slot:
             "mode": mode,
             "func_name": func_name,
             "inputs": list(inputs),
-            "timeout_s": lim.timeout_s,
+            "timeout_s": lim.wall_s if lim.wall_s is not None else lim.timeout_s,
             "cpu_s": max(1, int(lim.timeout_s + 0.999)),
             "memory_bytes": lim.memory_mb << 20,
             "max_output": lim.max_output_bytes,
@@ -234,7 +237,8 @@ class Slot:
             oom = group.oom_kills()
         nonce = os.urandom(8).hex()
         job["nonce"] = nonce
-        deadline = started + START_SLACK_S + len(inputs) * (limits.timeout_s + PER_TEST_SLACK_S)
+        per_test = max(job["timeout_s"], job["cpu_s"]) + PER_TEST_SLACK_S
+        deadline = started + START_SLACK_S + len(inputs) * per_test
         try:
             return self._exchange(job, nonce, deadline, check, oom, started)
         finally:

@@ -13,15 +13,17 @@ What it refuses, and why:
   `pivot_root`, `chroot`, `clone` with any ``CLONE_NEW*`` flag; `clone3` answers ENOSYS so
   that libc falls back to `clone`, whose flags a filter can read): a program must not build
   itself a tmpfs, a PID namespace or a user namespace of its own;
-* memory that no address-space limit counts (`memfd_create`, `memfd_secret`, System V
-  shared memory, message queues and semaphores, POSIX message queues, `io_uring`,
-  `userfaultfd`, keyrings);
+* kernel interfaces programs have no use for and that widen what they can reach or pin
+  (`io_uring`, `userfaultfd`, keyrings);
 * looking at or steering other processes (`ptrace`, `process_vm_readv/writev`, `kcmp`,
   `pidfd_getfd`, file handles), and the kernel's own knobs (modules, kexec, swap, reboot,
   clocks, host names, `bpf`, `perf_event_open`, `syslog`, `acct`, `quotactl`);
-* with ``single_process=True`` also every new process (`fork`, `vfork`, `clone` without
-  ``CLONE_THREAD``): where no cgroup bounds memory, a program must stay one address space
-  so that ``RLIMIT_AS`` bounds all of it. Threads stay allowed.
+* with ``single_process=True`` (where no cgroup bounds memory) also every new process
+  (`fork`, `vfork`, `clone` without ``CLONE_THREAD``), so that one address space and
+  ``RLIMIT_AS`` bound all of a program's anonymous memory, and the memory no
+  address-space limit counts (`memfd_create`, `memfd_secret`, System V shared memory,
+  message queues and semaphores, POSIX message queues). Threads stay allowed. Under a
+  cgroup these are allowed: the cgroup counts them.
 
 A refused call fails with EPERM (ENOSYS for `clone3`), so a program sees an ordinary
 OSError; a call from another ABI (x32 on x86-64) or an unexpected architecture kills it.
@@ -53,7 +55,6 @@ CLONE_NAMESPACES |= 0x10000000 | 0x20000000 | 0x40000000 | 0x00000080
 DENIED = (
     "unshare setns mount umount2 pivot_root chroot move_mount fsopen fsconfig fsmount fspick "
     "open_tree mount_setattr "
-    "memfd_create memfd_secret shmget shmat shmctl shmdt msgget semget mq_open "
     "io_uring_setup io_uring_enter io_uring_register userfaultfd keyctl add_key request_key "
     "ptrace process_vm_readv process_vm_writev kcmp pidfd_getfd open_by_handle_at "
     "name_to_handle_at "
@@ -61,8 +62,13 @@ DENIED = (
     "init_module finit_module delete_module settimeofday clock_settime adjtimex sethostname "
     "setdomainname vhangup iopl ioperm uselib inotify_init inotify_init1 fanotify_init"
 ).split()
-# Refused with single_process=True (x86-64 only; other architectures fork through clone).
+# Refused with single_process=True, where no cgroup counts memory: new processes (x86-64
+# has fork and vfork; other architectures fork through clone, tested on its flags), and
+# memory that no address-space limit counts.
 NEW_PROCESS = ("fork", "vfork")
+UNCOUNTED_MEMORY = (
+    "memfd_create memfd_secret shmget shmat shmctl shmdt msgget semget mq_open".split()
+)
 
 
 def _table(text: str) -> dict[str, int]:
@@ -125,7 +131,7 @@ def build_filter(*, single_process: bool, arch: str | None = None) -> bytes:
     table = SYSCALLS[arch]
     denied = [table[n] for n in DENIED if n in table]
     if single_process:
-        denied += [table[n] for n in NEW_PROCESS if n in table]
+        denied += [table[n] for n in (*NEW_PROCESS, *UNCOUNTED_MEMORY) if n in table]
     denied = sorted(set(denied))
     # Layout: header; clone test; clone3; one JEQ per denied call; ALLOW; EPERM; the clone
     # flag block. Every jump goes forward, and the deny list is short enough for 8-bit jumps.

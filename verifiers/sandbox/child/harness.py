@@ -201,6 +201,10 @@ def _child(job: Job, data: bytes, fds: tuple[int, ...]) -> None:
         code = _run_code(job, data.decode("utf-8", "replace"))
     except SystemExit as exc:
         code = 0 if exc.code in (None, 0) else 1
+    except MemoryError:
+        # Its memory is still held (the traceback keeps it): say so without allocating.
+        os.write(2, b"\nMemoryError: the program ran out of memory\n")
+        code = 1
     except BaseException:
         try:
             import traceback  # only on failure: it costs ~2 ms to import
