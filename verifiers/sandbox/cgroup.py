@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +113,28 @@ class SlotGroup:
         _write(first, str(memory_bytes))
         _write(second, str(memory_bytes))
 
+    def pids_inside(self) -> list[int]:
+        found: set[int] = set()
+        for procs in self.procs_files():
+            with contextlib.suppress(OSError):
+                found.update(int(p) for p in _read(procs).split())
+        return sorted(found)
+
+    def empty(self, wait_s: float = 10.0) -> bool:
+        """Kill whatever is still inside (only this slot's own processes can be) and wait
+        until the kernel has let them go, so the folders can be removed."""
+        deadline = time.monotonic() + wait_s
+        while pids := self.pids_inside():
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def remove(self) -> None:
+        self.empty()
         for folder in dict.fromkeys([self.memory, self.pids]):
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -132,14 +155,15 @@ class RunGroups:
         return SlotGroup(self.version, memory, pids)
 
     def remove(self) -> None:
-        for parent in dict.fromkeys([self.memory, self.pids]):
+        slots = set()
+        for parent in (self.memory, self.pids):
             if parent.exists():
-                for child in parent.iterdir():
-                    if child.is_dir():
-                        with contextlib.suppress(OSError):
-                            child.rmdir()
-                with contextlib.suppress(OSError):
-                    parent.rmdir()
+                slots |= {child.name for child in parent.iterdir() if child.is_dir()}
+        for name in sorted(slots):
+            SlotGroup(self.version, self.memory / name, self.pids / name).remove()
+        for parent in dict.fromkeys([self.memory, self.pids]):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
 
 
 def _v1_bases(mounts: list[tuple[str, str, str, str]], own: dict[str, str]) -> dict[str, Path]:

@@ -26,13 +26,18 @@ _TRIES = 64
 
 
 def lock_dir() -> Path:
-    """Where run locks live: /run/judgeflow as root, else a folder private to our uid."""
-    if os.geteuid() == 0:
-        base = Path("/run/judgeflow")
-    else:
-        runtime = os.environ.get("XDG_RUNTIME_DIR")
-        home = Path(runtime) if runtime and os.access(runtime, os.W_OK) else None
-        base = (home or Path(tempfile.gettempdir())) / f"judgeflow-{os.geteuid()}"
+    """Where run locks live: /run/judgeflow where we may write there (root), else a
+    folder private to our uid."""
+    shared = Path("/run/judgeflow")
+    try:
+        shared.mkdir(mode=0o755, exist_ok=True)
+        if os.access(shared, os.W_OK):
+            return shared
+    except OSError:
+        pass
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    home = Path(runtime) if runtime and os.access(runtime, os.W_OK) else None
+    base = (home or Path(tempfile.gettempdir())) / f"judgeflow-{os.geteuid()}"
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
     return base
 

@@ -8,6 +8,7 @@ or a run and the test suite) never touch each other's programs.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
@@ -20,6 +21,7 @@ from verifiers.sandbox.probe import NONE_NOTE, Isolation, real_root, refusal
 from verifiers.sandbox.runner import Slot, SlotConfig
 
 TRIAL = ("print(int(input()) + 1)", "41\n", "42\n")
+CLOSE_WAIT_S = 60.0
 
 
 def core_count() -> int:
@@ -167,7 +169,10 @@ class SandboxPool:
         """Stop every slot, remove the pool's cgroups and give up its identity."""
         taken = []
         for _ in range(len(self._slots)):
-            taken.append(self._free.get())  # wait until nobody uses a slot
+            try:
+                taken.append(self._free.get(timeout=CLOSE_WAIT_S))  # until nobody uses it
+            except queue.Empty:
+                break
         for slot in self._slots:
             slot.close()
         if self._groups is not None:
@@ -202,6 +207,7 @@ def default_pool() -> SandboxPool:
     with _lock:
         if _default is None:
             _default = SandboxPool(isolation=_isolation)
+            atexit.register(_default.close)  # its cgroups and lock go with the process
         return _default
 
 

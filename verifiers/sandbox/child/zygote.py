@@ -77,6 +77,7 @@ def _reap() -> None:
 
 def serve() -> None:
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    os.environ.pop("PWD", None)  # bwrap's --chdir sets it; programs get CHILD_ENV only
     harness.emit({"event": "ready"})
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)  # nobody reads our stderr once we are up; a full pipe must not block us
