@@ -102,6 +102,14 @@ class PairingSpec(_Strict):
     per_question: int = Field(1, ge=1)
 
 
+class SandboxSpec(_Strict):
+    """How code answers are contained (docs/sandbox.md)."""
+
+    # auto: the strongest isolation this machine allows, and code refused where none is;
+    # none: run code answers without containment (every verdict and the report say so).
+    isolation: Literal["auto", "none"] = "auto"
+
+
 class Concurrency(_Strict):
     """Workers per stage. Provider limits still apply underneath."""
 
@@ -127,6 +135,7 @@ class Job(_Strict):
     pairing: PairingSpec = PairingSpec()
     judges: list[JudgeConfig] = Field(default_factory=list)
     concurrency: Concurrency = Concurrency()
+    sandbox: SandboxSpec = SandboxSpec()
     # Seconds in-flight calls get to finish after a first Ctrl-C before they are cancelled.
     shutdown_grace: float = Field(10.0, ge=0)
 

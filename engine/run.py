@@ -35,6 +35,7 @@ from engine.requests import judge_spec
 from providers.base import Provider
 from providers.registry import create_provider
 from verifiers.errors import SourceError
+from verifiers.sandbox import configure as configure_sandbox
 
 FLUSH_EVERY_S = 1.0
 
@@ -171,6 +172,9 @@ async def run_job(
     report: bool = True,
 ) -> RunResult:
     console = console or Console(stderr=True, soft_wrap=True)
+    configure_sandbox(loaded.job.sandbox.isolation)  # the pool is made on first use
+    if loaded.job.sandbox.isolation == "none":
+        console.print("[yellow]sandbox: {isolation: none}: code answers run unsandboxed[/]")
     run_dir = prepare_run_dir(loaded, fresh=fresh)
     store = RunStore(run_dir)
     cut = store.open()

@@ -227,6 +227,9 @@ def run_section(s: RunSummary) -> str:
     out = f"<h3>Run {h(s.name)}</h3>"
     if s.description:
         out += f"<blockquote>{h(s.description.strip())}</blockquote>"
+    if s.sandbox == "none":
+        out += "<blockquote><b>Code answers ran without a sandbox</b> (isolation: none)."
+        out += "</blockquote>"
     out += "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
     if s.providers:
         rows = [

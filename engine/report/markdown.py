@@ -107,6 +107,8 @@ def _run_section(s: RunSummary, rows: Sequence[Row]) -> list[str]:
     out = [f"## Run `{s.name}`", ""]
     if s.description:  # the job's own words, e.g. the demo's note on a tiny judge
         out += [f"> {s.description.strip()}", ""]
+    if s.sandbox == "none":
+        out += ["> **Code answers ran without a sandbox** (`sandbox: {isolation: none}`).", ""]
     src = s.imported_from or s.job_file
     out += [
         f"- folder: `{s.run}`" + (f", from `{src}`" if src else ""),

@@ -152,6 +152,8 @@ class RunSummary:
     # stats.json's accounting, passed through as the run wrote it
     providers: Mapping[str, Mapping[str, Any]]
     no_pair_reasons: Mapping[str, int]
+    # The job's `sandbox.isolation`: "none" means code answers ran unconfined.
+    sandbox: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +161,7 @@ class RunSummary:
             "name": self.name,
             "job_file": self.job_file,
             "description": self.description,
+            "sandbox": self.sandbox,
             "imported_from": self.imported_from,
             "counts": self.counts.as_dict(),
             "judges": {n: j.as_dict() for n, j in self.judges.items()},

@@ -159,6 +159,7 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
         name=str(job.get("name") or run_dir.name),
         job_file=(manifest or {}).get("job_file"),
         description=job.get("description"),
+        sandbox=str((job.get("sandbox") or {}).get("isolation", "auto")),
         imported_from=(manifest or {}).get("imported_from"),
         counts=RunCounts(
             pairs=n_pairs,
