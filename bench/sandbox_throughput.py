@@ -4,18 +4,20 @@ The programs are JudgeBench's LiveCodeBench responses (both the correct and the 
 one of each of the 73 pairs: 146 programs over 69 problems), fenced and verified with
 `verifiers.livecodebench.verify` on the shared sample's public tests, exactly as the
 engine does. Both pool sizes run the same programs in the same process, one after the
-other.
+other, at the isolation the engine would use here (or the one given with --level).
 
-    .venv/bin/python bench/sandbox_throughput.py
+    .venv/bin/python bench/sandbox_throughput.py [--level root|userns|none]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox_lcb_conformance import PROBLEMS, lcb_pairs
 
 
-def jobs() -> list[tuple]:
+def jobs() -> list[tuple[Any, str]]:
     questions = {q.meta["question_id"]: q for q in livecodebench.load(PROBLEMS)}
     out = []
     for pair, qid in lcb_pairs():
@@ -36,16 +38,21 @@ def jobs() -> list[tuple]:
     return out
 
 
-def measure(size: int, work: list[tuple]) -> tuple[float, int]:
-    pool_module._default = SandboxPool(size=size)  # the pool verify() uses
+def measure(pool: SandboxPool, work: list[tuple[Any, str]]) -> tuple[float, int]:
+    pool_module._default = pool  # the pool verify() uses
+    for _ in range(pool.size):  # every slot started before the clock runs
+        pool.run("print(1)", ["\n"])
     started = time.perf_counter()
-    with ThreadPoolExecutor(size * 2) as ex:
+    with ThreadPoolExecutor(pool.size * 2) as ex:
         verdicts = list(ex.map(lambda job: livecodebench.verify(*job), work))
     elapsed = time.perf_counter() - started
     return elapsed, sum(v.correct is True for v in verdicts)
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--level", choices=["root", "userns", "none"], default=None)
+    args = ap.parse_args()
     work = jobs()
     tests = sum(len(q.ground_truth) for q, _ in work)
     cores = len(os.sched_getaffinity(0))
@@ -55,7 +62,11 @@ def main() -> None:
     )
     results = {}
     for size in (1, cores):
-        elapsed, passed = measure(size, work)
+        pool = SandboxPool(size, level=args.level)
+        if size == 1:
+            print(f"sandbox: {pool.describe()}")
+        elapsed, passed = measure(pool, work)
+        pool.close()
         results[size] = elapsed
         print(
             f"pool size {size}: {elapsed:6.2f} s  {len(work) / elapsed:6.1f} programs/s  "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -45,16 +46,25 @@ ZYGOTE_CAPS = {
     "userns": ("CAP_SYS_ADMIN", "CAP_SETPCAP"),
 }
 CHILD_DIR = Path(__file__).with_name("child")
+# The interpreter's first frame on fd 0 (kind S) carries harness.py and zygote.py as
+# JSON; keeping them off the command line keeps `ps` readable.
 BOOT = (
-    "import sys, types\n"
-    "def _load(name, src):\n"
+    "import json, os, sys, types\n"
+    "def _exact(n):\n"
+    "    b = b''\n"
+    "    while len(b) < n:\n"
+    "        c = os.read(0, n - len(b))\n"
+    "        if not c:\n"
+    "            raise SystemExit(1)\n"
+    "        b += c\n"
+    "    return b\n"
+    "src = json.loads(_exact(int(_exact(9)[1:], 16)))\n"
+    "for name in ('harness', 'zygote'):\n"
     "    m = types.ModuleType(name)\n"
     "    m.__file__ = '<sandbox ' + name + '>'\n"
     "    sys.modules[name] = m\n"
-    "    exec(compile(src, m.__file__, 'exec'), m.__dict__)\n"
-    "    return m\n"
-    "_load('harness', sys.argv[1])\n"
-    "_load('zygote', sys.argv[2]).serve()\n"
+    "    exec(compile(src[name], m.__file__, 'exec'), m.__dict__)\n"
+    "sys.modules['zygote'].serve()\n"
 )
 
 
@@ -125,13 +135,15 @@ def find_bwrap() -> str | None:
 
 
 @functools.cache
-def child_sources() -> tuple[str, str]:
-    return (CHILD_DIR / "harness.py").read_text(), (CHILD_DIR / "zygote.py").read_text()
+def boot_frame() -> bytes:
+    """The first frame a zygote reads: its own code and the harness's."""
+    src = {name: (CHILD_DIR / f"{name}.py").read_text() for name in ("harness", "zygote")}
+    payload = json.dumps(src).encode()
+    return b"S" + b"%08x" % len(payload) + payload
 
 
 def zygote_argv(view: View) -> list[str]:
-    harness, zygote = child_sources()
-    return [view.python, "-I", "-S", "-c", BOOT, harness, zygote]
+    return [view.python, "-I", "-S", "-c", BOOT]
 
 
 def bwrap_argv(bwrap: str, view: View, level: Level) -> list[str]:

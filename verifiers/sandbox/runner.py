@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifiers.sandbox.cgroup import SlotGroup, wrap_into
-from verifiers.sandbox.layout import CHILD_ENV, Level, View, bwrap_argv, zygote_argv
+from verifiers.sandbox.layout import (
+    CHILD_ENV,
+    Level,
+    View,
+    boot_frame,
+    bwrap_argv,
+    zygote_argv,
+)
 from verifiers.sandbox.outcome import Limits, Mode, RunResult, TestOutcome
 
 # Seconds allowed for a sandbox to start, for a run to start, for each test's bookkeeping.
@@ -126,6 +133,10 @@ class Slot:
             )
         except OSError as exc:
             return f"cannot start {self._argv()[0]}: {exc.strerror or exc}"
+        try:
+            self._send(boot_frame())
+        except OSError:
+            pass  # it died at once: the reason is on its stderr, read below
         try:
             for line in self._lines(time.monotonic() + READY_S):
                 if json.loads(line).get("event") == "ready":
