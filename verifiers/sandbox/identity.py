@@ -37,9 +37,23 @@ def lock_dir() -> Path:
         pass
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     home = Path(runtime) if runtime and os.access(runtime, os.W_OK) else None
-    base = (home or Path(tempfile.gettempdir())) / f"judgeflow-{os.geteuid()}"
+    base = (home or Path(tempfile.gettempdir())) / f"judgeflow-{host_uid()}"
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
     return base
+
+
+def host_uid() -> int:
+    """Our uid as the host sees it (inside a user namespace, uid 0 may be anyone)."""
+    uid = os.geteuid()
+    try:
+        with open("/proc/self/uid_map") as fh:
+            for line in fh:
+                inside, outside, count = map(int, line.split())
+                if inside <= uid < inside + count:
+                    return outside + uid - inside
+    except (OSError, ValueError):
+        pass
+    return uid
 
 
 @dataclass
