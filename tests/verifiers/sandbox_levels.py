@@ -66,7 +66,9 @@ def descendants(pid: int) -> list[int]:
 
 def leftovers(pool: SandboxPool) -> list[int]:
     """Processes under the pool's slots beyond the idle sandbox itself (bwrap's PID 1 and
-    the zygote; with isolation none, the zygote alone)."""
+    the zygote; with isolation none, the zygote alone), once the pool has finished its
+    own bookkeeping (a job's supervisor and PID 1 go just after its result)."""
+    pool.wait_idle()
     idle = 0 if pool.level == "none" else 2
     extra: list[int] = []
     for pid in pool.slot_pids():

@@ -207,6 +207,7 @@ def test_memory_floods_are_stopped_and_the_host_gets_its_memory_back(
     assert verdict.correct is False, verdict  # it never held more than its limit
     if pool.cgroups is not None and flood == "memfd":
         assert "memory limit exceeded" in verdict.reason  # the kernel's cap, named as such
+    pool.wait_idle()  # the program's namespaces (and its tmpfs) are gone
     # tmpfs and memfd pages count as Shmem: nothing of the flood is left on the host.
     assert _shmem_kb() - before < 64 << 10
     if pool.cgroups is not None:
@@ -310,9 +311,9 @@ def test_no_file_symlink_or_process_of_a_program_survives_it(pool: SandboxPool) 
     )
     first = _run(pool, code)
     assert marker in first and f"{marker}-link" in first  # it did write them, inside
-    assert leftovers(pool) == []
-    if pool.uid_base is not None:
+    if pool.uid_base is not None:  # the program's own processes: dead when run() returns
         assert uids_alive(pool.uid_base, pool.size) == []
+    assert leftovers(pool) == []
     for host in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run/lock"), REPO):
         assert not list(host.glob(f"{marker}*")), host
     # Every slot of the pool: the next program starts with an empty /tmp and /work.

@@ -161,6 +161,16 @@ class SandboxPool:
     def cgroups(self) -> cgroup.RunGroups | None:
         return self._groups
 
+    def wait_idle(self) -> None:
+        """Until every slot's last job has fully ended (the slots stay warm)."""
+        taken = [self._free.get() for _ in range(len(self._slots))]
+        try:
+            for slot in self._slots:
+                slot.wait_idle()
+        finally:
+            for n in taken:
+                self._free.put(n)
+
     def slot_pids(self) -> list[int]:
         """Host pids of the slots' outermost processes (for tests of cleanup)."""
         return [pid for slot in self._slots if (pid := slot.pid) is not None]

@@ -33,6 +33,7 @@ from verifiers.sandbox.outcome import Limits, Mode, RunResult, TestOutcome
 
 # Seconds allowed for a sandbox to start, for a run to start, for each test's bookkeeping.
 READY_S = 30.0
+RESYNC_S = 10.0  # for a finished job's supervisor to go
 START_SLACK_S = 10.0
 PER_TEST_SLACK_S = 2.0
 # Processes of the slot besides the program: bwrap, its PID 1, zygote, supervisor, harness.
@@ -86,6 +87,10 @@ class Slot:
         self._proc: subprocess.Popen[bytes] | None = None
         self._buf = bytearray()
         self._baseline = 0  # cgroup memory of the idle sandbox
+        # A job that said "done" but whose "end" (its supervisor and PID 1 gone, its
+        # namespaces torn down) is not read yet: read before the next job, off the
+        # caller's round trip. Every process of the program is already dead by "done".
+        self._pending: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -105,7 +110,22 @@ class Slot:
                 if stream is not None:
                     stream.close()
         self._proc = None
+        self._pending = None
         self._buf.clear()
+
+    def wait_idle(self) -> None:
+        """Block until the last job has fully ended (its namespaces gone)."""
+        if self._pending is None or self._proc is None:
+            return
+        try:
+            for line in self._lines(time.monotonic() + RESYNC_S):
+                msg = json.loads(line)
+                if isinstance(msg, dict) and msg == {"n": self._pending, "event": "end"}:
+                    self._pending = None
+                    return
+                raise ValueError("a line after the end of a job")
+        except (_Deadline, _Gone, ValueError):
+            self.close()
 
     def _argv(self) -> list[str]:
         cfg = self.config
@@ -233,6 +253,7 @@ class Slot:
         check: Callable[[TestOutcome], bool] | None,
     ) -> RunResult:
         started = time.monotonic()
+        self.wait_idle()
         why = self.start()
         if why is not None:
             return RunResult((), error=f"sandbox failed to start: {why}")
@@ -277,6 +298,9 @@ class Slot:
                 if not isinstance(msg, dict) or msg.get("n") != nonce:
                     raise ValueError("a line that is not the harness's")
                 if msg.get("event") == "end":
+                    break
+                if msg.get("event") == "done":
+                    self._pending = nonce
                     break
                 if "error" in msg:
                     error = str(msg["error"])
