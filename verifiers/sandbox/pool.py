@@ -14,7 +14,9 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 
-from verifiers.sandbox import cgroup, identity, seccomp
+import verifiers.sandbox.cgroup as cgroup
+import verifiers.sandbox.identity as identity
+import verifiers.sandbox.seccomp as seccomp
 from verifiers.sandbox.layout import DEFAULT_PACKAGES, Level, find_bwrap, interpreter_view
 from verifiers.sandbox.outcome import DEFAULT_LIMITS, Limits, Mode, RunResult, TestOutcome
 from verifiers.sandbox.probe import NONE_NOTE, Isolation, real_root, refusal
