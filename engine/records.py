@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from providers.base import ProviderError, Usage
-from verifiers.base import Question, Verdict
+from verifiers.base import Question, Verdict, VerdictKind
 
 Decision = Literal["A>B", "B>A", "A=B"]
 Order = Literal["AB", "BA"]
@@ -65,6 +65,10 @@ class ResponseRecord(Record):
 
 @dataclass(frozen=True, slots=True)
 class VerdictRecord(Record):
+    """One verified answer. `kind` is the verdict's typed reason (verifiers.base.VerdictKind):
+    a `timeout` or `error` is not final, and a resumed run verifies that answer again (the
+    later line of a key wins)."""
+
     FILE: ClassVar[str] = "verdicts.jsonl"
     KEY: ClassVar[tuple[str, ...]] = ("response_key",)
     response_key: str
@@ -75,6 +79,7 @@ class VerdictRecord(Record):
     score: float
     extracted: str | None
     reason: str
+    kind: VerdictKind = "checked"  # records written before the field existed were checks
 
     @classmethod
     def of(cls, response_key: str, question: Question, verdict: Verdict) -> VerdictRecord:
@@ -87,10 +92,11 @@ class VerdictRecord(Record):
             score=verdict.score,
             extracted=verdict.extracted,
             reason=verdict.reason,
+            kind=verdict.kind,
         )
 
     def verdict(self) -> Verdict:
-        return Verdict(self.correct, self.score, self.extracted, self.reason)
+        return Verdict(self.correct, self.score, self.extracted, self.reason, self.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,12 +45,15 @@ def verify(question: Question, answer: str) -> Verdict:
     """Dispatch on ``question.task``; an unknown task is unverifiable, not an error."""
     check = _CHECKERS.get(question.task)
     if check is None:
-        return Verdict(None, 0.0, None, f"no LiveBench verifier for task {question.task!r}")
+        return Verdict(
+            None, 0.0, None, f"no LiveBench verifier for task {question.task!r}", "unverifiable"
+        )
     try:
         return check(question, answer or "")
     except (ValueError, TypeError, AttributeError) as exc:
         # Only a malformed ground truth gets here (answers never raise): say so, unverified.
-        return Verdict(None, 0.0, None, f"cannot check against {question.ground_truth!r}: {exc}")
+        why = f"cannot check against {question.ground_truth!r}: {exc}"
+        return Verdict(None, 0.0, None, why, "unverifiable")
 
 
 def to_question(rec: dict[str, Any]) -> Question:

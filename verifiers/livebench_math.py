@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 
 from verifiers.base import Verdict
-from verifiers.math_equiv import equivalent
+from verifiers.math_equiv import CPU_LIMIT, equivalent
 from verifiers.text import edit_distance, last_boxed, strip_text_macros
 
-SYMPY_TIMEOUT = 5.0
+# CPU seconds a sympy comparison may take (see verifiers.math_equiv: CPU, not wall time).
+SYMPY_TIMEOUT = CPU_LIMIT
 
 _LETTER_RUN = re.compile(r"(?<![A-Z])([A-E])\1{3,}")
 _SOLUTION = re.compile(r"<solution>(.*?)</solution>", re.DOTALL)
@@ -52,7 +53,7 @@ def amc(truth: str, answer: str, question_text: str) -> Verdict:
     value = amc_options(question_text).get(truth)
     if value and value in answer[-(20 + len(value)) :]:
         return _verdict(True, value, truth, "the key's option value at the end")
-    return Verdict(False, 0.0, None, f"no answer letter; key {truth}")
+    return Verdict(False, 0.0, None, f"no answer letter; key {truth}", "no_answer")
 
 
 def aime(truth: str, answer: str) -> Verdict:
@@ -62,7 +63,7 @@ def aime(truth: str, answer: str) -> Verdict:
     how = "\\boxed{}" if boxed is not None else "number at the end"
     nums = re.findall(r"\d+", where.replace(",", ""))
     if not nums:
-        return Verdict(False, 0.0, None, f"no number at the end; key {truth}")
+        return Verdict(False, 0.0, None, f"no number at the end; key {truth}", "no_answer")
     got = nums[-1]
     return _verdict(int(got) == int(truth), got, truth, how)
 
@@ -87,7 +88,7 @@ def olympiad(truth: str, answer: str) -> Verdict:
     want = [int(n) for n in truth.split(",")]
     got = olympiad_ids(answer)
     if got is None:
-        return Verdict(False, 0.0, None, "no Answer: list")
+        return Verdict(False, 0.0, None, "no Answer: list", "no_answer")
     score = 1 - edit_distance(list(got), list(want)) / max(len(got), len(want))
     shown = ",".join(map(str, got))
     return Verdict(score == 1.0, score, shown, f"ordering {shown} vs {truth}: score {score:.3f}")
@@ -147,14 +148,17 @@ def amps_hard(truth: str, answer: str, timeout: float = SYMPY_TIMEOUT) -> Verdic
     key = clean_latex(truth).replace(" ^", "^")
     got = amps_extract(answer)
     if got is None:
-        return Verdict(False, 0.0, None, "no \\boxed{} answer")
+        return Verdict(False, 0.0, None, "no \\boxed{} answer", "no_answer")
     if got.replace(" ", "") == key.replace(" ", ""):
         return _verdict(True, got, truth, "same LaTeX")
     result = equivalent(key, got, timeout=timeout)
-    if result.equal is None and "could not parse the answer" not in result.detail:
-        # Timed out, worker died, or the key itself does not parse: not the answer's fault.
-        return Verdict(None, 0.0, got, f"unverifiable: {result.detail}")
-    ok = bool(result.equal)
+    if result.status == "timeout":
+        return Verdict(None, 0.0, got, f"unverifiable: {result.detail}", "timeout")
+    if result.status in ("died", "error"):
+        return Verdict(None, 0.0, got, f"unverifiable: {result.detail}", "error")
+    if result.status == "key_unparsed":  # the ground truth's fault, not the answer's
+        return Verdict(None, 0.0, got, f"unverifiable: {result.detail}", "unverifiable")
+    ok = result.status == "equal"  # an answer sympy cannot read is a wrong answer
     return Verdict(ok, float(ok), got, f"sympy: {result.detail}")
 
 

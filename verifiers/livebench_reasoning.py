@@ -84,7 +84,7 @@ def zebra_solution_list(truth: str, answer: str) -> Verdict:
     if not found and (boxed := last_boxed(answer)):
         found = [strip_text_macros(boxed)]
     if not found:
-        return Verdict(False, 0.0, None, "no <solution> list")
+        return Verdict(False, 0.0, None, "no <solution> list", "no_answer")
     got = [
         w.strip().lower().replace("-", " ").replace("position", "").strip()
         for w in found[-1].split(",")
@@ -129,7 +129,7 @@ def house_traversal(truth: str, answer: str) -> Verdict:
     names = truth.lower().split()
     spans = [m[1] for m in re.findall(r"(\*{2,})(.*?)\1", answer.lower())]
     if not spans:
-        return Verdict(False, 0.0, None, "no bold answer")
+        return Verdict(False, 0.0, None, "no bold answer", "no_answer")
     last = spans[-1]
     tail = spans[-len(names) :]
     if len(tail) == len(names) and all(n in s for n, s in zip(names, tail, strict=True)):

@@ -14,7 +14,7 @@ import pickle
 import zlib
 from typing import Any
 
-from verifiers.base import Question, Verdict
+from verifiers.base import Question, Verdict, VerdictKind
 from verifiers.errors import SourceError
 
 # The private-test decoder lives in lcb_private; these names stay importable from here.
@@ -189,21 +189,23 @@ def verify(question: Question, answer: str) -> Verdict:
     try:
         return _verify(question, answer)
     except Exception as exc:  # a verifier bug is "cannot verify", never a crash
-        return Verdict(None, 0.0, None, f"verifier error: {type(exc).__name__}: {exc}")
+        why = f"verifier error: {type(exc).__name__}: {exc}"
+        return Verdict(None, 0.0, None, why, "error")
 
 
 def _verify(question: Question, answer: str) -> Verdict:
     tests: list[dict[str, Any]] = list(question.ground_truth or ())
     code = extract_code(answer or "")
     if code is None:
-        return Verdict(False, 0.0, None, "no fenced code block in the answer")
+        return Verdict(False, 0.0, None, "no fenced code block in the answer", "no_answer")
     if not tests:
-        return Verdict(None, 0.0, code, "no test cases to verify against")
+        return Verdict(None, 0.0, code, "no test cases to verify against", "unverifiable")
     meta = question.meta
     functional = tests[0]["testtype"] == "functional"
     tol = meta.get("float_tolerance")
     n_public = int(meta.get("n_public", len(tests)))
     failure: list[str] = []
+    timed_out: list[bool] = []
 
     def check(out: TestOutcome) -> bool:
         test = tests[out.index]
@@ -216,6 +218,7 @@ def _verify(question: Question, answer: str) -> Verdict:
         if why is not None:
             kind = "public" if out.index < n_public else "private"
             failure.append(f"test {out.index + 1}/{len(tests)} ({kind}) failed: {why}")
+            timed_out.append(out.status == "timeout")
         return why is None
 
     result = run_program(
@@ -235,7 +238,8 @@ def _verify(question: Question, answer: str) -> Verdict:
     if result.tampered is not None:
         return Verdict(False, 0.0, code, f"program tampered with the sandbox: {result.tampered}")
     if failure:
-        return Verdict(False, 0.0, code, failure[0] + notes)
+        kind: VerdictKind = "time_limit" if timed_out[0] else "checked"
+        return Verdict(False, 0.0, code, failure[0] + notes, kind)
     if result.error is not None or len(result.outcomes) != len(tests):
-        return Verdict(None, 0.0, code, f"sandbox error: {result.error}{notes}")
+        return Verdict(None, 0.0, code, f"sandbox error: {result.error}{notes}", "error")
     return Verdict(True, 1.0, code, f"passed all {len(tests)} tests{notes}")

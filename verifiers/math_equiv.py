@@ -2,12 +2,21 @@
 
 sympy can run for minutes (or forever) on a hostile answer, so each comparison runs in
 a child (`verifiers/math_worker.py`) that has sympy imported already; a child that
-exceeds the time limit is killed and a fresh one takes its place on the next request.
+exceeds its limit is killed and a fresh one takes its place on the next request.
+
+The limit is CPU time the child spends on the comparison, read from the kernel
+(``/proc/<pid>/stat``), not wall-clock time: on a busy machine a child gets fewer CPU
+seconds per wall second, and a wall-clock limit then turned answers that take a few
+seconds of sympy into "timed out" while a quiet machine verified them. The same
+comparison costs about the same CPU time however busy the machine is, so it gets the same
+verdict. A wall-clock cap (`WALL_FACTOR` times the CPU limit) still ends a child that is
+starved or stuck; that result, like a CPU overrun, is a `timeout` (not a verdict on the
+answer: a run retries it on resume).
 
 API::
 
-    equivalent(a, b, timeout=5.0) -> EquivResult   # blocking; thread-safe
-    default_pool() -> EquivPool                     # shared, shut down at exit
+    equivalent(a, b, timeout=CPU_LIMIT) -> EquivResult   # blocking; thread-safe
+    default_pool() -> EquivPool                          # shared, shut down at exit
     EquivPool(workers=2).check(a, b, timeout) / .shutdown()
 """
 
@@ -21,22 +30,43 @@ import select
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 WORKER = Path(__file__).with_name("math_worker.py")
 START_TIMEOUT = 60.0  # importing sympy on a busy 2-core machine can take a few seconds
 CACHE_SIZE = 4096
+# CPU seconds one comparison may use. The slowest LiveBench AMPS_Hard answers of the
+# published pairs take about 7 s (most of it the lark parse of a long key); hostile input
+# (a tower of powers, a huge factorial) runs far beyond any limit, so a generous one costs
+# nothing on real answers.
+CPU_LIMIT = 30.0
+WALL_FACTOR = 10.0  # wall-clock cap = this x the CPU limit (a starved or stuck child)
+POLL_S = 0.1  # how often a waiting check reads the child's CPU time
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+EquivStatus = Literal[
+    "equal", "different", "key_unparsed", "answer_unparsed", "timeout", "died", "error"
+]
 
 
 @dataclass(frozen=True, slots=True)
 class EquivResult:
-    """`equal` is None when either side could not be parsed or the check timed out."""
+    """What one comparison found. `status` is the typed outcome; `detail` is for people."""
 
-    equal: bool | None
+    status: EquivStatus
     detail: str
+    cpu_s: float = 0.0  # CPU time the child spent on this comparison
+
+    @property
+    def equal(self) -> bool | None:
+        """True / False, or None when nothing was decided (a side unparsed, time, a crash)."""
+        if self.status == "equal":
+            return True
+        return False if self.status == "different" else None
 
 
 class _Worker:
@@ -67,18 +97,44 @@ class _Worker:
         line = out.readline()
         return json.loads(line) if line else None
 
-    def ask(self, a: str, b: str, timeout: float) -> EquivResult | None:
-        """The reply, or None when the worker overran `timeout` or died (then kill it)."""
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the child has used so far; None where /proc is absent."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return None
+        # Fields after the command name (which may hold spaces) start at the last ')'.
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+
+    def ask(self, a: str, b: str, cpu_limit: float) -> EquivResult | None:
+        """The reply, or None when the worker overran its limit or died (then kill it)."""
+        start_cpu, start = self.cpu_seconds(), time.monotonic()
+        wall_cap = WALL_FACTOR * cpu_limit
         try:
             self.stdin.write(json.dumps({"a": a, "b": b}) + "\n")
             self.stdin.flush()
-            reply = self._read(timeout)
+            while True:
+                elapsed = time.monotonic() - start
+                reply = self._read(min(POLL_S, max(0.0, wall_cap - elapsed)))
+                if reply is not None or self.proc.poll() is not None:
+                    break
+                now_cpu = self.cpu_seconds()
+                # Without /proc, wall-clock time stands in for CPU time.
+                used = elapsed if start_cpu is None or now_cpu is None else now_cpu - start_cpu
+                if used > cpu_limit or elapsed >= wall_cap:
+                    break
         except (OSError, ValueError):
             reply = None
         if reply is None:
             return None
-        eq = reply.get("equal")
-        return EquivResult(eq if isinstance(eq, bool) else None, str(reply.get("detail", "")))
+        status = reply.get("status")
+        if status not in ("equal", "different", "key_unparsed", "answer_unparsed"):
+            status = "error"
+        end_cpu = self.cpu_seconds()
+        used = end_cpu - start_cpu if end_cpu is not None and start_cpu is not None else 0.0
+        return EquivResult(status, str(reply.get("detail", "")), used)  # type: ignore[arg-type]
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -130,8 +186,9 @@ class EquivPool:
                 self._idle.put(worker)
         self._slots.release()
 
-    def check(self, a: str, b: str, timeout: float = 5.0) -> EquivResult:
-        """Compare two LaTeX strings; never raises for bad input."""
+    def check(self, a: str, b: str, timeout: float = CPU_LIMIT) -> EquivResult:
+        """Compare two LaTeX strings (`a` the key, `b` the answer) within `timeout` CPU
+        seconds; never raises for bad input."""
         key = (a, b)
         with self._lock:
             if key in self._cache:
@@ -143,12 +200,12 @@ class EquivPool:
             died = worker.proc.poll() is not None
             worker.kill()
             self._release(None)
-            # Not cached: a timeout may depend on load; the answer stays unverified.
+            # Not cached: the answer stays unverified, and a later run checks it again.
             if died:
-                return EquivResult(None, "sympy worker died (memory limit?)")
+                return EquivResult("died", "sympy worker died (memory limit?)")
             with self._lock:
                 self.timeouts += 1
-            return EquivResult(None, f"sympy took longer than {timeout:g}s")
+            return EquivResult("timeout", f"sympy took longer than {timeout:g}s of CPU time")
         self._release(worker)
         with self._lock:
             self._cache[key] = result
@@ -179,5 +236,5 @@ def default_pool() -> EquivPool:
         return _default
 
 
-def equivalent(a: str, b: str, timeout: float = 5.0) -> EquivResult:
+def equivalent(a: str, b: str, timeout: float = CPU_LIMIT) -> EquivResult:
     return default_pool().check(a, b, timeout)

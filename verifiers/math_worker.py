@@ -2,8 +2,10 @@
 
 Run as a script by `verifiers.math_equiv` (never imported by the engine): it reads one
 JSON request per stdin line, ``{"a": latex, "b": latex}``, and writes one JSON reply per
-line, ``{"equal": true|false|null, "detail": "..."}`` (null: could not parse). sympy is
-imported once, before the ``ready`` line, so each check pays only for the comparison.
+line, ``{"status": "equal"|"different"|"key_unparsed"|"answer_unparsed"|"error",
+"detail": "..."}``. sympy is imported once, before the ``ready`` line, so each check pays
+only for the comparison; a parsed expression is kept (the key of a question is compared
+with each of its k answers, and parsing is most of the cost of a long key).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from functools import lru_cache
 from typing import Any
 
 MEMORY_LIMIT = 3 * 1024**3  # address space; a runaway simplify fails instead of eating the host
@@ -45,7 +48,8 @@ def _limit_memory() -> None:
         pass
 
 
-def _parse(latex: str) -> list[Any]:
+@lru_cache(maxsize=512)
+def _parse(latex: str) -> tuple[Any, ...]:
     """Every reading of `latex` (the lark grammar may return several for ambiguous input)."""
     import lark
     from sympy.parsing.latex import parse_latex
@@ -62,9 +66,9 @@ def _parse(latex: str) -> list[Any]:
         except Exception:
             continue
         if isinstance(parsed, lark.Tree):
-            return list(parsed.children)
-        return [parsed]
-    return []
+            return tuple(parsed.children)
+        return (parsed,)
+    return ()
 
 
 # Where both sides are evaluated before any symbolic work: irrational-looking points, so
@@ -100,14 +104,19 @@ def _finite(v: complex) -> bool:
     return v == v and abs(v) != float("inf")
 
 
-def equal(a: str, b: str) -> tuple[bool | None, str]:
-    """True when some reading of `a` equals some reading of `b`: numerically at a few
-    points when both evaluate there, else when their difference simplifies to zero."""
+def compare(a: str, b: str) -> tuple[str, str]:
+    """(status, detail): "equal" when some reading of `a` (the key) equals some reading of
+    `b` (the answer), numerically at a few points when both evaluate there, else when their
+    difference simplifies to zero; "different" otherwise; "key_unparsed" or
+    "answer_unparsed" when a side cannot be read."""
     import sympy
 
-    xs, ys = _parse(a), _parse(b)
-    if not xs or not ys:
-        return None, f"could not parse {'the key' if not xs else 'the answer'}"
+    xs = _parse(a)
+    if not xs:
+        return "key_unparsed", "could not parse the key"
+    ys = _parse(b)
+    if not ys:
+        return "answer_unparsed", "could not parse the answer"
     for x in xs:
         for y in ys:
             try:
@@ -115,35 +124,35 @@ def equal(a: str, b: str) -> tuple[bool | None, str]:
             except Exception:
                 num = None
             if num is True:
-                return True, "numerically equal"
+                return "equal", "numerically equal"
             if num is False:
                 continue
             try:
                 diff = sympy.simplify(x - y)
                 if diff == 0:
-                    return True, "simplifies to zero"
+                    return "equal", "simplifies to zero"
                 if bool(sympy.Abs(diff) < 0.001):
-                    return True, "numerically equal"
+                    return "equal", "numerically equal"
             except Exception:  # e.g. subtracting a matrix from a number: not equal
                 continue
-    return False, "difference is not zero"
+    return "different", "difference is not zero"
 
 
 def main() -> None:
     _die_with_parent()
     _limit_memory()
     warnings.simplefilter("ignore")
-    equal("x", "x")  # import sympy and build the parser before saying ready
+    compare("x", "x")  # import sympy and build the parser before saying ready
     out = sys.stdout
     out.write('{"ready": true}\n')
     out.flush()
     for line in sys.stdin:
         try:
             req = json.loads(line)
-            result, detail = equal(str(req["a"]), str(req["b"]))
+            status, detail = compare(str(req["a"]), str(req["b"]))
         except Exception as exc:  # a reply is always sent: the parent is waiting for one
-            result, detail = None, f"worker error: {type(exc).__name__}"
-        out.write(json.dumps({"equal": result, "detail": detail}) + "\n")
+            status, detail = "error", f"worker error: {type(exc).__name__}"
+        out.write(json.dumps({"status": status, "detail": detail}) + "\n")
         out.flush()
 
 

@@ -1,4 +1,4 @@
-"""MMLU-Pro: loader, prompt and answer verifier.
+r"""MMLU-Pro: loader, prompt and answer verifier.
 
 Records have ``question_id, question, options, answer, answer_index, category, src``
 (JSON Lines, a JSON array as the authors ship it, or parquet).
@@ -8,8 +8,10 @@ Records have ``question_id, question, options, answer, answer_index, category, s
   instruction, which we do not copy; our instruction is in ``Question.prompt``).
 * ``Question.source`` is ``mmlu-pro-<category>`` with MMLU-Pro's category spelling.
 * The verifier: strict mode takes the last run of one letter A–J written five times
-  (or more: see `_FIVE`); lenient mode falls back to "answer is (X)", "Answer: X" and
-  the last standalone letter, as MMLU-Pro's own extraction does.
+  (or more: see `_FIVE`); lenient mode is MMLU-Pro's own extraction chain, rule for rule
+  (for answers written to the authors' "The answer is (X)" prompt): the first match of
+  ``answer is \(?([A-J])\)?`` (case as written, no word boundary), else
+  ``.*[aA]nswer:\s*([A-J])``, else the last standalone letter A–J.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ INSTRUCTION = (
 # "CCCCCCCCCC" and "EEEEETwitter" as answers, so the run may be longer than five and
 # may run into the next word; only a run glued to a preceding capital is not taken.
 _FIVE = re.compile(r"(?<![A-Z])([A-J])\1{4,}")
-_ANSWER_IS = re.compile(r"answer is:?\s*\(?\s*([A-J])\b\s*\)?", re.IGNORECASE)
-_ANSWER_COLON = re.compile(r"answer\s*:\s*\**\s*\(?([A-J])\b\)?", re.IGNORECASE)
-_STANDALONE = re.compile(r"\b([A-J])\b")
+# MMLU-Pro's chain (evaluate_from_api.py): the patterns and flags exactly as the authors
+# apply them; each is a `re.search`, so the first match counts.
+_ANSWER_IS = re.compile(r"answer is \(?([A-J])\)?")
+_ANSWER_COLON = re.compile(r".*[aA]nswer:\s*([A-J])")
+_LAST_STANDALONE = re.compile(r"\b([A-J])\b(?!.*\b[A-J]\b)", re.DOTALL)
 
 
 def format_question(stem: str, options: Iterable[str]) -> str:
@@ -107,17 +111,14 @@ def extract_strict(answer: str) -> str | None:
 
 
 def extract_lenient(answer: str) -> tuple[str | None, str]:
-    """Strict first, then the usual fallbacks; returns (letter, which rule found it)."""
-    letter = extract_strict(answer)
-    if letter:
-        return letter, "five-letter run"
-    for rule, pattern in (("'answer is (X)'", _ANSWER_IS), ("'Answer: X'", _ANSWER_COLON)):
-        found = pattern.findall(answer)
-        if found:
-            return found[-1].upper(), rule
-    found = _STANDALONE.findall(answer)
-    if found:
-        return found[-1], "last standalone letter"
+    """MMLU-Pro's extraction chain; returns (letter, which rule found it)."""
+    for rule, pattern in (
+        ("'answer is (X)'", _ANSWER_IS),
+        ("'Answer: X'", _ANSWER_COLON),
+        ("last standalone letter", _LAST_STANDALONE),
+    ):
+        if m := pattern.search(answer):
+            return m.group(1), rule
     return None, "no answer letter"
 
 
@@ -130,6 +131,6 @@ def verify(question: Question, answer: str) -> Verdict:
         letter = extract_strict(answer or "")
         rule = "five-letter run" if letter else "no five-letter run"
     if letter is None:
-        return Verdict(False, 0.0, None, f"{rule}; key {key}")
+        return Verdict(False, 0.0, None, f"{rule}; key {key}", "no_answer")
     ok = letter == key
     return Verdict(ok, float(ok), letter, f"{rule} {letter} {'=' if ok else '!='} key {key}")

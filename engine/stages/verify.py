@@ -2,7 +2,8 @@
 
 Verifiers are blocking functions; they run in worker threads bounded by a capacity
 limiter (sympy and code verifiers start their own child processes underneath).
-A verdict already in the checkpoint is reused.
+A final verdict already in the checkpoint is reused; one whose check timed out or failed
+(`Verdict.final` is False) is checked again, so a busy moment is never frozen into a run.
 """
 
 from __future__ import annotations
@@ -59,13 +60,14 @@ async def _verdict(
     ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
 ) -> Verdict:
     cached = ctx.store.get(VerdictRecord, answer.key)
-    if cached is not None:
+    if cached is not None and cached.verdict().final:
         stats.reused += 1
         return cached.verdict()
     verify = verifier_for(q.task)
     try:
         verdict = await anyio.to_thread.run_sync(verify, q, answer.text, limiter=limiter)
     except Exception as exc:  # a verifier bug must not kill the run; it is an unverifiable answer
-        verdict = Verdict(None, 0.0, None, f"verifier error: {type(exc).__name__}: {exc}")
+        why = f"verifier error: {type(exc).__name__}: {exc}"
+        verdict = Verdict(None, 0.0, None, why, "error")
     ctx.store.put(VerdictRecord.of(answer.key, q, verdict))
     return verdict

@@ -14,6 +14,8 @@ import pytest
 
 from verifiers.math_equiv import EquivPool
 
+CORES = os.cpu_count() or 2
+
 
 @pytest.fixture
 def pool() -> Iterator[EquivPool]:
@@ -115,3 +117,34 @@ def test_shutdown_kills_the_children() -> None:
     assert not any(map(_alive, pids))
     with pytest.raises(RuntimeError):
         p.check("3", "2+1")  # not cached: needs a worker
+
+
+def test_the_limit_is_cpu_time_so_a_busy_machine_gives_the_same_verdict() -> None:
+    """A comparison that needs C CPU seconds, under a limit of 2C, on a machine made busy
+    by burner processes: its wall time exceeds the limit (a wall-clock limit timed it out
+    and froze "unverifiable"), but its CPU time does not, so the verdict is the quiet one."""
+    p = EquivPool(workers=1)
+    burners: list[subprocess.Popen[bytes]] = []
+    try:
+        # A long answer: parsing it is a second or so of CPU, as for the long AMPS_Hard
+        # answers that timed out. The child keeps what it parsed, so the busy run gets
+        # another sum of the same length.
+        def long_sum(shift: int) -> str:
+            return " + ".join(f"\\frac{{{i + shift}}}{{x+{i}}}" for i in range(1, 11))
+
+        quiet = p.check(long_sum(0), "x", timeout=60)
+        assert quiet.status == "different"
+        limit = max(2 * quiet.cpu_s, 0.5)
+        burn = "while True: pass"
+        burners = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(4 * CORES)]
+        start = time.monotonic()
+        busy = p.check(long_sum(1), "x", timeout=limit)
+        wall = time.monotonic() - start
+        assert (busy.status, busy.equal) == (quiet.status, quiet.equal), busy
+        assert busy.cpu_s <= limit
+        assert wall > limit, "the burners did not slow the check: nothing was shown"
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+        p.shutdown()

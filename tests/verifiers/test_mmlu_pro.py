@@ -47,10 +47,24 @@ def test_strict_extraction(text: str, letter: str | None) -> None:
 @pytest.mark.parametrize(
     ("text", "letter", "rule"),
     [
-        ("blah BBBBB then the answer is (C)", "B", "five-letter run"),
+        # MMLU-Pro's chain, rule for rule: a five-letter run is no rule of theirs.
+        ("blah BBBBB then the answer is (C)", "C", "'answer is (X)'"),
         ("Therefore the answer is (C).", "C", "'answer is (X)'"),
+        # The *first* "answer is" counts (the authors' re.search), not the last.
+        ("the answer is (B)... no wait, the answer is (D)", "B", "'answer is (X)'"),
+        ("the answer is D", "D", "'answer is (X)'"),
+        ("the answer is Apple", "A", "'answer is (X)'"),  # no word boundary in theirs
+        # Case as written: "Answer is" is not their first rule; no colon, so the last letter.
+        ("The Answer is (C), or maybe B", "B", "last standalone letter"),
+        ("the answer is (c)", None, "no answer letter"),
         ("Answer: D", "D", "'Answer: X'"),
+        ("answer:\n  E", "E", "'Answer: X'"),  # \s* crosses the newline
+        # `.*` is greedy on the first line that has an "Answer:": its last one counts.
+        ("Answer: A then Answer: C\nAnswer: F", "C", "'Answer: X'"),
+        ("ANSWER: D", "D", "last standalone letter"),  # only [aA]nswer
         ("I think it must be option\nJ", "J", "last standalone letter"),
+        ("A or B? Surely C.\nThat is my view.", "C", "last standalone letter"),
+        ("the answer is (K)", None, "no answer letter"),  # K is no letter of theirs
         ("no idea", None, "no answer letter"),
     ],
 )
