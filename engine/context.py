@@ -54,6 +54,7 @@ class RunCounters:
     skipped_lines: list[str] = field(default_factory=list)  # the first few, for the summary
     skipped_count: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # "provider:error_class" -> calls
+    warnings: list[str] = field(default_factory=list)  # e.g. a source with no question left
 
     def register(self, name: str, unit: str) -> StageStats:
         """A stage's counters; each stage is registered once, by the graph."""
@@ -67,6 +68,10 @@ class RunCounters:
         self.skipped_count += 1
         if len(self.skipped_lines) < SKIPPED_KEPT:
             self.skipped_lines.append(message)
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the run."""
+        self.warnings.append(message)
 
     def note_error(self, provider: str, exc: ProviderError) -> None:
         self.errors[f"{provider}:{exc.error_class}"] += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.jobload import LoadedJob
@@ -38,11 +39,16 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
     if job.start == "pairs":
         for pf in job.pairs:
             yield from load_pairs(
-                loaded.resolve(pf.path),
+                loaded.resolve(pf.path) if pf.path else Path("unused"),
                 pf.format,
                 seed=job.seed,
                 limit=effective_limit(pf.limit, limit),
                 on_error="skip",
+                hf_dataset=None
+                if pf.path or not pf.hf_dataset
+                else loaded.hf_dataset(pf.hf_dataset),
+                hf_split=pf.hf_split,
+                hf_config=pf.hf_config,
             )
     else:
         for spec in job.sources:
@@ -51,7 +57,7 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
                 loaded.source_path(spec),
                 limit=effective_limit(spec.limit, limit),
                 on_error="skip",
-                **spec.options,
+                **loaded.source_options(spec),
             )
 
 

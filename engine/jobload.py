@@ -53,6 +53,22 @@ class LoadedJob:
     def resolve(self, path: str) -> Path:
         return resolve_path(self.base_dir, path)
 
+    def hf_dataset(self, name: str) -> str:
+        """A Hugging Face dataset named in the job: a folder (relative to the job file's
+        folder, like every input path) when one exists there, else the Hub id as given."""
+        local = self.resolve(name)
+        return str(local) if local.is_dir() else name
+
+    def source_options(self, spec: SourceSpec) -> dict[str, Any]:
+        """A source's loader options: with a `path`, the file is read (the Hugging Face
+        fields are dropped); else `hf_dataset` is resolved as `hf_dataset` does."""
+        if spec.path is not None:
+            return {k: v for k, v in spec.options.items() if not k.startswith("hf_")}
+        name = spec.options.get("hf_dataset")
+        if isinstance(name, str) and name:
+            return {**spec.options, "hf_dataset": self.hf_dataset(name)}
+        return dict(spec.options)
+
 
 def _line_map(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
     out = {} if out is None else out
@@ -234,16 +250,9 @@ def _semantic_problems(
             need_file(("providers", name, "local", "model_path"), prov.local.model_path)
 
     for i, src in enumerate(job.sources):
-        allowed = _loader_options(src.format)
-        for key in src.options:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = (
-                    f"; did you mean {close[0]!r}?"
-                    if close
-                    else f" (known: {', '.join(sorted(allowed))})"
-                )
-                report(("sources", i, "options", key), f"unknown option for {src.format}{hint}")
+        # Each format's options are a typed model: unknown names and wrong types alike.
+        for loc, message in registry.loader(src.format).problems(src.options):
+            report(("sources", i, "options", *loc), message)
 
     known_types = sorted(JUDGE_TYPES)
     for i, judge in enumerate(job.judges):
@@ -275,8 +284,3 @@ def _semantic_problems(
         if (problem := key_problem(config, env)) is not None:
             report(("providers", name), problem)
     return problems
-
-
-def _loader_options(fmt: str) -> set[str]:
-    """Keyword options a source format's loader takes from a job's `options`."""
-    return registry.loader(fmt).options()

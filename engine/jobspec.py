@@ -67,6 +67,7 @@ def effective_limit(spec_limit: int | None, run_limit: int | None) -> int | None
 class SourceSpec(_Strict):
     format: Literal["mmlu_pro", "livebench", "livecodebench"]
     # A local file; or none, with `options: {hf_dataset: ...}` (needs the `hf` extra).
+    # Given both, the file is read (e.g. `--set sources.0.path=copy.jsonl`).
     path: str | None = None
     limit: int | None = Field(None, ge=0)
     on_error: Literal["skip", "fail"] = "fail"
@@ -82,9 +83,20 @@ class SourceSpec(_Strict):
 
 class PairFileSpec(_Strict):
     format: Literal["judgebench", "preference"] = "judgebench"
-    path: str
+    # A local file; or `hf_dataset` (e.g. ScalerLab/JudgeBench, split gpt or claude; extra
+    # `hf`): a Hub id, or a folder holding such a dataset. Given both, the file is read.
+    path: str | None = None
+    hf_dataset: str | None = None
+    hf_split: str = "test"
+    hf_config: str | None = None
     limit: int | None = Field(None, ge=0)
     on_error: Literal["skip", "fail"] = "fail"
+
+    @model_validator(mode="after")
+    def _has_input(self) -> PairFileSpec:
+        if self.path is None and self.hf_dataset is None:
+            raise ValueError("give a `path`, or an `hf_dataset` (with `hf_split`)")
+        return self
 
 
 class JudgeConfig(RequestOptions):

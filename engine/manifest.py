@@ -20,8 +20,23 @@ from engine.keys import stable_hash
 MANIFEST = "manifest.json"
 
 
-def _without_limits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if k not in ("limit", "on_error")} for item in items]
+# Pair-file fields added after run folders existed: left out while unset (their values
+# then), so those folders still resume.
+_LATER_PAIR_FIELDS = {"hf_dataset": None, "hf_split": "test", "hf_config": None}
+
+
+def _without_limits(
+    items: list[dict[str, Any]], later: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    later = later or {}
+    return [
+        {
+            k: v
+            for k, v in item.items()
+            if k not in ("limit", "on_error") and not (k in later and v == later[k])
+        }
+        for item in items
+    ]
 
 
 def core_fingerprint(job: Job) -> dict[str, Any]:
@@ -30,7 +45,7 @@ def core_fingerprint(job: Job) -> dict[str, Any]:
     return {
         "seed": dump["seed"],
         "sources": _without_limits(dump["sources"]),
-        "pairs": _without_limits(dump["pairs"]),
+        "pairs": _without_limits(dump["pairs"], _LATER_PAIR_FIELDS),
         "responses": dump["responses"],
         "response_model": dump["response_model"],
         "solvers": dump["solvers"],

@@ -135,6 +135,7 @@ def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Prov
         "errors": dict(counters.errors),
         "skipped_lines": counters.skipped_count,
         "skipped_examples": counters.skipped_lines,
+        "warnings": counters.warnings,
     }
     (run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
@@ -230,6 +231,8 @@ async def run_job(
 def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> ExitCode:
     """Tell the user how the run ended, write the report, and pick the exit code."""
     counters, loaded = ctx.counters, ctx.loaded
+    for warning in counters.warnings:
+        console.print(f"[yellow]warning: {warning}[/]", highlight=False)
     if counters.skipped_count:
         console.print(f"[yellow]{counters.skipped_count} malformed input lines skipped, e.g.:[/]")
         for line in counters.skipped_lines[:5]:

@@ -4,17 +4,24 @@ Records: ``question_id, category, task, turns, ground_truth`` (+ ``subtask``,
 ``livebench_release_date``, ``livebench_removal_date``…). The question is shown verbatim
 (``turns[0]``): it carries its own answer-format instructions, and JudgeBench's pair
 ``question`` field is exactly that text. Sources are ``livebench-<category>``.
+
+Dates are ISO strings in the JSON Lines files but ``datetime`` values in the Hugging Face
+datasets (``livebench/reasoning``, ``livebench/math``): both become ``YYYY-MM-DD`` before
+any filter or verifier sees them (a `release_date_max` filter compared a datetime with a
+string, and the zebra verifier, which picks its answer format by release date, could not
+check a single answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from verifiers import livebench_math as math
 from verifiers import livebench_reasoning as reasoning
 from verifiers.base import Question, Verdict
-from verifiers.records_io import Loader, RecordReader
+from verifiers.records_io import Loader, LoaderOptions, RecordReader
 
 FIELDS = ("question_id", "category", "task", "turns", "ground_truth")
 
@@ -56,6 +63,13 @@ def verify(question: Question, answer: str) -> Verdict:
         return Verdict(None, 0.0, None, why, "unverifiable")
 
 
+def iso_date(value: Any) -> str:
+    """A date as ``YYYY-MM-DD``: from a ``datetime``/``date``, or an ISO string ("" if none)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    return str(value)[:10] if value else ""
+
+
 def to_question(rec: dict[str, Any]) -> Question:
     turns = rec["turns"]
     if not isinstance(turns, list) or not turns or not isinstance(turns[0], str):
@@ -77,39 +91,44 @@ def to_question(rec: dict[str, Any]) -> Question:
         meta={
             "question_id": rec["question_id"],
             "subtask": rec.get("subtask"),
-            "release_date": rec.get("livebench_release_date") or "",
-            "removal_date": rec.get("livebench_removal_date") or "",
+            "release_date": iso_date(rec.get("livebench_release_date")),
+            "removal_date": iso_date(rec.get("livebench_removal_date")),
         },
     )
 
 
-def reader(
-    *,
-    tasks: Iterable[str] | None = None,
-    categories: Iterable[str] | None = None,
-    subtasks: Iterable[str] | None = None,
-    release_date_max: str | None = None,
-    release_date_min: str | None = None,
-) -> RecordReader[Question]:
-    """LiveBench questions; dates are ISO strings compared on ``livebench_release_date``
-    (e.g. ``release_date_max="2024-07-26"``). With ``hf_dataset`` (e.g.
-    ``livebench/reasoning``) records come from Hugging Face instead of the file (needs the
-    ``hf`` extra; see `verifiers.hf`)."""
-    want_tasks = set(tasks) if tasks else None
-    want_cats = set(categories) if categories else None
-    want_sub = set(subtasks) if subtasks else None
+class Options(LoaderOptions):
+    """LiveBench's options: tasks, categories, subtasks, and a range of
+    ``livebench_release_date`` (inclusive dates, e.g. ``release_date_max: 2024-07-26``).
+    With ``hf_dataset: livebench/reasoning`` (or ``livebench/math``) records come from
+    Hugging Face instead of the file."""
+
+    FILTERS = ("tasks", "categories", "subtasks", "release_date_max", "release_date_min")
+    tasks: list[str] | None = None
+    categories: list[str] | None = None
+    subtasks: list[str] | None = None
+    release_date_max: dt.date | None = None
+    release_date_min: dt.date | None = None
+
+
+def reader(opts: Options) -> RecordReader[Question]:
+    want_tasks = set(opts.tasks) if opts.tasks is not None else None
+    want_cats = set(opts.categories) if opts.categories is not None else None
+    want_sub = set(opts.subtasks) if opts.subtasks is not None else None
+    latest = opts.release_date_max.isoformat() if opts.release_date_max else None
+    earliest = opts.release_date_min.isoformat() if opts.release_date_min else None
 
     def wanted(rec: dict[str, Any]) -> bool:
-        date = rec.get("livebench_release_date") or ""
+        date = iso_date(rec.get("livebench_release_date"))
         return not (
             (want_tasks is not None and rec["task"] not in want_tasks)
             or (want_cats is not None and rec["category"] not in want_cats)
             or (want_sub is not None and rec.get("subtask") not in want_sub)
-            or (release_date_max is not None and date > release_date_max)
-            or (release_date_min is not None and date < release_date_min)
+            or (latest is not None and date > latest)
+            or (earliest is not None and date < earliest)
         )
 
-    return RecordReader(to_question, FIELDS, wanted)
+    return RecordReader(to_question, FIELDS, wanted, key=lambda q: q.id)
 
 
-load = Loader(reader)
+load = Loader(reader, Options)

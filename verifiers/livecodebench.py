@@ -9,10 +9,13 @@ come out) and ``metadata`` (JSON text with ``func_name`` for LeetCode problems).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import pickle
 import zlib
 from typing import Any
+
+from pydantic import Field
 
 from verifiers.base import Question, Verdict, VerdictKind
 from verifiers.errors import SourceError
@@ -21,7 +24,7 @@ from verifiers.errors import SourceError
 from verifiers.lcb_private import MAX_PRIVATE_BYTES as MAX_PRIVATE_BYTES
 from verifiers.lcb_private import decode_private_tests as decode_private_tests
 from verifiers.lcb_private import parse_tests as _test_list
-from verifiers.records_io import Loader, RecordReader
+from verifiers.records_io import Loader, LoaderOptions, RecordReader
 from verifiers.sandbox import Limits, TestOutcome, run_program
 from verifiers.sandbox.compare import compare_functional, compare_stdout
 
@@ -120,7 +123,7 @@ def _question(rec: dict[str, Any], opts: dict[str, Any]) -> Question:
             "platform": platform,
             "func_name": func_name,
             "starter_code": starter,
-            "contest_date": rec.get("contest_date"),
+            "contest_date": _date(rec.get("contest_date")),
             "difficulty": rec.get("difficulty"),
             "n_public": len(public),
             "n_private": len(private),
@@ -131,54 +134,100 @@ def _question(rec: dict[str, Any], opts: dict[str, Any]) -> Question:
     )
 
 
+def _date(value: Any) -> str | None:
+    """``contest_date`` as an ISO string (the Hugging Face rows may carry a datetime)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return None if value is None else str(value)
+
+
 def _wanted(rec: dict[str, Any], opts: dict[str, Any]) -> bool:
-    if opts["platforms"] and rec.get("platform") not in opts["platforms"]:
+    if opts["platforms"] is not None and rec.get("platform") not in opts["platforms"]:
         return False
-    if opts["difficulties"] and rec.get("difficulty") not in opts["difficulties"]:
+    if opts["difficulties"] is not None and rec.get("difficulty") not in opts["difficulties"]:
         return False
-    if opts["question_ids"] and rec.get("question_id") not in opts["question_ids"]:
+    if opts["question_ids"] is not None and rec.get("question_id") not in opts["question_ids"]:
         return False
-    date = str(rec.get("contest_date") or "")[:10]
+    date = (_date(rec.get("contest_date")) or "")[:10]
     if opts["start_date"] and date < opts["start_date"]:
         return False
     return not (opts["end_date"] and date > opts["end_date"])
 
 
-def reader(
-    *,
-    platforms: list[str] | None = None,
-    difficulties: list[str] | None = None,
-    question_ids: list[str] | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    private_tests: bool = True,
-    float_tolerance: float | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-) -> RecordReader[Question]:
-    """LiveCodeBench questions (a JSONL file of `code_generation_lite` lines).
+class Options(LoaderOptions):
+    """LiveCodeBench's options (a JSONL file of `code_generation_lite` lines).
 
     Filters: `platforms`, `difficulties`, `question_ids`, and `start_date`/`end_date`
-    (inclusive ``YYYY-MM-DD`` on ``contest_date``). `float_tolerance`, `timeout_s` (wall
-    clock per test) and `memory_mb` (address space) travel in `Question.meta` to
-    `verify`. A malformed line raises `LoadError` naming file, line and field, or with
-    ``on_error="skip"`` is passed to `report` and skipped.
+    (inclusive dates on ``contest_date``). `float_tolerance`, `timeout_s` (per test) and
+    `memory_mb` travel in `Question.meta` to `verify`. With ``hf_dataset:
+    livecodebench/code_generation_lite`` the release named by ``hf_config`` (``release_v1``
+    … ``release_v6``, ``release_latest``, ``v2``, ``v1_v3``…; default ``release_latest``, as
+    LiveCodeBench's own) is read, private tests included.
     """
+
+    FILTERS = ("platforms", "difficulties", "question_ids", "start_date", "end_date")
+    platforms: list[str] | None = None
+    difficulties: list[str] | None = None
+    question_ids: list[str] | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    private_tests: bool = True
+    float_tolerance: float | None = Field(None, ge=0)
+    timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0)
+    memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=16)
+
+
+def reader(options: Options) -> RecordReader[Question]:
+    """A malformed line raises `LoadError` naming file, line and field, or with
+    ``on_error="skip"`` is passed to `report` and skipped."""
+
+    def chosen(values: list[str] | None) -> set[str] | None:
+        return set(values) if values is not None else None
+
     opts = {
-        "platforms": set(platforms or ()),
-        "difficulties": set(difficulties or ()),
-        "question_ids": set(question_ids or ()),
-        "start_date": start_date,
-        "end_date": end_date,
-        "private_tests": private_tests,
-        "float_tolerance": float_tolerance,
-        "timeout_s": timeout_s,
-        "memory_mb": memory_mb,
+        "platforms": chosen(options.platforms),
+        "difficulties": chosen(options.difficulties),
+        "question_ids": chosen(options.question_ids),
+        "start_date": options.start_date.isoformat() if options.start_date else None,
+        "end_date": options.end_date.isoformat() if options.end_date else None,
+        "private_tests": options.private_tests,
+        "float_tolerance": options.float_tolerance,
+        "timeout_s": options.timeout_s,
+        "memory_mb": options.memory_mb,
     }
-    return RecordReader(lambda rec: _question(rec, opts), wanted=lambda rec: _wanted(rec, opts))
+    return RecordReader(
+        lambda rec: _question(rec, opts), wanted=lambda rec: _wanted(rec, opts), key=lambda q: q.id
+    )
 
 
-load = Loader(reader)
+# The Hugging Face repository's releases: release_vN is test.jsonl .. testN.jsonl (the first
+# file has no number); vN is file N alone, vN_vM files N to M.
+RELEASES = 6
+
+
+def _release_file(n: int) -> str:
+    return "test.jsonl" if n == 1 else f"test{n}.jsonl"
+
+
+def release_files(tag: str | None) -> list[str]:
+    """The data files of a LiveCodeBench release tag."""
+    tag = tag or "release_latest"
+    if tag == "release_latest":
+        return [_release_file(n) for n in range(1, RELEASES + 1)]
+    if tag.startswith("release_v") and tag[9:].isdigit() and 1 <= int(tag[9:]) <= RELEASES:
+        return [_release_file(n) for n in range(1, int(tag[9:]) + 1)]
+    parts = tag.split("_")
+    if all(p.startswith("v") and p[1:].isdigit() for p in parts) and len(parts) in (1, 2):
+        first, last = int(parts[0][1:]), int(parts[-1][1:])
+        if 1 <= first <= last <= RELEASES:
+            return [_release_file(n) for n in range(first, last + 1)]
+    raise ValueError(
+        f"unknown LiveCodeBench release {tag!r}: use release_v1 .. release_v{RELEASES}, "
+        "release_latest, vN or vN_vM"
+    )
+
+
+load = Loader(reader, Options, hf_files=release_files)
 
 
 # ---------------------------------------------------------------- verification
@@ -233,8 +282,8 @@ def _verify(question: Question, answer: str) -> Verdict:
         check=check,
     )
     notes = f" [{'; '.join(result.notes)}]" if result.notes else ""
-    if result.refused:
-        return Verdict(None, 0.0, code, f"{result.error}")
+    if result.refused:  # no isolation here: checked again once the machine has it
+        return Verdict(None, 0.0, code, f"{result.error}", "error")
     if result.tampered is not None:
         return Verdict(False, 0.0, code, f"program tampered with the sandbox: {result.tampered}")
     if failure:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from verifiers.base import Question, Verdict
-from verifiers.records_io import Loader, RecordReader
+from verifiers.records_io import Loader, LoaderOptions, RecordReader
 
 TASKS = frozenset({"mmlu_pro"})
 
@@ -79,29 +79,35 @@ def to_question(rec: dict[str, Any], *, mode: Mode = "strict") -> Question:
     )
 
 
-def reader(
-    *,
-    categories: Iterable[str] | None = None,
-    question_ids: Iterable[int] | None = None,
-    mode: Mode = "strict",
-) -> RecordReader[Question]:
-    """MMLU-Pro questions, optionally only some categories or ids; `mode` picks the
-    verifier's extraction rule. With ``hf_dataset`` (e.g. ``TIGER-Lab/MMLU-Pro``) records
-    come from Hugging Face instead of the file (needs the ``hf`` extra; see `verifiers.hf`)."""
-    if mode not in ("strict", "lenient"):
-        raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
-    cats = {c.lower() for c in categories} if categories else None
-    ids = {int(i) for i in question_ids} if question_ids else None
+class Options(LoaderOptions):
+    """MMLU-Pro's options: which categories (any case) or question ids, and `mode`, the
+    verifier's extraction rule. With ``hf_dataset: TIGER-Lab/MMLU-Pro`` (split ``test``)
+    records come from Hugging Face instead of the file."""
+
+    FILTERS = ("categories", "question_ids")
+    categories: list[str] | None = None
+    question_ids: list[int] | None = None
+    mode: Mode = "strict"
+
+
+def reader(opts: Options) -> RecordReader[Question]:
+    cats = {c.lower() for c in opts.categories} if opts.categories is not None else None
+    ids = set(opts.question_ids) if opts.question_ids is not None else None
+    mode = opts.mode
 
     def wanted(rec: dict[str, Any]) -> bool:
         if cats is not None and str(rec["category"]).lower() not in cats:
             return False
         return ids is None or rec["question_id"] in ids
 
-    return RecordReader(lambda rec: to_question(rec, mode=mode), FIELDS, wanted)
+    return RecordReader(lambda rec: to_question(rec, mode=mode), FIELDS, wanted, key=_id)
 
 
-load = Loader(reader)
+def _id(q: Question) -> str:
+    return q.id
+
+
+load = Loader(reader, Options)
 
 
 def extract_strict(answer: str) -> str | None:

@@ -1,7 +1,9 @@
 """Pair files: the published JudgeBench pairs, and generic preference pairs.
 
-``load_pairs(path, fmt, *, seed=0, limit=None, on_error="fail", report=None)`` streams
-dicts with exactly JudgeBench's pair fields::
+``load_pairs(path, fmt, *, seed=0, limit=None, on_error="fail", report=None, hf_dataset=None,
+hf_split="test", hf_config=None)`` streams dicts with exactly JudgeBench's pair fields (from
+the file, or from a Hugging Face dataset such as ``ScalerLab/JudgeBench``, splits ``gpt``
+and ``claude``, through `verifiers.hf`)::
 
     pair_id, original_id, source, question, response_model, response_A, response_B, label
 
@@ -75,10 +77,20 @@ def load_pairs(
     limit: int | None = None,
     on_error: str = "fail",
     report: Report = None,
+    hf_dataset: str | None = None,
+    hf_split: str = "test",
+    hf_config: str | None = None,
 ) -> Iterator[Raw]:
     """Stream pairs from a JudgeBench or preference file (see the module docstring)."""
     policy = check_on_error(on_error)
-    records = iter_records(Path(path), on_error=policy, report=report)
+    records: Iterator[tuple[int, Raw]]
+    if hf_dataset:
+        from verifiers.hf import iter_hf
+
+        records = iter_hf(hf_dataset, split=hf_split, config=hf_config)
+        path = Path(f"hf:{hf_dataset}[{hf_split}]")
+    else:
+        records = iter_records(Path(path), on_error=policy, report=report)
     return stream(
         pair_reader(fmt, seed), records, path, limit=limit, on_error=policy, report=report
     )

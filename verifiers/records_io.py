@@ -1,13 +1,18 @@
 """The loader skeleton every source format shares, and its streaming record readers.
 
 A format states what it does with one raw record as a `RecordReader`: the fields it
-requires, a filter on the raw record, and a builder that raises ValueError/TypeError on a
-malformed record. `Loader` turns a function making such a reader (from the format's
-options) into the format's `load(path, *, limit, on_error, report, hf_*, **options)`:
-records stream from a file (JSON Lines through `verifiers.jsonl`, a JSON array, parquet)
-or a Hugging Face dataset, and a malformed one raises `SourceError` naming file and line
-(``on_error="fail"``) or goes to `report` (``"skip"``). `Loader.wanted` streams the raw
-records the filter keeps without building them, which is cheap enough to count.
+requires, a filter on the raw record, a builder that raises ValueError/TypeError on a
+malformed record, and the key that must be unique (a question's id). Its options are a
+typed `LoaderOptions` model (filters and settings; the Hugging Face fields are common to
+every format), so a job's `options:` are checked by `validate` like every other field.
+`Loader` turns a function making such a reader (from the options) into the format's
+`load(path, *, limit, on_error, report, seen, on_empty, **options)`: records stream from a
+file (JSON Lines through `verifiers.jsonl`, a JSON array, parquet) or a Hugging Face
+dataset (`verifiers.hf`), and a malformed one, or one whose key was seen before (in this
+file or in another source of the run, given the same `seen`), raises `SourceError` naming
+file and line (``on_error="fail"``) or goes to `report` (``"skip"``). A source that yields
+nothing calls `on_empty` with a message naming the filters. `Loader.wanted` streams the
+raw records the filter keeps without building them, which is cheap enough to count.
 
 A JSON array has to be parsed whole (the format forces it; MMLU-Pro's own release is one),
 and parquet is read one row group at a time.
@@ -15,22 +20,50 @@ and parquet is read one row group at a time.
 
 from __future__ import annotations
 
-import inspect
+import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verifiers import jsonl
 from verifiers.errors import OnError, SourceError
 
 T = TypeVar("T")
+Opts = TypeVar("Opts", bound="LoaderOptions")
 Report = Callable[[str], Any] | None
 Raw = dict[str, Any]
-# The Hugging Face options every loader handles itself.
-HF_OPTIONS = frozenset({"hf_dataset", "hf_split", "hf_config"})
+# Where each key was first seen ("file:line"), shared by the sources of one run.
+Seen = dict[str, str]
+
+
+class LoaderOptions(BaseModel):
+    """A source format's `options:`; a format subclasses it with its filters and settings.
+
+    The Hugging Face fields are every format's: `hf_dataset` names a dataset on the Hub, or
+    a folder holding one (written by `save_to_disk`, or data files such as parquet shards),
+    read instead of the source's file (extra `hf`; see `verifiers.hf`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The fields that select records (named when a source comes out empty).
+    FILTERS: ClassVar[tuple[str, ...]] = ()
+
+    hf_dataset: str | None = None
+    hf_split: str = "test"
+    hf_config: str | None = None
+
+    def filters(self) -> str:
+        """The filters in force, as `name=value` (empty when none is)."""
+        given = [(n, getattr(self, n)) for n in self.FILTERS if getattr(self, n) is not None]
+        return ", ".join(f"{n}={_shown(v)}" for n, v in given)
+
+
+def _shown(value: Any) -> str:
+    return repr([str(v) for v in value]) if isinstance(value, list | tuple) else repr(str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +73,66 @@ class RecordReader(Generic[T]):
     build: Callable[[Raw], T]  # raises ValueError/TypeError on a malformed record
     required: tuple[str, ...] = ()  # fields that must be present and not null
     wanted: Callable[[Raw], bool] = lambda rec: True  # the format's filters
+    key: Callable[[T], str] | None = None  # what must be unique (a question's id)
+    what: str = "question"  # what one item is, in messages
 
 
-class Loader(Generic[T]):
-    """A source format's `load`, made from its `reader(**options) -> RecordReader`."""
+class Loader(Generic[T, Opts]):
+    """A source format's `load`, made from its options model and `reader(options)`.
 
-    def __init__(self, reader: Callable[..., RecordReader[T]]) -> None:
+    `hf_files(config)` names the data files of a Hugging Face dataset that is a set of
+    files rather than a dataset with splits (LiveCodeBench's releases), or None.
+    """
+
+    def __init__(
+        self,
+        reader: Callable[[Opts], RecordReader[T]],
+        schema: type[Opts],
+        *,
+        hf_files: Callable[[str | None], list[str]] | None = None,
+    ) -> None:
         self.reader = reader
+        self.schema = schema
+        self.hf_files = hf_files
 
     def options(self) -> set[str]:
-        """The keyword options a job may give this format."""
-        return set(inspect.signature(self.reader).parameters) | HF_OPTIONS
+        """The option names a job may give this format."""
+        return set(self.schema.model_fields)
+
+    def parse(self, options: dict[str, Any]) -> Opts:
+        """The typed options; a bad one raises ValueError naming it (see `problems`)."""
+        problems = self.problems(options)
+        if problems:
+            raise ValueError(
+                "; ".join(f"option {'.'.join(map(str, loc))}: {m}" for loc, m in problems)
+            )
+        return self.schema.model_validate(options)
+
+    def problems(self, options: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every problem with a job's options, as (location inside `options`, message)."""
+        try:
+            self.schema.model_validate(options)
+        except ValidationError as exc:
+            out: list[tuple[tuple[str | int, ...], str]] = []
+            known = sorted(self.schema.model_fields)
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                if err["type"] == "extra_forbidden":
+                    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+                    hint = (
+                        f"; did you mean {close[0]!r}?"
+                        if close
+                        else f" (known: {', '.join(known)})"
+                    )
+                    out.append((loc, f"unknown option for {self.name}{hint}"))
+                else:
+                    out.append((loc, f"{err['msg']} (got {err.get('input')!r})"))
+            return out
+        return []
+
+    @property
+    def name(self) -> str:
+        return self.schema.__module__.rsplit(".", 1)[-1]
 
     def __call__(
         self,
@@ -59,33 +141,53 @@ class Loader(Generic[T]):
         limit: int | None = None,
         on_error: str = "fail",
         report: Report = None,
-        hf_dataset: str | None = None,
-        hf_split: str = "test",
-        hf_config: str | None = None,
+        seen: Seen | None = None,
+        on_empty: Report = None,
         **options: Any,
     ) -> Iterator[T]:
         """Stream items, at most `limit`; see the module docstring."""
-        reader = self.reader(**options)
+        opts = self.parse(options)
+        reader = self.reader(opts)
         policy = check_on_error(on_error)
-        records = source_records(
-            path,
-            on_error=policy,
-            report=report,
-            hf_dataset=hf_dataset,
-            hf_split=hf_split,
-            hf_config=hf_config,
+        if opts.hf_dataset:
+            from verifiers.hf import iter_hf
+
+            files = self.hf_files(opts.hf_config) if self.hf_files else None
+            records = iter_hf(
+                opts.hf_dataset, split=opts.hf_split, config=opts.hf_config, files=files
+            )
+            path = Path(f"hf:{opts.hf_dataset}[{opts.hf_split}]")
+        else:
+            records = iter_records(path, on_error=policy, report=report)
+        items = stream(
+            reader, records, path, limit=limit, on_error=policy, report=report, seen=seen
         )
-        return stream(reader, records, path, limit=limit, on_error=policy, report=report)
+        if on_empty is None or limit == 0:
+            return items
+        return _warn_if_empty(items, opts, path, on_empty)
 
     def wanted(
-        self, path: Path, *, limit: int | None = None, hf_dataset: str | None = None, **options: Any
+        self, path: Path, *, limit: int | None = None, **options: Any
     ) -> Iterator[Raw] | None:
         """The raw records `load` would build (malformed lines left out, built ones not
         checked), or None for a Hugging Face dataset, which is not streamed twice."""
-        if hf_dataset:
+        opts = self.parse(options)
+        if opts.hf_dataset:
             return None
-        options = {k: v for k, v in options.items() if k not in HF_OPTIONS}
-        return wanted_records(self.reader(**options), Path(path), limit)
+        return wanted_records(self.reader(opts), Path(path), limit)
+
+
+def _warn_if_empty(
+    items: Iterator[T], opts: LoaderOptions, path: Path, on_empty: Callable[[str], Any]
+) -> Iterator[T]:
+    n = 0
+    for item in items:
+        n += 1
+        yield item
+    if n == 0:
+        filters = opts.filters()
+        why = f"no record passed the filters {filters}" if filters else "it holds no records"
+        on_empty(f"{path}: 0 questions: {why}")
 
 
 def wanted_records(reader: RecordReader[Any], path: Path, limit: int | None) -> Iterator[Raw]:
@@ -107,9 +209,12 @@ def stream(
     limit: int | None,
     on_error: OnError,
     report: Report,
+    seen: Seen | None = None,
 ) -> Iterator[T]:
-    """Items built from `records` (line, record): required fields, filter, build, limit."""
+    """Items built from `records` (line, record): required fields, filter, build, a key
+    not seen before (in `seen`, shared across files, or in this file), limit."""
     count = 0
+    seen = {} if seen is None else seen
     for line, rec in records:
         if limit is not None and count >= limit:
             return
@@ -124,6 +229,13 @@ def stream(
         except (ValueError, TypeError) as exc:
             bad_record(SourceError(path, line, str(exc)), on_error, report)
             continue
+        if reader.key is not None:
+            key, here = reader.key(item), f"{path}:{line}"
+            if key in seen:
+                msg = f"duplicate {reader.what} id {key!r} (first at {seen[key]})"
+                bad_record(SourceError(path, line, msg), on_error, report)
+                continue
+            seen[key] = here
         count += 1
         yield item
 
@@ -156,23 +268,6 @@ def iter_records(
         yield from _json_array(path, on_error, report)
     else:
         yield from _json_lines(path, on_error, report)
-
-
-def source_records(
-    path: Path,
-    *,
-    on_error: OnError,
-    report: Report,
-    hf_dataset: str | None = None,
-    hf_split: str = "test",
-    hf_config: str | None = None,
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """A loader's records: from a Hugging Face dataset when one is named, else from `path`."""
-    if hf_dataset:
-        from verifiers.hf import iter_hf
-
-        return iter_hf(hf_dataset, split=hf_split, config=hf_config)
-    return iter_records(path, on_error=on_error, report=report)
 
 
 def _json_lines(

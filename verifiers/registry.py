@@ -4,13 +4,14 @@ Every source module (named here by the format a job uses: ``mmlu_pro``, ``livebe
 ``livecodebench``) exposes:
 
 * ``TASKS: frozenset[str]`` – the ``Question.task`` values it verifies;
-* ``load`` – a `verifiers.records_io.Loader` made from the module's ``reader``:
-  ``load(path, *, limit, on_error, report, hf_dataset, hf_split, hf_config, **options)``
-  streams questions one record at a time. A malformed record raises
-  ``verifiers.errors.SourceError(path, line, message)`` under ``on_error="fail"``, and
-  under "skip" its message (``"<path>:<line>: <what>"``) goes to ``report``.
+* ``load`` – a `verifiers.records_io.Loader` made from the module's ``Options`` model and
+  ``reader``: ``load(path, *, limit, on_error, report, seen, on_empty, **options)`` streams
+  questions one record at a time. A malformed record, or a question id seen before,
+  raises ``verifiers.errors.SourceError(path, line, message)`` under ``on_error="fail"``,
+  and under "skip" its message (``"<path>:<line>: <what>"``) goes to ``report``.
   Format-specific filters (``categories``, ``tasks``, ``subtasks``, ``release_date_max``…)
-  are the keyword options of ``reader``;
+  and the Hugging Face fields (``hf_dataset``, ``hf_split``, ``hf_config``) are the fields
+  of ``Options``, checked by ``validate``;
 * ``verify(question: Question, answer: str) -> Verdict`` – blocking, safe to call from a
   worker thread; never raises on a bad answer (a bad answer is a verdict).
 
@@ -44,7 +45,7 @@ def source_module(fmt: str) -> ModuleType:
         raise ValueError(f"unknown source format {fmt!r}; known: {known}") from None
 
 
-def loader(fmt: str) -> Loader[Question]:
+def loader(fmt: str) -> Loader[Question, Any]:
     """The `load` of a source format."""
     load = source_module(fmt).load
     assert isinstance(load, Loader)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from engine.context import RunContext, StageStats
-from engine.jobspec import effective_limit
+from engine.jobspec import PairFileSpec, effective_limit
 from engine.records import PairRecord
 from engine.stages.items import QItem
 from engine.stages.totals import set_totals
@@ -63,19 +64,43 @@ async def _intake(
 async def questions(
     ctx: RunContext, stats: Mapping[str, StageStats], send: MemoryObjectSendStream[QItem]
 ) -> None:
+    # Question ids are unique across every source of the run: a repeated one is a
+    # malformed record naming both places (answers would be checked against the wrong
+    # ground truth otherwise).
+    seen: dict[str, str] = {}
+
     def inputs() -> Iterator[tuple[Iterator[Question], Callable[[Question], QItem]]]:
-        for spec in ctx.job.sources:
+        for i, spec in enumerate(ctx.job.sources):
             items = registry.load(
                 spec.format,
                 ctx.loaded.source_path(spec),
                 limit=effective_limit(spec.limit, ctx.limit),
                 on_error=spec.on_error,
                 report=ctx.counters.report_skipped,
-                **spec.options,
+                seen=seen,
+                on_empty=lambda msg, i=i: ctx.counters.warn(f"sources.{i}: {msg}"),
+                **ctx.loaded.source_options(spec),
             )
             yield items, partial(QItem, fmt=spec.format)
 
     await _intake(ctx, stats, send, inputs())
+
+
+def pair_items(ctx: RunContext, spec: PairFileSpec) -> Iterator[dict[str, Any]]:
+    """The pairs of one `pairs:` entry: its file, or its Hugging Face dataset."""
+    return load_pairs(
+        ctx.loaded.resolve(spec.path) if spec.path else Path("unused"),
+        spec.format,
+        seed=ctx.job.seed,
+        limit=effective_limit(spec.limit, ctx.limit),
+        on_error=spec.on_error,
+        report=ctx.counters.report_skipped,
+        hf_dataset=None
+        if spec.path or not spec.hf_dataset
+        else ctx.loaded.hf_dataset(spec.hf_dataset),
+        hf_split=spec.hf_split,
+        hf_config=spec.hf_config,
+    )
 
 
 async def published_pairs(
@@ -91,14 +116,6 @@ async def published_pairs(
         tuple[Iterator[dict[str, Any]], Callable[[dict[str, Any]], PairRecord]]
     ]:
         for spec in ctx.job.pairs:
-            items = load_pairs(
-                ctx.loaded.resolve(spec.path),
-                spec.format,
-                seed=ctx.job.seed,
-                limit=effective_limit(spec.limit, ctx.limit),
-                on_error=spec.on_error,
-                report=ctx.counters.report_skipped,
-            )
-            yield items, record
+            yield pair_items(ctx, spec), record
 
     await _intake(ctx, stats, send, inputs())

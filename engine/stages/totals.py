@@ -46,10 +46,12 @@ def _streams(ctx: RunContext) -> list[Iterator[Any]] | None:
     """The raw records each input of the job would yield, or None if one cannot be counted."""
     job, loaded = ctx.job, ctx.loaded
     if job.start == "pairs":
+        if any(spec.path is None for spec in job.pairs):
+            return None  # a Hugging Face dataset: not streamed twice
         return [
             wanted_records(
                 pair_reader(spec.format, job.seed),
-                loaded.resolve(spec.path),
+                loaded.resolve(str(spec.path)),
                 effective_limit(spec.limit, ctx.limit),
             )
             for spec in job.pairs
@@ -57,7 +59,9 @@ def _streams(ctx: RunContext) -> list[Iterator[Any]] | None:
     streams = []
     for spec in job.sources:
         it = registry.loader(spec.format).wanted(
-            loaded.source_path(spec), limit=effective_limit(spec.limit, ctx.limit), **spec.options
+            loaded.source_path(spec),
+            limit=effective_limit(spec.limit, ctx.limit),
+            **loaded.source_options(spec),
         )
         if it is None:
             return None
