@@ -99,6 +99,17 @@ class PairFileSpec(_Strict):
         return self
 
 
+class TemplateSetSpec(_Strict):
+    """Which prompts a judge uses: ours, or another project's loaded at run time from the
+    user's copy (engine.judges.template_sets): `judgebench` (a clone of ScalerLab/JudgeBench
+    at `path`; `variant: notie` for arena-hard's no-tie system prompt) or `prometheus-eval`
+    (the installed package)."""
+
+    set: Literal["ours", "judgebench", "prometheus-eval"] = "ours"
+    path: str | None = None
+    variant: Literal["notie"] | None = None
+
+
 class JudgeConfig(RequestOptions):
     name: str = Field(..., min_length=1, description="label used in records and reports")
     type: str
@@ -108,6 +119,8 @@ class JudgeConfig(RequestOptions):
     # decoding options and win over the ones beside them (engine.requests.judge_spec).
     params: dict[str, Any] = Field(default_factory=dict)
     template: str | None = Field(None, description="a template file overriding the default")
+    # Another project's template set (default: the job's `templates`, else ours).
+    templates: TemplateSetSpec | None = None
 
 
 class PairingSpec(_Strict):
@@ -145,11 +158,32 @@ class Job(_Strict):
     # Extra models that answer the same questions, verified but not paired (solve vs judge).
     solvers: list[ModelRef] = Field(default_factory=list)
     pairing: PairingSpec = PairingSpec()
+    # The template set of every judge that names none itself (faithful mode for all).
+    templates: TemplateSetSpec | None = None
     judges: list[JudgeConfig] = Field(default_factory=list)
     concurrency: Concurrency = Concurrency()
     sandbox: SandboxSpec = SandboxSpec()
     # Seconds in-flight calls get to finish after a first Ctrl-C before they are cancelled.
     shutdown_grace: float = Field(10.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _judges_inherit_templates(cls, data: Any) -> Any:
+        """A job-level `templates` is each judge's unless the judge names its own (so each
+        judge's settings, and its manifest hash, say which set it uses)."""
+        if isinstance(data, dict) and data.get("templates") is not None:
+            judges = data.get("judges")
+            if isinstance(judges, list):
+                data = {
+                    **data,
+                    "judges": [
+                        {**j, "templates": data["templates"]}
+                        if isinstance(j, dict) and j.get("templates") is None
+                        else j
+                        for j in judges
+                    ],
+                }
+        return data
 
     @property
     def start(self) -> Literal["sources", "responses", "pairs"]:

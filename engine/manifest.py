@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from engine.jobspec import Job
+from engine.jobspec import Job, JudgeConfig
 from engine.keys import stable_hash
 
 MANIFEST = "manifest.json"
@@ -54,7 +54,13 @@ def core_fingerprint(job: Job) -> dict[str, Any]:
 
 
 def judge_fingerprints(job: Job) -> dict[str, str]:
-    return {j.name: stable_hash(j.model_dump(mode="json")) for j in job.judges}
+    def settings(judge: JudgeConfig) -> dict[str, Any]:
+        dump = judge.model_dump(mode="json")
+        if dump.get("templates") is None:  # added later: unset leaves old hashes as they were
+            dump.pop("templates", None)
+        return dump
+
+    return {j.name: stable_hash(settings(j)) for j in job.judges}
 
 
 def build(job: Job, job_path: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.jobspec import JudgeConfig, ModelRef, resolve_path
 from engine.judges.base import JudgeSpec, read_params
+from engine.judges.template_sets import TemplateChoice
 from engine.keys import stable_hash
 from providers.base import ChatRequest, Message
 from providers.options import DecodingOptions
@@ -55,6 +56,11 @@ def judge_spec(cfg: JudgeConfig, base_dir: Path) -> JudgeSpec:
     decoding = {k: v for k, v in cfg.params.items() if k in DecodingOptions.model_fields}
     given = read_params(DecodingOptions, decoding, judge=cfg.name, judge_type=cfg.type)
     template = resolve_path(base_dir, cfg.template) if cfg.template else None
+    sets = cfg.templates
+    choice = None
+    if sets is not None and sets.set != "ours":
+        path = str(resolve_path(base_dir, sets.path)) if sets.path else None
+        choice = TemplateChoice(sets.set, path, sets.variant)
     return JudgeSpec(
         name=cfg.name,
         type=cfg.type,
@@ -63,4 +69,5 @@ def judge_spec(cfg: JudgeConfig, base_dir: Path) -> JudgeSpec:
         params={k: v for k, v in cfg.params.items() if k not in decoding},
         template=template.read_text("utf-8") if template else None,
         template_path=str(template) if template else None,
+        templates=choice,
     )

@@ -2,7 +2,8 @@
 
 The reply must end with one of `[[A>>B]] [[A>B]] [[A=B]] [[B>A]] [[B>>A]]`; `>>` counts
 as `>`. A reply with no label gets one follow-up turn asking to finish with one; labels
-that disagree mean no decision.
+that disagree mean no decision. With the `judgebench` template set the labels are counted
+as JudgeBench counts them instead (engine.judges.judgebench_rules.arena_labels).
 """
 
 from __future__ import annotations
@@ -57,20 +58,37 @@ class ArenaHardJudge(PromptJudge):
     def parse(self, text: str) -> Decision | None:
         return parse(text)
 
+    def turns(self) -> tuple[int, str]:
+        """How many turns the judge may take, and what the follow-up turn says: the set's
+        (JudgeBench: two turns for arena-hard, one for CompassJudger), unless the job sets
+        `followups`; else ours."""
+        if self.faithful is not None:
+            attempts = self.faithful.attempts
+            if "followups" in self.spec.params:
+                attempts = 1 + self.params.followups
+            return attempts, self.faithful.followup or ""
+        return 1 + self.params.followups, self.sections["followup"]
+
+    def verdict_so_far(self, text: str) -> tuple[Decision | None, bool]:
+        """(decision, ask again) over everything said so far."""
+        if self.faithful is not None and self.faithful.labels is not None:
+            return self.faithful.labels(text)
+        return parse(text), not verdicts(text)
+
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         messages = self.messages(item)
+        attempts, followup = self.turns()
         replies: list[str] = []
         usage, cost = Usage(), 0.0
-        for turn in range(1 + self.params.followups):
+        decision: Decision | None = None
+        for turn in range(attempts):
             if turn:  # the previous reply had no verdict: ask once more to finish with one
-                messages += [
-                    Message("assistant", replies[-1]),
-                    Message("user", self.sections["followup"]),
-                ]
+                messages += [Message("assistant", replies[-1]), Message("user", followup)]
             resp = await provider.chat(self.request(messages))
             replies.append(resp.text)
             usage, cost = usage + resp.usage, cost + resp.cost
-            if verdicts("\n".join(replies)):
+            decision, again = self.verdict_so_far("\n".join(replies))
+            if not again:
                 break
         raw = "\n".join(replies)
-        return JudgeOutput(parse(raw), raw=raw, usage=usage, cost=cost, calls=len(replies))
+        return JudgeOutput(decision, raw=raw, usage=usage, cost=cost, calls=len(replies))

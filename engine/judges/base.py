@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.judges.template_sets import LoadedSet, TemplateChoice, load_set
 from engine.records import Decision, Order, PairRecord
 from providers.base import Provider, Usage
 from providers.options import NO_OPTIONS, DecodingOptions
@@ -59,6 +60,7 @@ class JudgeSpec:
     params: Mapping[str, Any] = field(default_factory=dict)  # the type's settings, as given
     template: str | None = None  # overriding template text (already read from its file)
     template_path: str | None = None  # where that text came from, for error messages
+    templates: TemplateChoice | None = None  # another project's template set (None: ours)
 
 
 class JudgeParams(BaseModel):
@@ -98,8 +100,22 @@ class Judge(ABC):
 
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec
-        self.options = self.OPTIONS.merge(spec.options)
         self.params = read_params(self.PARAMS, spec.params, judge=spec.name, judge_type=spec.type)
+        # Faithful mode: another project's prompts, rules and decoding settings for the type
+        # (engine.judges.template_sets); None with our own templates.
+        self.faithful: LoadedSet | None = None
+        if spec.templates is not None and spec.templates.set != "ours":
+            if spec.template is not None:
+                raise ValueError(
+                    f"judge {spec.name!r}: give `template` (our format) or `templates` "
+                    "(another project's set), not both"
+                )
+            try:
+                self.faithful = load_set(spec.templates, self.TYPE, spec.params)
+            except ValueError as exc:
+                raise ValueError(f"judge {spec.name!r}: {exc}") from None
+        defaults = self.faithful.options if self.faithful else self.OPTIONS
+        self.options = defaults.merge(spec.options)
         self._template: str | None = None
 
     def template_text(self) -> str:
@@ -128,13 +144,22 @@ class Judge(ABC):
         judgments.
         """
         defaults = {k: v for k, v in self.PARAMS().model_dump().items() if v is not None}
-        return {
+        fp = {
             "type": self.TYPE,
             "model": self.spec.model,
             "params": {**self.spec.params, **self.spec.options.given()},
             "defaults": {**self.OPTIONS.given(), **defaults},
             "template": self.template_text(),
         }
+        if self.faithful is not None:  # (absent with our own set: existing keys stay)
+            fp["defaults"] = {**self.faithful.options.given(), **defaults}
+            fp["template"] = self.faithful.source
+            fp["templates"] = self.faithful.choice.label()
+        return fp
+
+    def template_set(self) -> str:
+        """The template set this judge uses, for the report ("ours" by default)."""
+        return self.faithful.choice.label() if self.faithful else "ours"
 
     @abstractmethod
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:

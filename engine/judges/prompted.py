@@ -39,19 +39,23 @@ class PromptJudge(Judge):
 
     def __init__(self, spec: JudgeSpec) -> None:
         super().__init__(spec)
-        # Validate at construction so a bad template fails the job before any call is paid.
-        self.sections = check(
-            self.template_text(),
-            self.template_origin(),
-            required=self.REQUIRED,
-            allowed=self.SECTIONS,
-        )
+        self.sections: dict[str, str] = {}
+        if self.faithful is None:
+            # Validate at construction so a bad template fails the job before any call is paid.
+            self.sections = check(
+                self.template_text(),
+                self.template_origin(),
+                required=self.REQUIRED,
+                allowed=self.SECTIONS,
+            )
 
     def values(self, item: JudgeInput) -> dict[str, str]:
         """Placeholder values; subclasses add their own (e.g. a rubric)."""
         return {"question": item.question, "answer_a": item.answer_a, "answer_b": item.answer_b}
 
     def messages(self, item: JudgeInput) -> list[Message]:
+        if self.faithful is not None:  # the set's own files, rendered as its project does
+            return self.faithful.render(item.question, item.answer_a, item.answer_b)
         vals = self.values(item)
         out: list[Message] = []
         if "system" in self.sections:
@@ -67,6 +71,10 @@ class PromptJudge(Judge):
     def parse(self, text: str) -> Decision | None:
         """The decision in one reply, in the shown order's terms (None: no decision)."""
 
+    def decide(self, text: str) -> Decision | None:
+        """The decision by this judge's rule: the set's (faithful mode), else `parse`."""
+        return self.faithful.rule(text) if self.faithful is not None else self.parse(text)
+
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         resp = await provider.chat(self.request(self.messages(item)))
-        return JudgeOutput(self.parse(resp.text), raw=resp.text, usage=resp.usage, cost=resp.cost)
+        return JudgeOutput(self.decide(resp.text), raw=resp.text, usage=resp.usage, cost=resp.cost)

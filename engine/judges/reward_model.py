@@ -1,7 +1,8 @@
 """`reward_model`: each answer is scored on its own by a reward model; higher score wins.
 
 Scores come from `Provider.score` (an OpenAI-compatible server's reward/pooling API, as
-vLLM serves it). The two answers are scored concurrently; equal scores are a tie.
+vLLM serves it). The two answers are scored concurrently; equal scores are a tie (with the
+`judgebench` template set, B wins them, as in JudgeBench).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import anyio
 import orjson
 
+from engine.judges import judgebench_rules
 from engine.judges.base import Judge, JudgeInput, JudgeOutput
 from engine.records import Decision
 from providers.base import Message, Provider
@@ -44,4 +46,5 @@ class RewardModelJudge(Judge):
             tg.start_soon(one, 0, item.answer_a)
             tg.start_soon(one, 1, item.answer_b)
         raw = orjson.dumps({"scores": scores}).decode()
-        return JudgeOutput(decide(*scores), raw=raw, calls=2)
+        rule = judgebench_rules.reward if self.faithful is not None else decide
+        return JudgeOutput(rule(*scores), raw=raw, calls=2)
