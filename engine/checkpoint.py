@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from engine.records import (
     JudgmentRecord,
+    MetaJudgmentRecord,
     PairRecord,
     Record,
     ResponseRecord,
@@ -32,6 +33,7 @@ DURABLE: dict[type[Record], bool] = {
     VerdictRecord: False,
     PairRecord: False,
     ScoreRecord: False,
+    MetaJudgmentRecord: True,
 }
 
 

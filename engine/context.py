@@ -21,6 +21,7 @@ from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.jobspec import Job
 from engine.judges.base import Judge
+from engine.judges.meta import MetaJudge
 from providers.base import Provider, ProviderError
 
 SKIPPED_KEPT = 100  # malformed input lines kept for the summary (memory stays flat)
@@ -88,6 +89,15 @@ class JudgeSlot:
     provider: str
 
 
+@dataclass(frozen=True, slots=True)
+class MetaSlot:
+    """The built meta-judge, its provider, and the judges whose judgments it scores."""
+
+    judge: MetaJudge
+    provider: str
+    judges: frozenset[str]
+
+
 @dataclass(frozen=True)
 class RunContext:
     loaded: LoadedJob
@@ -98,6 +108,7 @@ class RunContext:
     stop: anyio.Event = field(default_factory=anyio.Event)  # set by the first Ctrl-C
     limit: int | None = None  # --limit: at most this many items per source
     imported: ImportedResponses | None = None  # answers of an earlier run (`responses:`)
+    meta: MetaSlot | None = None  # the meta-judge stage, when the job has one
 
     @property
     def job(self) -> Job:

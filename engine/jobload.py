@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.jobspec import Job, SourceSpec, resolve_path
 from engine.judges.registry import JUDGE_TYPES, create_judge
-from engine.requests import judge_spec
+from engine.requests import judge_spec, meta_judge
 from providers.registry import key_problem
 from verifiers import registry
 
@@ -245,6 +245,11 @@ def _semantic_problems(
         need_file(("judges", i, "template"), judge.template)
         for key, file in judge.extra_files.items():
             need_file(("judges", i, "extra_files", key), file)
+    if job.meta_judge is not None:
+        need_file(("meta_judge", "rubric"), job.meta_judge.rubric)
+        need_file(("meta_judge", "template"), job.meta_judge.template)
+        for key, file in job.meta_judge.extra_files.items():
+            need_file(("meta_judge", "extra_files", key), file)
     for name, prov in job.providers.items():
         if prov.local is not None and prov.local.model_path:
             need_file(("providers", name, "local", "model_path"), prov.local.model_path)
@@ -268,6 +273,13 @@ def _semantic_problems(
                 create_judge(judge_spec(judge, loaded.base_dir))
             except (ValueError, OSError) as exc:
                 report(("judges", i), str(exc))
+
+    if job.meta_judge is not None and not problems:
+        # Built once: a bad rubric file or template is a job error, not a traceback.
+        try:
+            meta_judge(job.meta_judge, loaded.base_dir)
+        except (ValueError, OSError) as exc:
+            report(("meta_judge",), str(exc))
 
     checked: set[str] = set()
     for name, field_path in job.used_providers():

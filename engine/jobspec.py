@@ -123,6 +123,20 @@ class JudgeConfig(RequestOptions):
     templates: TemplateSetSpec | None = None
 
 
+class MetaJudgeSpec(RequestOptions):
+    """The optional meta-judge stage: a model scores each judgment's reasoning on a rubric
+    (engine.judges.meta); the report adds accuracy over the judgments that reach
+    `threshold` beside plain accuracy."""
+
+    provider: str
+    model: str
+    # Mean criterion score (1-5) a judgment must reach to be kept.
+    threshold: float = Field(4.0, ge=1, le=5)
+    rubric: str | None = Field(None, description="a YAML/JSON rubric file (default: ours)")
+    template: str | None = Field(None, description="a prompt template file (default: ours)")
+    judges: list[str] | None = Field(None, description="judges to meta-judge (default: all)")
+
+
 class PairingSpec(_Strict):
     per_question: int = Field(1, ge=1)
 
@@ -161,6 +175,8 @@ class Job(_Strict):
     # The template set of every judge that names none itself (faithful mode for all).
     templates: TemplateSetSpec | None = None
     judges: list[JudgeConfig] = Field(default_factory=list)
+    # An optional stage after judging: a model scores each judgment (engine.judges.meta).
+    meta_judge: MetaJudgeSpec | None = None
     concurrency: Concurrency = Concurrency()
     sandbox: SandboxSpec = SandboxSpec()
     # Seconds in-flight calls get to finish after a first Ctrl-C before they are cancelled.
@@ -205,6 +221,9 @@ class Job(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"judge names must be unique; repeated: {', '.join(dupes)}")
+        unknown = sorted(set(self.meta_judge.judges or ()) - set(names)) if self.meta_judge else []
+        if unknown:
+            raise ValueError(f"meta_judge.judges names no judge of the job: {', '.join(unknown)}")
         return self
 
     def used_providers(self) -> list[tuple[str, str]]:
@@ -214,4 +233,13 @@ class Job(_Strict):
             refs.append((self.response_model.provider, "response_model.provider"))
         refs += [(s.provider, f"solvers.{i}.provider") for i, s in enumerate(self.solvers)]
         refs += [(j.provider, f"judges.{i}.provider") for i, j in enumerate(self.judges)]
+        if self.meta_judge is not None:
+            refs.append((self.meta_judge.provider, "meta_judge.provider"))
         return refs
+
+    def meta_judged(self) -> list[str]:
+        """The judges whose judgments the meta-judge scores (none without one)."""
+        if self.meta_judge is None:
+            return []
+        chosen = self.meta_judge.judges
+        return [j.name for j in self.judges if chosen is None or j.name in chosen]

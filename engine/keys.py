@@ -47,3 +47,9 @@ def judgment_key(
             "order": order,
         }
     )
+
+
+def meta_judgment_key(fingerprint: Mapping[str, Any], judgment_key: str) -> str:
+    """The meta-judge's call on one judgment: its settings and the judgment's own key (which
+    already covers the judge, the pair's content and the order)."""
+    return stable_hash({"meta_judge": fingerprint, "judgment": judgment_key})

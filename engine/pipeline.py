@@ -1,7 +1,7 @@
 """The streaming task graph of one run.
 
-    intake ─► generate ×N ─► verify ×M ─► pair ─► judge ×P      (start: sources)
-    intake ────────────────────────────────────► judge ×P      (start: pairs)
+    intake ─► generate ×N ─► verify ×M ─► pair ─► judge ×P [─► meta-judge ×P]   (sources)
+    intake ────────────────────────────────────► judge ×P [─► meta-judge ×P]   (pairs)
 
 Stages are joined by bounded memory object streams, so a slow stage back-pressures the
 ones before it and memory stays flat whatever the dataset size. Each worker owns a
@@ -29,6 +29,7 @@ from engine.stages.generate import generate_worker
 from engine.stages.intake import published_pairs, questions
 from engine.stages.items import Answers, QItem
 from engine.stages.judge import judge_worker
+from engine.stages.meta_judge import MetaItem, meta_worker
 from engine.stages.pair import pair_worker
 from engine.stages.totals import count_totals
 from engine.stages.verify import default_verify_workers, verify_worker
@@ -48,6 +49,8 @@ STAGES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "pairs": (("load", "pairs"), ("judge", "calls"), ("score", "pairs")),
 }
+# The optional stage after judging (a job with `meta_judge`).
+META_STAGE = ("meta_judge", "judgments")
 
 
 def _pool(
@@ -68,7 +71,8 @@ async def run_graph(ctx: RunContext) -> None:
     job = ctx.job
     conc = job.concurrency
     start = "pairs" if job.start == "pairs" else "sources"  # `responses:` starts at sources
-    stats = {name: ctx.counters.register(name, unit) for name, unit in STAGES[start]}
+    flow = STAGES[start] + ((META_STAGE,) if ctx.meta is not None else ())
+    stats = {name: ctx.counters.register(name, unit) for name, unit in flow}
     async with anyio.create_task_group() as outer:
         counting = anyio.CancelScope()
         outer.start_soon(count_totals, ctx, stats, counting)
@@ -95,7 +99,20 @@ async def run_graph(ctx: RunContext) -> None:
                     c_send,
                 )
                 _pool(tg, 1, lambda r, s: pair_worker(ctx, stats, r, s), c_recv, pairs_send)
+            meta_send, meta_recv = anyio.create_memory_object_stream[MetaItem](conc.judge)
             for _ in range(conc.judge if ctx.judges else 1):
-                tg.start_soon(judge_worker, ctx, stats["judge"], stats["score"], pairs_recv.clone())
+                tg.start_soon(
+                    judge_worker,
+                    ctx,
+                    stats["judge"],
+                    stats["score"],
+                    pairs_recv.clone(),
+                    meta_send.clone() if ctx.meta is not None else None,
+                )
             pairs_recv.close()
+            meta_send.close()
+            if ctx.meta is not None:
+                for _ in range(conc.judge):
+                    tg.start_soon(meta_worker, ctx, stats[META_STAGE[0]], meta_recv.clone())
+            meta_recv.close()
         counting.cancel()  # every item has been through: an unfinished count is moot

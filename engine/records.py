@@ -151,6 +151,25 @@ class ScoreRecord(Record):
     response_model: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MetaJudgmentRecord(Record):
+    """The meta-judge's scores for one judgment (criterion -> 1..5, and their mean)."""
+
+    FILE: ClassVar[str] = "meta_judgments.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("request_key",)
+    request_key: str
+    judgment_key: str  # the request_key of the judgment it scores
+    pair_id: str
+    judge: str
+    order: Order
+    raw: str | None
+    scores: dict[str, int] = field(default_factory=dict)
+    meta_score: float | None = None  # None: not every criterion was scored
+    usage: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_message: str | None = None
+
+
 def key_of(rtype: type[Record], obj: Mapping[str, Any]) -> Hashable:
     """The key of a record of type `rtype`, read from its JSON object."""
     if len(rtype.KEY) == 1:
@@ -164,10 +183,11 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     PairRecord,
     JudgmentRecord,
     ScoreRecord,
+    MetaJudgmentRecord,
 )
 
 # A record of one paid call: it carries `error` and `error_message` when the call failed.
-F = TypeVar("F", ResponseRecord, JudgmentRecord)
+F = TypeVar("F", ResponseRecord, JudgmentRecord, MetaJudgmentRecord)
 
 
 def failed(record: F, exc: ProviderError) -> F:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.jobspec import JudgeConfig, ModelRef, resolve_path
+from engine.jobspec import JudgeConfig, MetaJudgeSpec, ModelRef, resolve_path
 from engine.judges.base import JudgeSpec, read_params
+from engine.judges.meta import DEFAULT_RUBRIC, MetaJudge, read_rubric
 from engine.judges.template_sets import TemplateChoice
 from engine.keys import stable_hash
 from providers.base import ChatRequest, Message
@@ -70,4 +71,17 @@ def judge_spec(cfg: JudgeConfig, base_dir: Path) -> JudgeSpec:
         template=template.read_text("utf-8") if template else None,
         template_path=str(template) if template else None,
         templates=choice,
+    )
+
+
+def meta_judge(spec: MetaJudgeSpec, base_dir: Path) -> MetaJudge:
+    """The job's meta-judge (its rubric and template files read, relative to the job)."""
+    rubric = read_rubric(resolve_path(base_dir, spec.rubric)) if spec.rubric else DEFAULT_RUBRIC
+    template = resolve_path(base_dir, spec.template) if spec.template else None
+    return MetaJudge(
+        spec.model,
+        options=spec.decoding(base_dir),
+        rubric=rubric,
+        template=template.read_text("utf-8") if template else None,
+        template_origin=str(template) if template else None,
     )

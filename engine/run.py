@@ -24,14 +24,14 @@ from rich.console import Console
 
 from engine import manifest
 from engine.checkpoint import RunStore
-from engine.context import JudgeSlot, RunContext, RunCounters
+from engine.context import JudgeSlot, MetaSlot, RunContext, RunCounters
 from engine.exitcodes import ExitCode
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
-from engine.requests import judge_spec
+from engine.requests import judge_spec, meta_judge
 from providers.base import Provider
 from providers.registry import create_provider
 from verifiers.errors import SourceError
@@ -77,6 +77,14 @@ def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
         new["created"] = old.get("created", new["created"])
     manifest.write(run_dir, new)
     return run_dir
+
+
+def build_meta(loaded: LoadedJob) -> MetaSlot | None:
+    spec = loaded.job.meta_judge
+    if spec is None:
+        return None
+    judge = meta_judge(spec, loaded.base_dir)
+    return MetaSlot(judge, spec.provider, frozenset(loaded.job.meta_judged()))
 
 
 def build_judges(loaded: LoadedJob) -> dict[str, JudgeSlot]:
@@ -197,6 +205,7 @@ async def run_job(
                 store=store,
                 providers=MappingProxyType(providers),
                 judges=MappingProxyType(build_judges(loaded)),
+                meta=build_meta(loaded),
                 counters=counters,
                 limit=limit,
                 imported=imported,

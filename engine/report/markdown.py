@@ -172,6 +172,18 @@ def _judge_section(r: Row) -> list[str]:
         f"tied; {j.pairs_unscored} pairs not scored yet.",
         "",
     ]
+    if j.templates != "ours":
+        out += [
+            f"Template set: {j.templates} (faithful mode: that project's prompts and rules).",
+            "",
+        ]
+    if (mj := j.meta_judge) is not None:
+        out += [
+            f"Meta-judge: {mj.kept} of {mj.judgments} judgments reached a meta-score of "
+            f"{mj.threshold:g}; accuracy over the {mj.pairs_kept} pairs kept in both orders "
+            f"{_acc(mj.accuracy)}, beside {_acc(j.overall)} over all pairs.",
+            "",
+        ]
     out += _table(
         ["category", "accuracy [95% CI]"],
         [[k, _acc(v)] for k, v in [*j.by_category.items(), ("overall", j.overall)]],

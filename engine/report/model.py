@@ -25,6 +25,28 @@ from engine.stats import Interval
 
 
 @dataclass(frozen=True, slots=True)
+class MetaFiltered:
+    """A judge's accuracy over the judgments the meta-judge kept (meta-score >= threshold):
+    JudgeBench's rule over the pairs whose judgments in both orders were kept."""
+
+    threshold: float
+    judgments: int  # judgments of this judge with a meta-score
+    kept: int  # of them, those that reached the threshold
+    pairs_kept: int  # scored pairs whose two judgments were both kept
+    accuracy: Accuracy  # over those pairs
+
+    def as_dict(self, plain: Accuracy) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "judgments_scored": self.judgments,
+            "judgments_kept": self.kept,
+            "pairs_kept": self.pairs_kept,
+            "accuracy": self.accuracy.as_dict(),
+            "plain_accuracy": plain.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class JudgeSummary:
     """One judge in one run folder."""
 
@@ -43,6 +65,10 @@ class JudgeSummary:
     response_families: Mapping[str, str | None]  # response model -> its family
     # pair_id -> its score, for comparisons and self-preference across runs; not serialised.
     scores: Mapping[str, ScoreRecord] = field(default_factory=dict, repr=False, compare=False)
+    # The template set the judge used ("ours", "judgebench", "prometheus-eval"...).
+    templates: str = "ours"
+    # Accuracy over the judgments the meta-judge kept (a job with `meta_judge`).
+    meta_judge: MetaFiltered | None = None
 
     @property
     def overall(self) -> Accuracy:
@@ -75,6 +101,8 @@ class JudgeSummary:
             **self.metrics.as_dict(),
             "by_response_model": {m: a.as_dict() for m, a in self.by_response_model.items()},
             "response_families": dict(self.response_families),
+            "templates": self.templates,
+            "meta_judge": self.meta_judge.as_dict(self.overall) if self.meta_judge else None,
         }
 
 

@@ -13,24 +13,65 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from engine.records import ScoreRecord
+from engine.records import MetaJudgmentRecord, ScoreRecord
 from engine.report.analyses import solve_accuracy, solve_vs_judge
 from engine.report.families import model_family
-from engine.report.model import JudgeSummary, RunCounts, RunSummary
+from engine.report.model import JudgeSummary, MetaFiltered, RunCounts, RunSummary
 from engine.report.runfiles import iter_jsonl, read_json
-from engine.scoring import group_accuracy, judge_metrics
+from engine.scoring import accuracy_ci, group_accuracy, judge_metrics
 
 _META = ("type", "model", "provider", "orders")
 
 
+def _template_set(judge: dict[str, Any]) -> str:
+    """The template set a judge of the recorded job used (as `Judge.template_set` says)."""
+    chosen = judge.get("templates")
+    if not isinstance(chosen, dict) or chosen.get("set", "ours") == "ours":
+        return "ours"
+    variant = chosen.get("variant")
+    return str(chosen["set"]) + (f" ({variant})" if variant else "")
+
+
 def judge_meta(manifest: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """name -> {type, model, provider, orders} from the job recorded in the manifest."""
+    """name -> {type, model, provider, orders, templates} from the job in the manifest."""
     judges = ((manifest or {}).get("job") or {}).get("judges") or []
     return {
-        str(j["name"]): {k: j.get(k) for k in _META if k in j}
+        str(j["name"]): {**{k: j.get(k) for k in _META if k in j}, "templates": _template_set(j)}
         for j in judges
         if isinstance(j, dict) and "name" in j
     }
+
+
+def meta_scores(run_dir: Path) -> dict[tuple[str, str, str], float | None]:
+    """(pair_id, judge, order) -> the meta-score of that judgment (a later line wins; failed
+    calls are left out)."""
+    out: dict[tuple[str, str, str], float | None] = {}
+    for m in iter_jsonl(run_dir / MetaJudgmentRecord.FILE):
+        if m.get("error"):
+            continue
+        score = m.get("meta_score")
+        key = (str(m.get("pair_id")), intern(str(m.get("judge"))), str(m.get("order")))
+        out[key] = float(score) if isinstance(score, int | float) else None
+    return out
+
+
+def meta_filtered(
+    judge: str,
+    items: list[ScoreRecord],
+    scores: dict[tuple[str, str, str], float | None],
+    threshold: float,
+) -> MetaFiltered:
+    """JudgeBench's rule over the pairs whose judgments in both orders reached `threshold`."""
+    mine = {k: v for k, v in scores.items() if k[1] == judge}
+    kept = {k for k, v in mine.items() if v is not None and v >= threshold}
+    pairs = [s for s in items if {(s.pair_id, judge, "AB"), (s.pair_id, judge, "BA")} <= kept]
+    return MetaFiltered(
+        threshold=threshold,
+        judgments=sum(v is not None for v in mine.values()),
+        kept=len(kept),
+        pairs_kept=len(pairs),
+        accuracy=accuracy_ci(s.outcome == "correct" for s in pairs),
+    )
 
 
 def _shared(value: Any) -> Any:
@@ -124,6 +165,10 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
     for s in scores.values():
         per_judge.setdefault(s.judge, []).append(s)
 
+    meta_spec = ((manifest or {}).get("job") or {}).get("meta_judge")
+    metas = meta_scores(run_dir) if isinstance(meta_spec, dict) else {}
+    chosen = (meta_spec or {}).get("judges") if isinstance(meta_spec, dict) else None
+
     judges: dict[str, JudgeSummary] = {}
     for name in list(meta) + sorted(set(per_judge) - set(meta)):
         items = per_judge.get(name, [])
@@ -148,6 +193,10 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             ),
             response_families=fams,
             scores={s.pair_id: s for s in items},
+            templates=str(m.get("templates") or "ours"),
+            meta_judge=meta_filtered(name, items, metas, float(meta_spec.get("threshold", 4.0)))
+            if isinstance(meta_spec, dict) and (chosen is None or name in chosen)
+            else None,
         )
 
     solve = solve_accuracy(

@@ -2,7 +2,9 @@
 
 The 2 × judges calls of a pair are fanned out in one task group and joined; a judge whose
 two orders both succeeded gets its score record. Errors are recorded but are never
-decisions: no score is written, and a resume sends the failed call again.
+decisions: no score is written, and a resume sends the failed call again. With a
+meta-judge, every judgment of the judges it scores (new, or found in the checkpoint) goes
+on to the meta-judge stage with its pair.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput
@@ -35,21 +37,36 @@ async def judge_worker(
     stats: StageStats,
     scored: StageStats,
     receive: MemoryObjectReceiveStream[PairRecord],
+    meta: MemoryObjectSendStream[tuple[PairRecord, JudgmentRecord]] | None = None,
 ) -> None:
     async with receive:
         async for pair in receive:
             if ctx.stopping:
                 continue
-            await judge_pair(ctx, stats, pair)
+            made = await judge_pair(ctx, stats, pair)
             scored.done += 1
+            if meta is not None:
+                for record in made:
+                    await meta.send((pair, record))
+    if meta is not None:
+        meta.close()
 
 
-async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> None:
+async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> list[JudgmentRecord]:
+    """Judge one pair; returns the judgments the meta-judge scores (those with a reply)."""
     todo = [name for name in ctx.judges if not ctx.store.has(ScoreRecord, (pair.pair_id, name))]
     decisions: dict[tuple[str, Order], Decision | Exception | None] = {}
+    made: list[JudgmentRecord] = []
+    meta_judged = ctx.meta.judges if ctx.meta is not None else frozenset()
 
     async def one(name: str, order: Order) -> None:
-        decisions[(name, order)] = await _judgment(ctx, stats, name, pair, order)
+        result = await _judgment(ctx, stats, name, pair, order)
+        if isinstance(result, JudgmentRecord):
+            decisions[(name, order)] = result.decision
+            if name in meta_judged and result.raw is not None:
+                made.append(result)
+        else:
+            decisions[(name, order)] = result
 
     async with anyio.create_task_group() as tg:
         for name in todo:
@@ -61,18 +78,19 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> No
         if isinstance(d_ab, Exception) or isinstance(d_ba, Exception):
             continue
         ctx.store.put(score_record(pair, name, d_ab, d_ba))
+    return made
 
 
 async def _judgment(
     ctx: RunContext, stats: StageStats, name: str, pair: PairRecord, order: Order
-) -> Decision | Exception | None:
+) -> JudgmentRecord | Exception:
     judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
     key = judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
     cached = ctx.store.get(JudgmentRecord, key)
     if cached is not None:
         stats.done += 1
         stats.reused += 1
-        return cached.decision
+        return cached
     unsent = JudgmentRecord(
         request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
     )
@@ -85,13 +103,12 @@ async def _judgment(
         if exc.error_class != "stopped":
             ctx.store.put(failed(unsent, exc))
         return exc
-    ctx.store.put(
-        replace(
-            unsent,
-            raw=out.raw,
-            decision=out.decision,
-            usage=usage_fields(out.usage, out.cost, calls=out.calls),
-        )
+    record = replace(
+        unsent,
+        raw=out.raw,
+        decision=out.decision,
+        usage=usage_fields(out.usage, out.cost, calls=out.calls),
     )
+    ctx.store.put(record)
     stats.done += 1
-    return out.decision
+    return record

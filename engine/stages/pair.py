@@ -47,4 +47,4 @@ async def pair_worker(
                 await send.send(pair)
                 n_pairs += 1
         if not ctx.stopping:  # every pair is known now: the judge stage gets a total and ETA
-            pairs_known(stats, n_pairs, len(ctx.judges))
+            pairs_known(stats, n_pairs, len(ctx.judges), len(ctx.job.meta_judged()))

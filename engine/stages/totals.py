@@ -90,7 +90,7 @@ def set_totals(job: Job, stats: Mapping[str, StageStats], n: int, judges: int) -
     """Totals of every stage that follows from `n` items read."""
     stats["load"].total = n
     if job.start == "pairs":
-        pairs_known(stats, n, judges)
+        pairs_known(stats, n, judges, len(job.meta_judged()))
         return
     samples = (job.response_model.samples if job.response_model else 0) + sum(
         s.samples for s in job.solvers
@@ -100,6 +100,10 @@ def set_totals(job: Job, stats: Mapping[str, StageStats], n: int, judges: int) -
     stats["pair"].total = n
 
 
-def pairs_known(stats: Mapping[str, StageStats], pairs: int, judges: int) -> None:
+def pairs_known(
+    stats: Mapping[str, StageStats], pairs: int, judges: int, meta_judged: int = 0
+) -> None:
     stats["score"].total = pairs
     stats["judge"].total = pairs * 2 * judges
+    if "meta_judge" in stats:  # at most: a failed judgment is not meta-judged
+        stats["meta_judge"].total = pairs * 2 * meta_judged
