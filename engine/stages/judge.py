@@ -72,6 +72,9 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> li
         for name in todo:
             for order in ORDERS:
                 tg.start_soon(one, name, order)
+    # Judges already scored on this pair (a resume) still hand their judgments on.
+    for name in meta_judged - set(todo):
+        made += _recorded(ctx, name, pair)
 
     for name in todo:
         d_ab, d_ba = decisions[(name, "AB")], decisions[(name, "BA")]
@@ -81,11 +84,22 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> li
     return made
 
 
+def _key(ctx: RunContext, name: str, pair: PairRecord, order: Order) -> str:
+    judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
+    return judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
+
+
+def _recorded(ctx: RunContext, name: str, pair: PairRecord) -> list[JudgmentRecord]:
+    """The judge's recorded judgments of the pair (with a reply), in both orders."""
+    found = (ctx.store.get(JudgmentRecord, _key(ctx, name, pair, order)) for order in ORDERS)
+    return [r for r in found if r is not None and r.raw is not None]
+
+
 async def _judgment(
     ctx: RunContext, stats: StageStats, name: str, pair: PairRecord, order: Order
 ) -> JudgmentRecord | Exception:
     judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
-    key = judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
+    key = _key(ctx, name, pair, order)
     cached = ctx.store.get(JudgmentRecord, key)
     if cached is not None:
         stats.done += 1
