@@ -93,7 +93,15 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
             judge_in += job.pairing.per_question * (tin + 2 * ans + JUDGE_PROMPT_OVERHEAD)
     if job.start != "pairs":
         est.pairs = est.questions * job.pairing.per_question
+    judge_out: dict[str, int] = {}
     for judge in job.judges:
         tout = judge_spec(judge, loaded.base_dir).options.max_tokens or DEFAULT_ANSWER_TOKENS
+        judge_out[judge.name] = tout
         add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
+    if job.meta_judge is not None:  # one call per judgment: the pair, the reply, the rubric
+        mj = job.meta_judge
+        tout = mj.max_tokens or 1024
+        for name in job.meta_judged():
+            tin = 2 * (judge_in + est.pairs * (judge_out[name] + JUDGE_PROMPT_OVERHEAD))
+            add(mj.provider, mj.model, 2 * est.pairs, tin, 2 * est.pairs * tout)
     return est

@@ -189,3 +189,14 @@ def test_meta_judge_settings_are_checked(tmp_path: Path) -> None:
     job.write_text(text.replace("threshold: 4}", "threshold: 9}"))
     with pytest.raises(JobError, match=r"job\.yaml:8: meta_judge\.threshold"):
         load_job(job, env={})
+
+
+def test_dry_run_counts_one_meta_judge_call_per_judgment(tmp_path: Path) -> None:
+    from engine.dryrun import estimate
+
+    pairs = _pairs(tmp_path / "pairs.jsonl")
+    job = tmp_path / "job.yaml"
+    job.write_text(JOB.format(out=tmp_path, url="http://127.0.0.1:1/v1", pairs=pairs))
+    est = estimate(load_job(job, env={}))
+    assert est.calls["p/judge"] == est.calls["p/meta"] == 2 * N
+    assert est.input_tokens["p/meta"] > est.input_tokens["p/judge"]
