@@ -199,10 +199,6 @@ def _str(node: ast.AST | None) -> str | None:
     return None
 
 
-def _user(text: str) -> list[Message]:
-    return [Message("user", text)]
-
-
 def _pandalm_clean(text: str) -> str:
     return _PANDALM_TOKENS.sub("", text.strip()).strip()
 
@@ -235,14 +231,37 @@ def _judgebench(choice: TemplateChoice, judge_type: str) -> LoadedSet:
     )
 
 
+def _arena_rule(text: str) -> Decision | None:
+    return rules.arena_labels(text)[0]
+
+
+# Judge types whose one user message is one template: (file, the names JudgeBench gives the
+# question and the two answers, the verdict rule).
+_ONE_TEMPLATE: dict[str, tuple[str, tuple[str, str, str], Rule]] = {
+    "compass_judger": ("compass_judger_prompt", ("question", "answer_a", "answer_b"), _arena_rule),
+    "vanilla": ("vanilla_prompt", ("question", "answer_a", "answer_b"), rules.vanilla),
+    "autoj": ("autoj_prompt", ("question", "response", "response_another"), rules.autoj),
+    "skywork_critic": (
+        "skywork_critic_prompt",
+        ("input", "response_a", "response_b"),
+        rules.skywork_critic,
+    ),
+    "judgelm": ("judgelm_prompt", ("question", "answer_1", "answer_2"), rules.judgelm),
+}
+
+
 def _judgebench_type(
     clone: _Clone, judge_type: str, choice: TemplateChoice
 ) -> tuple[Callable[[str, str, str], list[Message]], Rule, int, str | None]:
     """(render, rule, attempts, follow-up) of one JudgeBench judge type."""
+    if judge_type in _ONE_TEMPLATE:
+        name, (q_var, a_var, b_var), rule = _ONE_TEMPLATE[judge_type]
+        tpl = clone.template(name)
 
-    def arena_rule(text: str) -> Decision | None:
-        return rules.arena_labels(text)[0]
+        def render(q: str, a: str, b: str) -> list[Message]:
+            return [Message("user", tpl(**{q_var: q, a_var: a, b_var: b}))]
 
+        return render, rule, 1, None
     if judge_type == "arena_hard":
         system = clone.template(
             "arena_hard_judge_system_notie" if choice.variant else "arena_hard_judge_system"
@@ -255,53 +274,21 @@ def _judgebench_type(
                 Message("system", system()),
                 Message("user", user(prompt=q, answer_a=a, answer_b=b)),
             ],
-            arena_rule,
+            _arena_rule,
             2,
             followup,
-        )
-    if judge_type == "compass_judger":
-        tpl = clone.template("compass_judger_prompt")
-        return (lambda q, a, b: _user(tpl(question=q, answer_a=a, answer_b=b)), arena_rule, 1, None)
-    if judge_type == "vanilla":
-        tpl = clone.template("vanilla_prompt")
-        return (
-            lambda q, a, b: _user(tpl(question=q, answer_a=a, answer_b=b)),
-            rules.vanilla,
-            1,
-            None,
-        )
-    if judge_type == "autoj":
-        tpl = clone.template("autoj_prompt")
-        return (
-            lambda q, a, b: _user(tpl(question=q, response=a, response_another=b)),
-            rules.autoj,
-            1,
-            None,
-        )
-    if judge_type == "skywork_critic":
-        tpl = clone.template("skywork_critic_prompt")
-        return (
-            lambda q, a, b: _user(tpl(input=q, response_a=a, response_b=b)),
-            rules.skywork_critic,
-            1,
-            None,
-        )
-    if judge_type == "judgelm":
-        tpl = clone.template("judgelm_prompt")
-        return (
-            lambda q, a, b: _user(tpl(question=q, answer_1=a, answer_2=b)),
-            rules.judgelm,
-            1,
-            None,
         )
     if judge_type == "pandalm":
         tpl = clone.template("pandalm_prompt")
         # JudgeBench strips the responses of PandaLM's special tokens and appends the
         # newline that Jinja2 drops from the template's end.
         return (
-            lambda q, a, b: _user(
-                tpl(instruction=q, resp1=_pandalm_clean(a), resp2=_pandalm_clean(b)) + "\n"
-            ),
+            lambda q, a, b: [
+                Message(
+                    "user",
+                    tpl(instruction=q, resp1=_pandalm_clean(a), resp2=_pandalm_clean(b)) + "\n",
+                )
+            ],
             rules.pandalm,
             1,
             None,

@@ -8,6 +8,8 @@ stage does. A judgment without a reply (a failed call) is not meta-judged.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from engine.context import RunContext, StageStats
@@ -60,12 +62,8 @@ async def meta_judge_one(
             ctx.store.put(failed(unsent, exc))
         return
     ctx.store.put(
-        MetaJudgmentRecord(
-            request_key=key,
-            judgment_key=judgment.request_key,
-            pair_id=pair.pair_id,
-            judge=judgment.judge,
-            order=judgment.order,
+        replace(
+            unsent,
             raw=out.raw,
             scores=dict(out.scores),
             meta_score=out.meta_score,
