@@ -69,23 +69,33 @@ def _hub_layouts(root: Path) -> dict[str, Path]:
     }
 
 
-def test_full_job_reads_every_source_through_the_hf_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine runs as a subprocess with this environment: it may not reach the Hub.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+def run_job(job: str, out: Path, limit: int, *assignments: str) -> None:
+    """`validate` and `run --limit` a shipped job against the fake APIs, writing into `out`
+    (an assignment's "{url}" becomes the fakes' address)."""
+    with fake_api(out / "requests.jsonl") as url:
+        sets = overrides(f"output_dir={out}", *(a.format(url=url) for a in assignments))
+        validate_and_run(job, sets, limit=limit, url=url)
+
+
+def test_full_job_reads_every_source_through_the_hf_path(tmp_path: Path) -> None:
     where = _hub_layouts(tmp_path / "hub")
-    log = tmp_path / "requests.jsonl"
-    with fake_api(log) as url:
-        sets = overrides(
-            f"output_dir={tmp_path}",
-            f"providers.vllm.base_url={url}/v1",
-            f"sources.0.options.hf_dataset={where['mmlu']}",
-            f"sources.1.options.hf_dataset={where['reasoning']}",
-            f"sources.2.options.hf_dataset={where['math']}",
-            f"sources.3.options.hf_dataset={where['code']}",
-        )
-        validate_and_run("jobs/full.yaml", sets, limit=2, url=url)
+    run_job(
+        "jobs/full.yaml",
+        tmp_path,
+        2,
+        "providers.vllm.base_url={url}/v1",
+        f"sources.0.options.hf_dataset={where['mmlu']}",
+        f"sources.1.options.hf_dataset={where['reasoning']}",
+        f"sources.2.options.hf_dataset={where['math']}",
+        f"sources.3.options.hf_dataset={where['code']}",
+    )
     run = tmp_path / "full"
     responses = records(run / "responses.jsonl")
     assert len(responses) == 4 * 2 * 4  # sources x --limit x samples
@@ -108,23 +118,18 @@ def test_full_job_reads_every_source_through_the_hf_path(
     assert_position_bias_scored(run, judges=4)
 
 
-def test_judgebench_job_reads_both_splits_through_the_hf_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+def test_judgebench_job_reads_both_splits_through_the_hf_path(tmp_path: Path) -> None:
     repo = hf.judgebench_repo(
         tmp_path / "JudgeBench",
         {"gpt": hf.judgebench_pairs("gpt-4o", 5), "claude": hf.judgebench_pairs("claude", 4)},
     )
-    log = tmp_path / "requests.jsonl"
-    with fake_api(log) as url:
-        sets = overrides(
-            f"output_dir={tmp_path}",
-            f"pairs.0.hf_dataset={repo}",
-            f"pairs.1.hf_dataset={repo}",
-        )
-        validate_and_run("jobs/judgebench.yaml", sets, limit=3, url=url)
+    run_job(
+        "jobs/judgebench.yaml",
+        tmp_path,
+        3,
+        f"pairs.0.hf_dataset={repo}",
+        f"pairs.1.hf_dataset={repo}",
+    )
     run = tmp_path / "judgebench"
     pairs = records(run / "pairs.jsonl")
     assert [p["pair_id"] for p in pairs] == [
