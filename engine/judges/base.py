@@ -14,7 +14,8 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.judges.template_sets import LoadedSet, TemplateChoice, load_set
+from engine.judges.set_loader import load_set
+from engine.judges.template_sets import LoadedSet, TemplateChoice
 from engine.records import Decision, Order, PairRecord
 from providers.base import Provider, Usage
 from providers.options import NO_OPTIONS, DecodingOptions
