@@ -31,6 +31,11 @@ from verifiers.sandbox.compare import compare_functional, compare_stdout
 TASKS = frozenset({"livecodebench"})
 
 DEFAULT_TIMEOUT_S = 6.0
+# The per-test limit is CPU time; the wall clock is only a backstop against programs that
+# sleep or block. At 3x the CPU limit a correct program starved by a busy machine (our own
+# pool's other slots included) is not cut; one that still reaches it gets no verdict and is
+# checked again on resume, so a busy machine never makes a verdict wrong.
+WALL_FACTOR = 3.0
 DEFAULT_MEMORY_MB = 2048
 
 
@@ -254,7 +259,7 @@ def _verify(question: Question, answer: str) -> Verdict:
     tol = meta.get("float_tolerance")
     n_public = int(meta.get("n_public", len(tests)))
     failure: list[str] = []
-    timed_out: list[bool] = []
+    timed_out: list[str | None] = []  # per failure: the limit that ended it, if one did
 
     def check(out: TestOutcome) -> bool:
         test = tests[out.index]
@@ -267,16 +272,18 @@ def _verify(question: Question, answer: str) -> Verdict:
         if why is not None:
             kind = "public" if out.index < n_public else "private"
             failure.append(f"test {out.index + 1}/{len(tests)} ({kind}) failed: {why}")
-            timed_out.append(out.status == "timeout")
+            timed_out.append(out.limit if out.status == "timeout" else None)
         return why is None
 
+    timeout_s = float(meta.get("timeout_s") or DEFAULT_TIMEOUT_S)
     result = run_program(
         code,
         [t["input"] for t in tests],
         mode="functional" if functional else "stdin",
         func_name=meta.get("func_name"),
         limits=Limits(
-            timeout_s=float(meta.get("timeout_s") or DEFAULT_TIMEOUT_S),
+            timeout_s=timeout_s,
+            wall_s=timeout_s * WALL_FACTOR,
             memory_mb=int(meta.get("memory_mb") or DEFAULT_MEMORY_MB),
         ),
         check=check,
@@ -286,6 +293,11 @@ def _verify(question: Question, answer: str) -> Verdict:
         return Verdict(None, 0.0, code, f"{result.error}", "error")
     if result.tampered is not None:
         return Verdict(False, 0.0, code, f"program tampered with the sandbox: {result.tampered}")
+    if failure and timed_out[0] == "wall":
+        # The backstop, not the CPU limit: the program slept, blocked or was starved by a
+        # busy machine. That says nothing sure about the answer, so it is checked again on
+        # resume rather than frozen as wrong.
+        return Verdict(None, 0.0, code, failure[0] + notes, "timeout")
     if failure:
         kind: VerdictKind = "time_limit" if timed_out[0] else "checked"
         return Verdict(False, 0.0, code, failure[0] + notes, kind)

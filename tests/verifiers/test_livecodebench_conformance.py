@@ -49,7 +49,7 @@ def _outcomes(
     # A program that ran out of time on a loaded machine is run once more, alone, before
     # it counts (the verdict's typed kind says so; its text is not matched).
     verdicts = [
-        lcb.verify(*job) if v.kind == "time_limit" else v
+        lcb.verify(*job) if v.kind in ("time_limit", "timeout") else v
         for job, v in zip(jobs, verdicts, strict=True)
     ]
     by_question: dict[str, Counter[tuple[bool, bool]]] = {}
