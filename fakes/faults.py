@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
+from fakes.sse import frames
 from fakes.wire import Api, FakeReply, FakeRequest, error_body, success_body
 
 if TYPE_CHECKING:
@@ -31,6 +32,11 @@ FAULTS = {
     "malformed",
     "empty",
     "filtered",
+    "blocked",
+    "cut",
+    "garbled",
+    "503_no_retry",
+    "400_retry",
 }
 _STATUS_FAULT = {
     "408": "server",
@@ -41,7 +47,10 @@ _STATUS_FAULT = {
     "quota": "quota",
     "auth": "auth",
     "bad_request": "bad_request",
+    "503_no_retry": "unavailable",
+    "400_retry": "bad_request",
 }
+_SHOULD_RETRY = {"503_no_retry": "false", "400_retry": "true"}
 
 
 async def send_fault(
@@ -50,12 +59,14 @@ async def send_fault(
     entry: dict,
     api: Api,
     req: FakeRequest,
-    reply: FakeReply,
+    replies: list[FakeReply],
     fault: str,
     n: int,
     headers: dict[str, str],
 ) -> web.StreamResponse:
     """Answer (or fail to answer) one request the way the named fault says."""
+    if fault in _SHOULD_RETRY:
+        headers["x-should-retry"] = _SHOULD_RETRY[fault]
     if fault == "429":
         return await server.rate_limited(
             request,
@@ -79,14 +90,17 @@ async def send_fault(
     if fault == "reset":
         reset_connection(request)
         raise asyncio.CancelledError
-    if fault == "empty":
-        body = success_body(req, reply, n, empty=True)
+    if fault in ("filtered", "blocked"):
+        extra = {"blocked": True} if fault == "blocked" else {}
+        replies = [FakeReply(text="", finish="content_filter", extra=extra)] * len(replies)
+        fault = "ok"
+    if req.stream:
+        return await _stream_fault(server, request, entry, req, replies, fault, n, headers)
+    if fault in ("empty", "ok"):
+        body = success_body(req, replies, n, empty=fault == "empty")
         return await server.send(request, entry, 200, body, headers)
-    if fault == "filtered":
-        reply = FakeReply(text="", finish="content_filter")
-        return await server.send(request, entry, 200, success_body(req, reply, n), headers)
-    full = orjson.dumps(success_body(req, reply, n))
-    if fault == "malformed":
+    full = orjson.dumps(success_body(req, replies, n))
+    if fault in ("malformed", "garbled"):
         broken = full[: len(full) // 2]
         return await server.send(request, entry, 200, broken, headers)
     # truncated: promise the whole body, send half, drop the connection.
@@ -97,6 +111,26 @@ async def send_fault(
     await resp.write(full[: len(full) // 2])
     reset_connection(request)
     raise asyncio.CancelledError
+
+
+async def _stream_fault(
+    server: FakeServer,
+    request: web.Request,
+    entry: dict,
+    req: FakeRequest,
+    replies: list[FakeReply],
+    fault: str,
+    n: int,
+    headers: dict[str, str],
+) -> web.StreamResponse:
+    """A fault of a 200 answered as a stream: it stops half-way (cut, truncated), carries a
+    broken event (garbled, malformed) or holds no answer at all (empty)."""
+    events = frames(req, replies, n, chunks=server.stream_chunks, empty=fault == "empty")
+    if fault in ("garbled", "malformed"):
+        half = len(events) // 2
+        events = [*events[:half], b"data: {not json\n\n", *events[half:]]
+    stop = len(events) // 2 if fault in ("cut", "truncated") else None
+    return await server.stream(request, entry, events, headers, stop_after=stop)
 
 
 def reset_connection(request: web.Request) -> None:

@@ -23,12 +23,26 @@ A script is `(FakeRequest) -> str | FakeReply`. Faults (by name, from `faults=` 
 "408", "409", "500", "503", "529" (each API's own error body), "429" (rate-limit body and
 Retry-After), "quota", "auth", "bad_request", "hang" (never answers), "reset" (TCP reset, no
 answer), "truncated" (body cut off and connection closed), "malformed" (complete HTTP answer, broken
-JSON), "empty" (no choices / no candidates / no text block), "filtered" (content-filter finish).
+JSON), "empty" (no choices / no candidates / no text block), "filtered" (content-filter finish),
+"blocked" (refused before any answer: OpenAI `refusal`, Anthropic `refusal` with no text block,
+Gemini `promptFeedback.blockReason`), "cut" (a stream that stops after half its events),
+"garbled" (a stream event that is not JSON), "503_no_retry" (a 503 with `x-should-retry:
+false`), "400_retry" (a 400 with `x-should-retry: true`).
+
+What the real APIs refuse, this one refuses too (fakes/rules.py): a temperature for models
+that take none, `max_tokens` for reasoning models, a schema that is not strict with
+`strict: true`, `additionalProperties` in Gemini's `responseSchema`, and more.
+
+A request with `stream: true` (or Gemini's `:streamGenerateContent`) is answered with
+server-sent events in the API's format (fakes/sse.py), `stream_gap` seconds apart; `n` /
+`candidateCount` choices each come from the script (`FakeRequest.choice` says which). Every
+answer carries a request id header (`x-request-id`, Anthropic `request-id`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +53,8 @@ from aiohttp import web
 
 from fakes.faults import FAULTS, send_fault
 from fakes.limits import ServerLimits
+from fakes.rules import refusal
+from fakes.sse import frames
 from fakes.wire import (
     Api,
     FakeReply,
@@ -53,6 +69,7 @@ from fakes.wire import (
 Script = Callable[[FakeRequest], "str | FakeReply"]
 Faults = Sequence[str | None] | Callable[[FakeRequest], str | None] | None
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key"}
+REQUEST_ID_HEADER = {"openai": "x-request-id", "anthropic": "request-id"}
 
 
 def default_script(req: FakeRequest) -> str:
@@ -73,6 +90,9 @@ class FakeServer:
         fault_retry_after: float = 0.05,
         api_key: str | None = None,
         score: Callable[[FakeRequest], float] | None = None,
+        stream_gap: float = 0.0,
+        stream_chunks: int = 4,
+        compatible: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
         log: IO[bytes] | None = None,
@@ -85,6 +105,10 @@ class FakeServer:
         self.faults = faults
         self.fault_retry_after = fault_retry_after
         self.api_key = api_key
+        # An OpenAI-compatible server (vLLM...): OpenAI's refusals do not apply.
+        self.compatible = compatible
+        self.stream_gap = stream_gap
+        self.stream_chunks = stream_chunks
         self.score = score or (lambda req: (len(req.last_user) % 97) / 97)
         self.host, self.port = host, port
         self._log = log
@@ -119,8 +143,9 @@ class FakeServer:
         app.router.add_post("/v1/chat/completions", chat("openai"))
         app.router.add_post("/chat/completions", chat("openai"))
         app.router.add_post("/v1/messages", chat("anthropic"))
-        app.router.add_post("/v1beta/models/{model}:generateContent", chat("gemini"))
-        app.router.add_post("/models/{model}:generateContent", chat("gemini"))
+        for prefix in ("/v1beta", ""):
+            for method in ("generateContent", "streamGenerateContent"):
+                app.router.add_post(f"{prefix}/models/{{model}}:{method}", chat("gemini"))
         app.router.add_post("/pooling", chat("pooling"))
         app.router.add_post("/v1/pooling", chat("pooling"))
         app.router.add_get("/v1/models", self._models)
@@ -222,14 +247,21 @@ class FakeServer:
                 return await self.send(request, entry, status, err)
             n = self.count
             self.count += 1
-            reply = self.script(req) if api != "pooling" else FakeReply()
-            if isinstance(reply, str):
-                reply = FakeReply(text=reply)
+            headers: dict[str, str] = {}
+            if wire_api in REQUEST_ID_HEADER:
+                headers[REQUEST_ID_HEADER[wire_api]] = f"req_fake{n}"
+            entry["stream"] = req.stream
+            refused = None if self.compatible else refusal(api, req.model, body)
+            if refused is not None:
+                entry["refused"] = refused
+                status, err = error_body(wire_api, "bad_request", refused)
+                return await self.send(request, entry, status, err, headers)
+            replies = self._replies(req) if api != "pooling" else [FakeReply()]
+            reply = replies[0]
             fault = self._fault_for(req, n, reply)
             entry["fault"] = fault
-            headers: dict[str, str] = {}
             if self.limits is not None:
-                u = usage_of(req, reply)
+                u = usage_of(req, replies)
                 verdict = self.limits.admit(wire_api, req.model, u["input"] + u["output"])
                 headers.update(verdict.headers)
                 if not verdict.admitted:
@@ -244,14 +276,51 @@ class FakeServer:
             await self._sleep_latency()
             if fault is not None:
                 return await send_fault(
-                    self, request, entry, wire_api, req, reply, fault, n, headers
+                    self, request, entry, wire_api, req, replies, fault, n, headers
                 )
             if api == "pooling":
                 score = reply.score if reply.score is not None else self.score(req)
                 return await self.send(request, entry, 200, pooling_body(req, score, n), headers)
-            return await self.send(request, entry, 200, success_body(req, reply, n), headers)
+            if req.stream:
+                events = frames(req, replies, n, chunks=self.stream_chunks)
+                return await self.stream(request, entry, events, headers)
+            return await self.send(request, entry, 200, success_body(req, replies, n), headers)
         finally:
             self._write_log(entry)
+
+    def _replies(self, req: FakeRequest) -> list[FakeReply]:
+        out = []
+        for i in range(req.n):
+            reply = self.script(dataclasses.replace(req, choice=i))
+            out.append(FakeReply(text=reply) if isinstance(reply, str) else reply)
+        return out
+
+    async def stream(
+        self,
+        request: web.Request,
+        entry: dict,
+        events: list[bytes],
+        headers: dict[str, str],
+        *,
+        stop_after: int | None = None,
+    ) -> web.StreamResponse:
+        """Send SSE frames `stream_gap` apart; with `stop_after`, end the body after that many
+        (a clean close with the answer unfinished: a proxy or server cutting a stream)."""
+        entry["status"] = 200
+        resp = web.StreamResponse(
+            status=200, headers={**headers, "content-type": "text/event-stream"}
+        )
+        await resp.prepare(request)
+        sent = events if stop_after is None else events[:stop_after]
+        for i, frame in enumerate(sent):
+            if i and self.stream_gap:
+                await asyncio.sleep(self.stream_gap)
+            await resp.write(frame)
+        entry["events"] = len(sent)
+        await resp.write_eof()
+        entry["complete"] = stop_after is None
+        entry["t_done"] = time.time()
+        return resp
 
     async def _sleep_latency(self) -> None:
         lat = self._latency() if callable(self._latency) else self._latency

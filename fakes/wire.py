@@ -32,6 +32,9 @@ class FakeRequest:
     last_user: str
     body: dict[str, Any]
     path: str
+    n: int = 1  # choices asked for (OpenAI `n`, Gemini `candidateCount`)
+    choice: int = 0  # which of them a script is answering
+    stream: bool = False  # answered as server-sent events
 
     def input_tokens(self) -> int:
         texts = [t for _, t in self.messages] + ([self.system] if self.system else [])
@@ -41,7 +44,8 @@ class FakeRequest:
 @dataclass
 class FakeReply:
     """What a script answers. `finish` is normalised ("stop", "length", "content_filter") and
-    written in each API's own words. `fault` overrides everything (see server.FAULTS)."""
+    written in each API's own words. `fault` overrides everything (see server.FAULTS).
+    `usage` may also give `cache_write` and `cache_write_1h` (Anthropic cache writes)."""
 
     text: str = ""
     finish: str = "stop"
@@ -88,19 +92,32 @@ def parse_request(api: Api, path_model: str | None, body: dict[str, Any], path: 
             for c in body["contents"]
         ]
     last_user = next((t for r, t in reversed(messages) if r == "user"), "")
-    return FakeRequest(api, model, system, messages, last_user, body, path)
+    config = body.get("generationConfig") or {}
+    n = int(body.get("n") or config.get("candidateCount") or 1)
+    stream = bool(body.get("stream")) or "streamGenerateContent" in path
+    return FakeRequest(api, model, system, messages, last_user, body, path, n, 0, stream)
 
 
-def usage_of(req: FakeRequest, reply: FakeReply) -> dict[str, int]:
-    if reply.usage is not None:
-        return {"input": 0, "output": 0, "reasoning": 0, "cached": 0, **reply.usage}
-    reasoning = count_tokens(reply.thought) if reply.thought else 0
-    return {
-        "input": req.input_tokens(),
-        "output": count_tokens(reply.text) + reasoning,
-        "reasoning": reasoning,
-        "cached": 0,
-    }
+def usage_of(req: FakeRequest, reply: FakeReply | list[FakeReply]) -> dict[str, int]:
+    """Tokens of an answer (of all choices, the input counted once)."""
+    replies = reply if isinstance(reply, list) else [reply]
+    total = {"input": 0, "output": 0, "reasoning": 0, "cached": 0}
+    for i, r in enumerate(replies):
+        if r.usage is not None:
+            u = {"input": 0, "output": 0, "reasoning": 0, "cached": 0, **r.usage}
+        else:
+            reasoning = count_tokens(r.thought) if r.thought else 0
+            u = {
+                "input": req.input_tokens(),
+                "output": count_tokens(r.text) + reasoning,
+                "reasoning": reasoning,
+                "cached": 0,
+            }
+        for k, v in u.items():
+            if k in ("input", "cached", "cache_write", "cache_write_1h") and i > 0:
+                continue  # the prompt is read once for all choices
+            total[k] = total.get(k, 0) + v
+    return total
 
 
 _OPENAI_FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"}
@@ -109,84 +126,122 @@ _GEMINI_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAF
 _GEMINI_QUOTA_METRIC = "generativelanguage.googleapis.com/generate_content_requests"
 
 
-def success_body(req: FakeRequest, reply: FakeReply, n: int, *, empty: bool = False) -> dict:
-    """The 200 body of a chat answer; `empty` gives no choices / no candidates."""
-    u = usage_of(req, reply)
-    if req.api == "openai":
-        choices = (
-            []
-            if empty
-            else [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": reply.text},
-                    "finish_reason": _OPENAI_FINISH.get(reply.finish, reply.finish),
-                    "logprobs": None,
-                }
-            ]
-        )
-        return {
-            "id": f"chatcmpl-fake{n}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": req.model,
-            "choices": choices,
-            "usage": {
-                "prompt_tokens": u["input"],
-                "completion_tokens": u["output"],
-                "total_tokens": u["input"] + u["output"],
-                "prompt_tokens_details": {"cached_tokens": u["cached"]},
-                "completion_tokens_details": {"reasoning_tokens": u["reasoning"]},
-            },
-            **reply.extra,
-        }
-    if req.api == "anthropic":
-        content: list[dict[str, Any]] = []
-        if reply.thought:
-            content.append({"type": "thinking", "thinking": reply.thought, "signature": "sig"})
-        if not empty:
-            content.append({"type": "text", "text": reply.text})
-        return {
-            "id": f"msg_fake{n}",
-            "type": "message",
-            "role": "assistant",
-            "model": req.model,
-            "content": content,
-            "stop_reason": _ANTHROPIC_FINISH.get(reply.finish, reply.finish),
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": u["input"] - u["cached"],
-                "output_tokens": u["output"],
-                "cache_read_input_tokens": u["cached"],
-                "cache_creation_input_tokens": 0,
-            },
-            **reply.extra,
-        }
-    usage_meta = {
+def openai_usage(u: dict[str, int]) -> dict[str, Any]:
+    return {
+        "prompt_tokens": u["input"],
+        "completion_tokens": u["output"],
+        "total_tokens": u["input"] + u["output"],
+        "prompt_tokens_details": {"cached_tokens": u["cached"]},
+        "completion_tokens_details": {"reasoning_tokens": u["reasoning"]},
+    }
+
+
+def anthropic_usage(u: dict[str, int]) -> dict[str, Any]:
+    writes, long_writes = u.get("cache_write", 0), u.get("cache_write_1h", 0)
+    out: dict[str, Any] = {
+        "input_tokens": u["input"] - u["cached"] - writes,
+        "output_tokens": u["output"],
+        "cache_read_input_tokens": u["cached"],
+        "cache_creation_input_tokens": writes,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": writes - long_writes,
+            "ephemeral_1h_input_tokens": long_writes,
+        },
+        "service_tier": "standard",
+    }
+    if u["reasoning"]:
+        out["output_tokens_details"] = {"thinking_tokens": u["reasoning"]}
+    return out
+
+
+def gemini_usage(u: dict[str, int]) -> dict[str, Any]:
+    return {
         "promptTokenCount": u["input"],
         "candidatesTokenCount": u["output"] - u["reasoning"],
         "totalTokenCount": u["input"] + u["output"],
         "thoughtsTokenCount": u["reasoning"],
         "cachedContentTokenCount": u["cached"],
     }
-    if empty:
-        return {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage_meta}
-    parts: list[dict[str, Any]] = []
+
+
+def anthropic_blocks(reply: FakeReply, *, empty: bool = False) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
     if reply.thought:
-        parts.append({"text": reply.thought, "thought": True})
-    parts.append({"text": reply.text})
-    return {
-        "candidates": [
+        content.append({"type": "thinking", "thinking": reply.thought, "signature": "sig"})
+    if not empty and not (reply.finish == "content_filter" and reply.extra.get("blocked")):
+        content.append({"type": "text", "text": reply.text})
+    return content
+
+
+def success_body(
+    req: FakeRequest, reply: FakeReply | list[FakeReply], n: int, *, empty: bool = False
+) -> dict:
+    """The 200 body of a chat answer (one choice per reply); `empty` gives no choices / no
+    candidates / no text block; a reply with `extra={"blocked": True}` a prompt refused
+    before any answer (no content, with the API's own reason)."""
+    replies = reply if isinstance(reply, list) else [reply]
+    first = replies[0]
+    u = usage_of(req, replies)
+    extra = {k: v for k, v in first.extra.items() if k != "blocked"}
+    blocked = bool(first.extra.get("blocked"))
+    if req.api == "openai":
+        choices = []
+        for i, r in enumerate(replies):
+            message: dict[str, Any] = {"role": "assistant", "content": r.text}
+            if blocked:
+                message = {"role": "assistant", "content": None, "refusal": "I can't help."}
+            choices.append(
+                {
+                    "index": i,
+                    "message": message,
+                    "finish_reason": _OPENAI_FINISH.get(r.finish, r.finish),
+                    "logprobs": None,
+                }
+            )
+        return {
+            "id": f"chatcmpl-fake{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": req.model,
+            "choices": [] if empty else choices,
+            "usage": openai_usage(u),
+            "service_tier": "default",
+            **extra,
+        }
+    if req.api == "anthropic":
+        return {
+            "id": f"msg_fake{n}",
+            "type": "message",
+            "role": "assistant",
+            "model": req.model,
+            "content": anthropic_blocks(first, empty=empty),
+            "stop_reason": _ANTHROPIC_FINISH.get(first.finish, first.finish),
+            "stop_sequence": None,
+            "usage": anthropic_usage(u),
+            **extra,
+        }
+    if empty or blocked:
+        feedback = {"blockReason": "SAFETY"} if blocked else {}
+        return {"promptFeedback": feedback, "usageMetadata": gemini_usage(u)}
+    candidates = []
+    for i, r in enumerate(replies):
+        parts: list[dict[str, Any]] = []
+        if r.thought:
+            parts.append({"text": r.thought, "thought": True})
+        parts.append({"text": r.text})
+        candidates.append(
             {
                 "content": {"role": "model", "parts": parts},
-                "finishReason": _GEMINI_FINISH.get(reply.finish, reply.finish),
-                "index": 0,
+                "finishReason": _GEMINI_FINISH.get(r.finish, r.finish),
+                "index": i,
             }
-        ],
-        "usageMetadata": usage_meta,
+        )
+    return {
+        "candidates": candidates,
+        "usageMetadata": gemini_usage(u),
         "modelVersion": req.model,
         "responseId": f"fake{n}",
-        **reply.extra,
+        **extra,
     }
 
 

@@ -13,18 +13,32 @@ def price_for(prices: Mapping[str, Price], model: str) -> Price | None:
     return prices.get(model) or prices.get("*")
 
 
-def cost_of(price: Price | None, usage: Usage) -> float:
-    """Cached input tokens are billed at `cached_input` when the table gives one.
+# Anthropic bills prompt-cache writes above the input rate: 5-minute TTL and 1-hour TTL.
+CACHE_WRITE_5M = 1.25
+CACHE_WRITE_1H = 2.0
 
-    `input_tokens` includes cached tokens and `output_tokens` includes reasoning tokens, as
-    OpenAI reports them; the Anthropic and Gemini parsers normalise to that.
+
+def cost_of(price: Price | None, usage: Usage) -> float:
+    """Cached input tokens are billed at `cached_input` when the table gives one; cache writes
+    at `cache_write` / `cache_write_1h`, else 1.25x / 2x the input rate (Anthropic's rule).
+
+    `input_tokens` includes cache reads and writes and `output_tokens` includes reasoning
+    tokens, as OpenAI reports them; the Anthropic and Gemini parsers normalise to that.
     """
     if price is None:
         return 0.0
     cached = min(usage.cached_tokens, usage.input_tokens)
+    writes = min(usage.cache_write_tokens, usage.input_tokens - cached)
+    long_writes = min(usage.cache_write_1h_tokens, writes)
     cached_rate = price.cached_input if price.cached_input is not None else price.input
+    write_5m = price.cache_write if price.cache_write is not None else price.input * CACHE_WRITE_5M
+    write_1h = (
+        price.cache_write_1h if price.cache_write_1h is not None else price.input * CACHE_WRITE_1H
+    )
     return (
-        (usage.input_tokens - cached) * price.input
+        (usage.input_tokens - cached - writes) * price.input
         + cached * cached_rate
+        + (writes - long_writes) * write_5m
+        + long_writes * write_1h
         + usage.output_tokens * price.output
     ) / 1_000_000

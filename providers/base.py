@@ -34,10 +34,16 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Tokens of one call, as OpenAI counts them: `input_tokens` include cache reads
+    (`cached_tokens`) and cache writes, `output_tokens` include reasoning tokens."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cached_tokens: int = 0
+    # Prompt-cache writes (Anthropic), all of them and the 1-hour part, priced above input.
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -45,6 +51,8 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
             self.cached_tokens + other.cached_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
 
 
@@ -57,6 +65,10 @@ class ChatResponse:
     cost: float = 0.0
     # Response id, served model name and anything else worth keeping; never headers with keys.
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # What was sent for this call after the model table (providers.models.Plan.sent).
+    sent: Mapping[str, Any] = field(default_factory=dict)
+    request_id: str | None = None  # the server's id of the HTTP request (x-request-id, ...)
+    service_tier: str | None = None  # the tier that served it (OpenAI, Anthropic)
 
 
 ErrorClass = Literal[
@@ -67,7 +79,10 @@ ErrorClass = Literal[
     "bad_request",  # 400/404/422: never retried
     "auth",  # 401/403: stops the provider
     "quota",  # insufficient_quota / per-day quota: stops the provider
-    "malformed",  # unparseable body
+    "malformed",  # a 200 whose body cannot be read: retried at most once (it was billed)
+    "truncated",  # a stream cut off or unreadable mid-way: retried at most once
+    "empty",  # a 200 with no choice / candidate / text block at all: retried like a 5xx
+    "client",  # the request cannot be made (a malformed URL...): stops the provider
     "stopped",  # provider already stopped by an earlier fatal error
 ]
 
@@ -82,11 +97,13 @@ class ProviderError(Exception):
         *,
         status: int | None = None,
         fatal: bool = False,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.error_class = error_class
         self.status = status
         self.fatal = fatal
+        self.request_id = request_id  # the server's id of the failed request, when it sent one
 
 
 @dataclass
@@ -106,6 +123,15 @@ class ProviderStats:
     stopped_reason: str | None = None
     # Per-model totals: model -> (usage, cost).
     by_model: dict[str, tuple[Usage, float]] = field(default_factory=dict)
+    # Sends held back by the server's Retry-After: until when (time.time()) and why.
+    paused_until: float = 0.0
+    paused_reason: str = ""
+    # One line per thing the run output should say once (e.g. a model not in the table).
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def record_usage(self, model: str, usage: Usage, cost: float) -> None:
         self.usage = self.usage + usage
@@ -124,6 +150,23 @@ class Provider(ABC):
     @abstractmethod
     async def chat(self, request: ChatRequest) -> ChatResponse:
         """Send one chat request; raise `ProviderError` when it finally fails."""
+
+    def adjustments(self, request: ChatRequest) -> Mapping[str, Any]:
+        """Values the model will be sent that the request does not ask for (the model table's
+        doing: a raised token cap, a clamped temperature...); part of the request key."""
+        return {}
+
+    def choices_per_call(self, model: str) -> int:
+        """How many samples one call may return (1: one call per sample)."""
+        return 1
+
+    async def chat_many(self, request: ChatRequest, n: int) -> list[ChatResponse]:
+        """`n` samples of one request in one call where the API allows it (the input is
+        paid once); each response carries its share of the usage and cost. May return fewer
+        than `n` (the missing ones are to be asked again)."""
+        if n != 1:
+            raise ProviderError("bad_request", f"provider {self.name!r} returns one sample a call")
+        return [await self.chat(request)]
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
         """Reward-model score of a conversation (OpenAI-compatible servers with a reward API)."""

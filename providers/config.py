@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from providers.models import ModelRule
+from providers.urls import url_problem
 
 ProviderType = Literal["openai", "openai_compatible", "anthropic", "gemini", "local"]
 
@@ -36,8 +39,15 @@ class RetryPolicy(_Strict):
     max_attempts: int = Field(6, ge=1)
     initial_backoff: float = Field(1.0, ge=0, description="seconds before the first retry")
     max_backoff: float = Field(60.0, ge=0)
-    attempt_timeout: float = Field(120.0, gt=0, description="seconds per attempt")
+    # As the official SDKs: 600 s. For a streamed call it is the longest silence between two
+    # events, so a slow but alive answer is never cut and paid again.
+    attempt_timeout: float = Field(600.0, gt=0, description="seconds per attempt (or of silence)")
+    stream_timeout: float = Field(3600.0, gt=0, description="seconds one streamed attempt may take")
+    # When new attempts may still start (a stream already running is not cut by it).
     total_deadline: float = Field(900.0, gt=0, description="seconds for all attempts of one call")
+    # A longer Retry-After is not slept on: we wait this long and try again, and give up at
+    # once when the server's wait is longer than what is left of total_deadline.
+    retry_after_cap: float = Field(60.0, ge=0, description="longest Retry-After slept on")
 
 
 class Price(_Strict):
@@ -46,6 +56,9 @@ class Price(_Strict):
     input: float = Field(0.0, ge=0)
     output: float = Field(0.0, ge=0)
     cached_input: float | None = Field(None, ge=0)
+    # Prompt-cache writes (Anthropic); default 1.25x input (5-minute TTL) and 2x (1-hour).
+    cache_write: float | None = Field(None, ge=0)
+    cache_write_1h: float | None = Field(None, ge=0)
 
 
 class LocalModel(_Strict):
@@ -69,6 +82,23 @@ class ProviderConfig(_Strict):
     # Extra HTTP headers (never secrets: keys come from env vars only).
     headers: dict[str, str] = Field(default_factory=dict)
     local: LocalModel | None = None
+    # Server-sent events: "auto" streams reasoning models and long answers (providers/models.py).
+    stream: Literal["auto"] | bool = "auto"
+    # k samples of a question: one call each ("separate", each with its own seed), or one call
+    # returning them all ("batched": OpenAI/vLLM `n`, Gemini `candidateCount`; the input is
+    # paid once). "auto": batched where the model table allows it on the official OpenAI and
+    # Gemini APIs (which do not reproduce a seed anyway), separate elsewhere.
+    sampling: Literal["auto", "separate", "batched"] = "auto"
+    # The model table's rules, overridden per model glob (fields of providers/models.yaml).
+    models: dict[str, ModelRule] = Field(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        problem = url_problem(value, vars_allowed=True) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     def key_env_names(self) -> tuple[str, ...]:
         if self.api_key_env:

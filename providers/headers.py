@@ -65,6 +65,26 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
         return None
 
 
+def should_retry(headers: Mapping[str, str]) -> bool | None:
+    """`x-should-retry: true|false` (OpenAI, Anthropic): the server's own say on a retry."""
+    value = headers.get("x-should-retry")
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return True if value == "true" else False if value == "false" else None
+
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id")
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The server's id of a request (OpenAI `x-request-id`, Anthropic `request-id`)."""
+    for name in REQUEST_ID_HEADERS:
+        if value := headers.get(name):
+            return value
+    return None
+
+
 def gemini_retry_delay(body: Any) -> float | None:
     """`RetryInfo.retryDelay` ("28s", "1.5s") from a Gemini error body, if present."""
     try:
@@ -86,16 +106,20 @@ class LimitReading:
     reset: float | None  # seconds until fully replenished
 
 
+NO_READING = LimitReading(None, None, None)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitHeaders:
     requests: LimitReading
     tokens: LimitReading
+    # A separate output-token limit (Anthropic's output-tokens-* headers), when there is one.
+    output: LimitReading = NO_READING
 
     @property
     def empty(self) -> bool:
-        return all(
-            v is None for r in (self.requests, self.tokens) for v in (r.limit, r.remaining, r.reset)
-        )
+        readings = (self.requests, self.tokens, self.output)
+        return all(v is None for r in readings for v in (r.limit, r.remaining, r.reset))
 
 
 def _num(value: str | None) -> float | None:
@@ -126,8 +150,16 @@ def openai_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
 
 
 def anthropic_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
-    """`anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`."""
+    """`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`.
+
+    The token budget follows `tokens-*`, or `input-tokens-*` where the API sends the input
+    and output limits apart (the input limit is the one a judging run meets first); an
+    exhausted `output-tokens-*` pauses sends until its reset."""
+    tokens = _reading(headers, "anthropic-ratelimit-tokens-{}", now)
+    if tokens == NO_READING:
+        tokens = _reading(headers, "anthropic-ratelimit-input-tokens-{}", now)
     return RateLimitHeaders(
         requests=_reading(headers, "anthropic-ratelimit-requests-{}", now),
-        tokens=_reading(headers, "anthropic-ratelimit-tokens-{}", now),
+        tokens=tokens,
+        output=_reading(headers, "anthropic-ratelimit-output-tokens-{}", now),
     )

@@ -1,8 +1,10 @@
 """The HTTP machinery every API client shares: session, limits, retries, errors, accounting.
 
-A subclass supplies only its wire format (URL, headers, body, parsing, error bodies); this
-class owns one aiohttp session with a connection cap, a `ModelLimiter` per model, the tenacity
-retry loop, the stop-on-fatal rule and the live `ProviderStats`.
+A subclass supplies only its wire format (URL, headers, body, parsing, error bodies, stream
+events); this class owns one aiohttp session with a connection cap, a `ModelLimiter` per
+model, the model table (providers.models), the tenacity retry loop, the stop-on-fatal rule
+and the live `ProviderStats`. A streamed attempt has an idle timeout between events
+(`attempt_timeout`) and a generous total (`stream_timeout`); a plain one has one timeout.
 """
 
 from __future__ import annotations
@@ -21,27 +23,39 @@ from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, ErrorClass, Provider, ProviderError, Usage
 from providers.config import ProviderConfig
 from providers.errors import (
+    EmptyReply,
     ErrorDetail,
     RetryableError,
     is_retry_status,
     loads_or_text,
 )
-from providers.headers import RateLimitHeaders, parse_retry_after
+from providers.headers import RateLimitHeaders, parse_retry_after, request_id, should_retry
 from providers.limits import ModelLimiter
+from providers.models import Api, ModelTable, Plan, plan
 from providers.retry import retry_after_first
+from providers.sampling import split_usage
+from providers.schema import Unsupported
+from providers.streaming import NewAssembler, read_stream
 
 T = TypeVar("T")
 Parsed = tuple[T, Usage]
+# Client-side failures: the request cannot be made, so it is never retried.
+_CLIENT_ERRORS = (aiohttp.InvalidURL, aiohttp.ClientConnectorCertificateError)
 
 
 @dataclass(frozen=True, slots=True)
 class WireFormat:
     """The pure readers of one API's bodies (each API module has one)."""
 
-    # A reply: the response without cost; may raise KeyError/TypeError/ValueError.
+    # A reply: its first choice, without cost; may raise KeyError/TypeError/ValueError, and
+    # EmptyReply for a 200 with nothing in it.
     parse: Callable[[Any], ChatResponse]
     # An error body, with its HTTP status.
     error: Callable[[int, Any], ErrorDetail]
+    # Every choice of a reply (OpenAI `n`, Gemini `candidateCount`), each with the whole usage.
+    choices: Callable[[Any], list[ChatResponse]]
+    # Folds the API's server-sent events into the body above.
+    assembler: NewAssembler
 
 
 class HTTPProvider(Provider):
@@ -49,6 +63,8 @@ class HTTPProvider(Provider):
 
     api = "http"
     wire: ClassVar[WireFormat]
+    # A token cap the API requires when the job gives none (Anthropic).
+    default_max_tokens: ClassVar[int | None] = None
 
     def __init__(
         self, name: str, config: ProviderConfig, *, api_key: str | None, base_url: str
@@ -57,23 +73,35 @@ class HTTPProvider(Provider):
         self.config = config
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
+        self.table = ModelTable(self.table_api(), config.models)
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ModelLimiter] = {}
+        self._plans: dict[tuple[str, int], tuple[Any, Plan]] = {}
         self._slots = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
-        self._attempt_timeout = aiohttp.ClientTimeout(total=config.retry.attempt_timeout)
-        self._first_timeout = min(config.retry.attempt_timeout, config.retry.total_deadline)
+        retry = config.retry
+        self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=retry.stream_timeout, sock_read=retry.attempt_timeout
+        )
         self.stats.requests_per_minute_limit = config.requests_per_minute
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
 
     # ---- wire-format hooks -------------------------------------------------------------
+    def table_api(self) -> Api:
+        raise NotImplementedError
+
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {}
 
-    def chat_url(self, request: ChatRequest) -> str:
+    def chat_url(self, request: ChatRequest, stream: bool) -> str:
         raise NotImplementedError
 
-    def chat_body(self, request: ChatRequest) -> dict[str, Any]:
+    def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
         raise NotImplementedError
+
+    def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
+        """A reasoning setting the request's `extra` gives in the API's own field."""
+        return None
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         return None
@@ -99,6 +127,45 @@ class HTTPProvider(Provider):
             await self._session.close()
             self._session = None
 
+    # ---- the model table ---------------------------------------------------------------
+    def plan_for(self, request: ChatRequest) -> Plan:
+        """The request's plan, computed once per (model, options object)."""
+        opts = request.options
+        key = (request.model, id(opts))
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is opts:
+            return hit[1]
+        rule, known = self.table.rule(request.model)
+        stream = opts.extra.get("stream")
+        made = plan(
+            rule,
+            known,
+            model=request.model,
+            temperature=opts.temperature,
+            max_tokens=opts.max_tokens,
+            asked_effort=self.asked_effort(opts.extra),
+            stream=stream if isinstance(stream, bool) else _stream_setting(self.config.stream),
+            default_max_tokens=self.default_max_tokens,
+        )
+        if not known:
+            self.stats.note(f"{self.name}: {made.notes[-1]}")
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[key] = (opts, made)
+        return made
+
+    def adjustments(self, request: ChatRequest) -> Mapping[str, Any]:
+        return self.plan_for(request).key_part
+
+    def choices_per_call(self, model: str) -> int:
+        rule, known = self.table.rule(model)
+        sampling = self.config.sampling
+        if sampling == "separate" or not known:
+            return 1
+        if sampling == "auto" and self.config.type not in ("openai", "gemini"):
+            return 1
+        return rule.max_n
+
     # ---- calls -------------------------------------------------------------------------
     def limiter(self, model: str) -> ModelLimiter:
         lim = self._limiters.get(model)
@@ -107,23 +174,63 @@ class HTTPProvider(Provider):
             self._limiters[model] = lim
         return lim
 
-    async def chat(self, request: ChatRequest) -> ChatResponse:
-        url = self.chat_url(request)
-        payload = orjson.dumps(self.chat_body(request))
-        chars = sum([len(m.content) for m in request.messages])
-        resp = await self.call(
-            request.model, url, payload, chars, request.options.max_tokens, self._parse_with_usage
-        )
-        if not self.config.prices:
-            self.stats.record_usage(request.model, resp.usage, 0.0)
-            return resp
-        cost = cost_of(price_for(self.config.prices, request.model), resp.usage)
-        self.stats.record_usage(request.model, resp.usage, cost)
-        return dataclasses.replace(resp, cost=cost)
+    def _payload(self, request: ChatRequest, plan_: Plan, n: int) -> bytes:
+        try:
+            return orjson.dumps(self.chat_body(request, plan_, n))
+        except Unsupported as exc:  # `validate` reports it; a job that skipped it fails here
+            raise ProviderError("bad_request", f"{self.name}: {exc}") from None
 
-    def _parse_with_usage(self, data: Any) -> Parsed[ChatResponse]:
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        plan_ = self.plan_for(request)
+        payload = self._payload(request, plan_, 1)
+        chars = sum([len(m.content) for m in request.messages])
+        (resp, usage), rid = await self.call(
+            request.model,
+            self.chat_url(request, plan_.stream),
+            payload,
+            chars,
+            plan_.max_tokens,
+            self._parse_first,
+            stream=self.wire.assembler if plan_.stream else None,
+        )
+        cost = (
+            cost_of(price_for(self.config.prices, request.model), usage)
+            if self.config.prices
+            else 0.0
+        )
+        self.stats.record_usage(request.model, usage, cost)
+        return dataclasses.replace(resp, cost=cost, sent=plan_.sent(), request_id=rid)
+
+    async def chat_many(self, request: ChatRequest, n: int) -> list[ChatResponse]:
+        if n == 1:
+            return [await self.chat(request)]
+        plan_ = self.plan_for(request)
+        payload = self._payload(request, plan_, n)
+        chars = sum(len(m.content) for m in request.messages)
+        (resps, usage), rid = await self.call(
+            request.model,
+            self.chat_url(request, plan_.stream),
+            payload,
+            chars,
+            plan_.max_tokens * n if plan_.max_tokens else None,
+            self._parse_all,
+            stream=self.wire.assembler if plan_.stream else None,
+        )
+        price = price_for(self.config.prices, request.model)
+        self.stats.record_usage(request.model, usage, cost_of(price, usage))
+        sent = plan_.sent(n)
+        return [
+            dataclasses.replace(r, usage=u, cost=cost_of(price, u), sent=sent, request_id=rid)
+            for r, u in zip(resps, split_usage(usage, [r.text for r in resps]), strict=True)
+        ]
+
+    def _parse_first(self, data: Any) -> Parsed[ChatResponse]:
         resp = self.wire.parse(data)
         return resp, resp.usage
+
+    def _parse_all(self, data: Any) -> Parsed[list[ChatResponse]]:
+        resps = self.wire.choices(data)
+        return resps, resps[0].usage
 
     async def call(
         self,
@@ -133,29 +240,31 @@ class HTTPProvider(Provider):
         chars: int,
         max_tokens: int | None,
         parse: Callable[[Any], Parsed[T]],
-    ) -> T:
-        """POST `payload` with limits and retries; `parse` turns the JSON body into a result."""
+        *,
+        stream: NewAssembler | None = None,
+    ) -> tuple[Parsed[T], str | None]:
+        """POST `payload` with limits and retries; `parse` turns the JSON body (or the body
+        the streamed events assemble to) into a result. Returns it and the request id."""
         self._check_stopped()
         if self._session is None:
             await self.start()
         policy = self.config.retry
         limiter = self.limiter(model)
         deadline = time.monotonic() + policy.total_deadline
+
+        def once(left: float) -> Awaitable[tuple[Parsed[T], str | None]]:
+            args = (limiter, url, payload, chars, max_tokens, deadline)
+            return self._attempt(*args, left, parse, stream)
+
         self.stats.requests += 1
         try:
             try:
                 # The happy path makes one attempt with no retry machinery around it.
-                result = await self._attempt(
-                    limiter, url, payload, chars, max_tokens, self._first_timeout, parse
-                )
+                result = await once(policy.total_deadline)
             except RetryableError as first:
-
-                def again(seconds: float) -> Awaitable[T]:
-                    return self._attempt(limiter, url, payload, chars, max_tokens, seconds, parse)
-
                 result = await retry_after_first(
                     first,
-                    again,
+                    once,
                     policy,
                     deadline,
                     on_retry=self._count_retry,
@@ -175,36 +284,53 @@ class HTTPProvider(Provider):
         payload: bytes,
         chars: int,
         max_tokens: int | None,
-        timeout: float,
+        deadline: float,
+        left: float,
         parse: Callable[[Any], Parsed[T]],
-    ) -> T:
+        stream: NewAssembler | None,
+    ) -> tuple[Parsed[T], str | None]:
         assert self._session is not None
         # Token estimates matter only to a tokens/min budget; skip them on the plain path.
         budget = limiter.budget is not None
         estimate = limiter.estimator.estimate(chars, max_tokens) if budget else 0
+        data: Any = None
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
             if limiter.active:
-                await limiter.acquire(estimate)
+                await limiter.acquire(estimate, deadline)
             self.stats.in_flight += 1
             sent = time.monotonic()
             try:
-                post = (
-                    self._session.post(url, data=payload)
-                    if timeout == self.config.retry.attempt_timeout
-                    else self._session.post(
-                        url, data=payload, timeout=aiohttp.ClientTimeout(total=timeout)
-                    )
-                )
+                if stream is not None:
+                    post = self._session.post(url, data=payload, timeout=self._stream_timeout)
+                elif left >= self.config.retry.attempt_timeout:
+                    post = self._session.post(url, data=payload)
+                else:
+                    timeout = aiohttp.ClientTimeout(total=left)
+                    post = self._session.post(url, data=payload, timeout=timeout)
                 async with post as resp:
-                    body = await resp.read()
                     status, headers = resp.status, resp.headers
+                    if stream is not None and status == 200 and _is_sse(headers):
+                        data, _ = await read_stream(resp.content, stream(), self.name)
+                    else:
+                        body = await resp.read()
+            except RetryableError:
+                limiter.settle(estimate, estimate)  # a broken stream: assume it cost
+                raise
             except TimeoutError:
                 limiter.settle(estimate, estimate)  # it may have been served: assume it cost
+                retry = self.config.retry
+                what = "no event for" if stream else "no complete answer within"
+                limit = retry.attempt_timeout if stream else min(left, retry.attempt_timeout)
+                raise RetryableError("timeout", f"{self.name}: {what} {limit:.1f}s") from None
+            except aiohttp.ClientPayloadError as exc:
+                limiter.settle(estimate, estimate)
                 raise RetryableError(
-                    "timeout", f"{self.name}: no complete answer within {timeout:.1f}s"
+                    "truncated", self._redact(f"{self.name}: answer cut off ({exc})"), once=True
                 ) from None
+            except _CLIENT_ERRORS as exc:
+                raise self._stop("client", self._redact(f"{self.name}: {exc!r}"), None) from None
             except aiohttp.ClientError as exc:
                 limiter.settle(estimate, estimate)
                 raise RetryableError(
@@ -212,6 +338,7 @@ class HTTPProvider(Provider):
                 ) from None
             finally:
                 self.stats.in_flight -= 1
+        rid = request_id(headers)
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
             limiter.observe(info, estimate, age=time.monotonic() - sent)
@@ -220,42 +347,86 @@ class HTTPProvider(Provider):
         if status != 200:
             limiter.settle(estimate, 0)
             raise self._error(status, loads_or_text(body), headers, limiter)
-        try:
-            result, usage = parse(orjson.loads(body))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            limiter.settle(estimate, estimate)
-            raise RetryableError(
-                "malformed", f"{self.name}: unreadable {self.api} response ({type(exc).__name__})"
-            ) from None
+        result = self._read(data if data is not None else body, data is None, parse, rid)
         if budget:
+            usage = result[1]
             limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
             limiter.estimator.learn(chars, usage)
-        if limiter.drip_gap:
+        if limiter.drip_gap or limiter.blocked_until:
             limiter.succeeded()
-        return result
+        return result, rid
+
+    def _read(
+        self, raw: Any, is_bytes: bool, parse: Callable[[Any], Parsed[T]], rid: str | None
+    ) -> Parsed[T]:
+        try:
+            return parse(orjson.loads(raw) if is_bytes else raw)
+        except EmptyReply as exc:
+            raise RetryableError(
+                "empty", f"{self.name}: a 200 with no answer in it ({exc})", request_id=rid
+            ) from None
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise RetryableError(
+                "malformed",
+                f"{self.name}: unreadable {self.api} response ({type(exc).__name__})",
+                request_id=rid,
+                once=True,
+            ) from None
 
     # ---- errors ------------------------------------------------------------------------
     def _error(
         self, status: int, data: Any, headers: Mapping[str, str], limiter: ModelLimiter
     ) -> ProviderError:
         detail = self.wire.error(status, data)
+        rid = request_id(headers)
         message = self._redact(f"{self.name}: HTTP {status} from {self.api} API: {detail.message}")
+        if rid:
+            message += f" [request {rid}]"
         if detail.stop is not None or status in (401, 403):
-            return self._stop(detail.stop or "auth", message, status)
+            return self._stop(detail.stop or "auth", message, status, rid)
+        told = should_retry(headers)
         if status == 429:
             self.stats.rate_limited += 1
             wait = parse_retry_after(headers, time.time())
             if wait is None:
                 wait = detail.retry_after
-            limiter.rate_limited(wait if wait is not None else self.config.retry.initial_backoff)
-            return RetryableError("rate_limit", message, status=status, retry_after=wait)
-        if is_retry_status(status):
-            cls: ErrorClass = "timeout" if status == 408 else "server"
+            if told is False:
+                return ProviderError(
+                    "rate_limit", f"{message} (x-should-retry: false)", **_at(status, rid)
+                )
+            self._pause(limiter, wait if wait is not None else self.config.retry.initial_backoff)
+            return RetryableError("rate_limit", message, retry_after=wait, **_at(status, rid))
+        cls: ErrorClass = (
+            "timeout" if status == 408 else "server" if status >= 409 else "bad_request"
+        )
+        if is_retry_status(status, told):
             wait = parse_retry_after(headers, time.time())
-            return RetryableError(cls, message, status=status, retry_after=wait)
-        return ProviderError("bad_request", message, status=status)
+            return RetryableError(cls, message, retry_after=wait, **_at(status, rid))
+        if told is False:
+            message += " (x-should-retry: false)"
+        return ProviderError(cls, message, **_at(status, rid))
 
-    def _stop(self, error_class: ErrorClass, message: str, status: int | None) -> ProviderError:
+    def _pause(self, limiter: ModelLimiter, wait: float) -> None:
+        """Hold this model's sends for the server's wait (capped), and say so on the view."""
+        cap = self.config.retry.retry_after_cap
+        paused = limiter.rate_limited(wait, cap)
+        until = time.time() + max(wait, paused)
+        if until > self.stats.paused_until:
+            self.stats.paused_until = until
+            reason = f"the server asked for {wait:.0f}s (Retry-After)"
+            if wait > cap:
+                reason += f"; we wait {cap:.0f}s at a time"
+            if wait > self.config.retry.total_deadline:
+                reason += "; calls whose total_deadline ends first are recorded failed"
+            self.stats.paused_reason = reason
+
+    def _stop(
+        self,
+        error_class: ErrorClass,
+        message: str,
+        status: int | None,
+        request_id: str | None = None,
+    ) -> ProviderError:
         if self.stats.stopped_reason is None:
             self.stats.stopped_reason = message
         return ProviderError(
@@ -264,6 +435,7 @@ class HTTPProvider(Provider):
             "fix it and run again to resume",
             status=status,
             fatal=True,
+            request_id=request_id,
         )
 
     def _check_stopped(self) -> None:
@@ -280,3 +452,16 @@ class HTTPProvider(Provider):
 
     def _count_retry(self) -> None:
         self.stats.retries += 1
+
+
+def _at(status: int, rid: str | None) -> dict[str, Any]:
+    return {"status": status, "request_id": rid}
+
+
+def _stream_setting(value: Any) -> bool | None:
+    return None if value == "auto" else bool(value)
+
+
+def _is_sse(headers: Mapping[str, str]) -> bool:
+    """A server that ignored `stream: true` answers plain JSON: read that instead."""
+    return "json" not in headers.get("content-type", "")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import anyio
 from asyncio_throttle.throttler import Throttler
 
-from providers.base import Usage
+from providers.base import ProviderError, Usage
 from providers.headers import RateLimitHeaders
 
 HEADROOM = 0.98
@@ -131,6 +131,9 @@ class ModelLimiter:
         self.budget: TokenBudget | None = None
         self.estimator = TokenEstimator()
         self.pause_until = 0.0
+        # When the server asked for more than we wait (Retry-After above the cap): calls whose
+        # deadline ends before then fail at once instead of waiting for nothing.
+        self.blocked_until = 0.0
         # After a 429, sends leave one per `drip_gap` seconds until the backlog has drained, so
         # the calls it paused do not all return at once and earn another 429 together.
         self.drip_gap = 0.0
@@ -163,10 +166,15 @@ class ModelLimiter:
         """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
         self.pause_until = max(self.pause_until, self._clock() + seconds)
 
-    def rate_limited(self, retry_after: float) -> None:
-        """The server said 429: pause everyone, then let them out one per `retry_after`."""
-        self.pause(retry_after)
-        self.drip_gap = max(self.drip_gap, min(retry_after, 10.0))
+    def rate_limited(self, retry_after: float, cap: float = math.inf) -> float:
+        """The server said 429: pause everyone (at most `cap` seconds), then let them out one
+        per `retry_after`. Returns the pause taken."""
+        pause = min(retry_after, cap)
+        self.pause(pause)
+        if retry_after > pause:
+            self.blocked_until = max(self.blocked_until, self._clock() + retry_after)
+        self.drip_gap = max(self.drip_gap, min(pause, 10.0))
+        return pause
 
     @property
     def active(self) -> bool:
@@ -176,10 +184,17 @@ class ModelLimiter:
             or self._throttle is not None
             or self.budget is not None
             or self.pause_until > self._clock()
+            or self.blocked_until > self._clock()
         )
 
-    async def acquire(self, tokens: int) -> None:
+    async def acquire(self, tokens: int, deadline: float = math.inf) -> None:
+        """Wait for every limit; a pause ending after `deadline` (the call's total deadline,
+        on this limiter's clock) raises `rate_limit` at once rather than waiting in vain."""
+        if self.blocked_until > deadline:
+            raise self._beyond(self.blocked_until, "the server asked to wait until")
         while (wait := self.pause_until - self._clock()) > 0:
+            if self.pause_until > deadline:
+                raise self._beyond(self.pause_until, "sends are paused until")
             await anyio.sleep(wait)
         if self.drip_gap > 0:
             await self._drip()
@@ -212,8 +227,17 @@ class ModelLimiter:
         finally:
             self._dripping -= 1
 
+    def _beyond(self, until: float, what: str) -> ProviderError:
+        when = time.strftime("%H:%M:%S", time.localtime(time.time() + until - self._clock()))
+        return ProviderError(
+            "rate_limit",
+            f"{what} {when}, after this call's total_deadline: not sent; a resume sends it",
+        )
+
     def succeeded(self) -> None:
-        """An answer came back: once no paused call is still waiting, stop dripping."""
+        """An answer came back: once no paused call is still waiting, stop dripping; the
+        server's long wait is over too."""
+        self.blocked_until = 0.0
         if self.drip_gap > 0 and self._dripping == 0:
             self.drip_gap = 0.0
 
@@ -239,6 +263,9 @@ class ModelLimiter:
             self.pause(_refill_time(1 - req.remaining, req.limit, req.reset))
         if tok.limit and tok.remaining is not None and tok.remaining < next_tokens:
             self.pause(_refill_time(next_tokens - tok.remaining, tok.limit, tok.reset))
+        out = info.output
+        if out.limit and out.remaining is not None and out.remaining < 1:
+            self.pause(_refill_time(1 - out.remaining, out.limit, out.reset))
 
     def _sync(self, requests_left: float | None, tokens_left: float | None) -> None:
         """Take the server's word for what is left: sends we did not see (our first burst, before

@@ -21,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import aiohttp
 import anyio
@@ -276,6 +277,15 @@ class LocalProvider(Provider):
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         return await self._client().chat(llama_request(request))
+
+    async def chat_many(self, request: ChatRequest, n: int) -> list[ChatResponse]:
+        return await self._client().chat_many(llama_request(request), n)
+
+    def adjustments(self, request: ChatRequest) -> Mapping[str, Any]:
+        return self._inner.adjustments(llama_request(request)) if self._inner else {}
+
+    def choices_per_call(self, model: str) -> int:
+        return self._inner.choices_per_call(model) if self._inner else 1
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
         return await self._client().score(model, messages)

@@ -1,16 +1,19 @@
 """OpenAI Chat Completions, and any OpenAI-compatible server (vLLM, llama.cpp, Ollama, ...).
 
-Wire format: POST {base}/chat/completions with Bearer auth. For type "openai", tokens are capped
-with `max_completion_tokens`; compatible servers get the older `max_tokens` that they all know.
-o-series models (o1, o3, o4-mini, ...) on type "openai" take no temperature, and their system
-message becomes a `developer` message (folded into the first user turn for o1-mini/o1-preview,
-which accept neither). `options.extra` is merged into the body as-is (llama.cpp `grammar`,
+Wire format: POST {base}/chat/completions with Bearer auth. What a model accepts comes from
+the model table (providers/models.yaml): for type "openai" the token cap is
+`max_completion_tokens` (raised for reasoning models), reasoning models take no temperature
+and get their system message as a `developer` message (folded into the first user turn for
+o1-mini/o1-preview), `reasoning_effort` where the job sets an effort; compatible servers get
+the older `max_tokens` and the options as given. A response schema becomes
+`response_format: json_schema`, made strict-compatible (providers.schema). Streaming uses
+server-sent events with `stream_options.include_usage` (usage from the last chunk); k samples
+in one call use `n`. `options.extra` is merged into the body as-is (llama.cpp `grammar`,
 `seed`, ...). `score` calls vLLM's pooling API (POST {root}/pooling) of a reward model.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,12 +21,11 @@ import orjson
 
 from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, Message, Usage
-from providers.errors import ErrorDetail, short
+from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import RateLimitHeaders, openai_limits
 from providers.http import HTTPProvider, Parsed, WireFormat
-
-_O_SERIES = re.compile(r"^o\d")
-_NO_DEVELOPER_ROLE = re.compile(r"^o1-(mini|preview)")
+from providers.models import Api, ModelRule, Plan
+from providers.schema import Schema, Unsupported, strict_schema
 
 FINISH = {
     "stop": "stop",
@@ -32,60 +34,85 @@ FINISH = {
     "tool_calls": "tool_calls",
     "function_call": "tool_calls",
 }
+# An answer with no content that still ended for one of these reasons is an outcome.
+_OUTCOMES = ("length", "content_filter", "tool_calls")
 
 
-def is_o_series(provider_type: str, model: str) -> bool:
-    return provider_type == "openai" and bool(_O_SERIES.match(model))
-
-
-def _messages(messages: tuple[Message, ...], model: str, o_series: bool) -> list[dict[str, str]]:
+def _messages(messages: tuple[Message, ...], system: str) -> list[dict[str, str]]:
     out = [{"role": m.role, "content": m.content} for m in messages]
-    if not o_series:
+    if system == "system":
         return out
-    if not _NO_DEVELOPER_ROLE.match(model):
+    if system == "developer":
         return [{**m, "role": "developer"} if m["role"] == "system" else m for m in out]
-    system = "\n\n".join(m["content"] for m in out if m["role"] == "system")
+    text = "\n\n".join(m["content"] for m in out if m["role"] == "system")
     rest = [m for m in out if m["role"] != "system"]
-    if system:
+    if text:
         for i, m in enumerate(rest):
             if m["role"] == "user":
-                rest[i] = {"role": "user", "content": f"{system}\n\n{m['content']}"}
+                rest[i] = {"role": "user", "content": f"{text}\n\n{m['content']}"}
                 break
         else:
-            rest.insert(0, {"role": "user", "content": system})
+            rest.insert(0, {"role": "user", "content": text})
     return rest
 
 
-def build_body(request: ChatRequest, provider_type: str) -> dict[str, Any]:
+_FORMATS: dict[int, tuple[Schema, dict[str, Any]]] = {}
+
+
+def response_format(schema: Schema, rule: ModelRule) -> dict[str, Any]:
+    """`response_format` for a schema: strict where it can be, the schema as given for
+    compatible servers (which do not check `strict`). Cached per schema object."""
+    hit = _FORMATS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    strict, sent = True, schema
+    if rule.structured_output == "native":
+        try:
+            sent = strict_schema(schema)
+        except Unsupported:
+            strict = False  # sent as given, unenforced, rather than refused by the API
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": sent, "strict": strict},
+    }
+    if len(_FORMATS) > 256:
+        _FORMATS.clear()
+    _FORMATS[id(schema)] = (schema, fmt)
+    return fmt
+
+
+def build_body(request: ChatRequest, plan: Plan, n: int = 1) -> dict[str, Any]:
     """The JSON body of a Chat Completions request (pure)."""
-    o_series = is_o_series(provider_type, request.model)
+    rule = plan.rule
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": _messages(request.messages, request.model, o_series),
+        "messages": _messages(request.messages, rule.system),
     }
     opts = request.options
-    if opts.temperature is not None and not o_series:
-        body["temperature"] = opts.temperature
-    if opts.max_tokens is not None:
-        key = "max_completion_tokens" if provider_type == "openai" else "max_tokens"
-        body[key] = opts.max_tokens
+    if plan.temperature is not None:
+        body["temperature"] = plan.temperature
+    if plan.max_tokens is not None:
+        body[rule.token_field] = plan.max_tokens
+    if plan.effort is not None and rule.control == "effort":
+        body["reasoning_effort"] = plan.effort
     if opts.response_schema is not None:
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": dict(opts.response_schema), "strict": True},
-        }
-    body.update(opts.extra)
+        body["response_format"] = response_format(opts.response_schema, rule)
+    if n > 1:
+        body["n"] = n
+    if plan.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    extra = opts.extra
+    if extra:
+        body.update(extra)
+        if "stream" in extra:  # our choice, made in the plan; the body says it once
+            body["stream"] = plan.stream
+            if not plan.stream:
+                body.pop("stream_options", None)
     return body
 
 
-def parse_response(data: Any) -> ChatResponse:
-    """Text, finish reason, usage and metadata of a Chat Completions body (pure).
-
-    No choices at all (a filtered prompt) is a recorded empty answer, not an error.
-    (Written for speed: it runs once per answer on the engine's hot path.)
-    """
-    u = data.get("usage")
-    usage = parse_usage(u) if u else NO_USAGE
+def _meta(data: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     if (rid := data.get("id")) is not None:
         raw["id"] = rid
@@ -93,20 +120,105 @@ def parse_response(data: Any) -> ChatResponse:
         raw["model"] = served
     if (fingerprint := data.get("system_fingerprint")) is not None:
         raw["system_fingerprint"] = fingerprint
-    choices = data["choices"]
-    if not choices:
-        return ChatResponse("", "content_filter", usage, raw=raw)
-    choice = choices[0]
+    return raw
+
+
+def _choice(
+    choice: Any, usage: Usage, raw: dict[str, Any], tier: str | None
+) -> ChatResponse | None:
+    """One choice as a response; None when it holds nothing at all (no content, no refusal,
+    and no finish reason that explains the silence)."""
     message = choice.get("message") or {}
-    text = message.get("content") or ""
-    if text.__class__ is not str:
-        raise TypeError("message.content is not a string")
+    text = message.get("content")
     reason = choice.get("finish_reason")
     finish = FINISH.get(reason, "other") if reason is not None else None
     if message.get("refusal"):
-        raw["refusal"] = message["refusal"]
+        raw = {**raw, "refusal": message["refusal"]}
         finish = "content_filter"
-    return ChatResponse(text, finish, usage, raw=raw)
+    if text is None:
+        if finish not in _OUTCOMES:
+            return None
+        text = ""
+    elif text.__class__ is not str:
+        raise TypeError("message.content is not a string")
+    return ChatResponse(text, finish, usage, raw=raw, service_tier=tier)
+
+
+def parse_response(data: Any) -> ChatResponse:
+    """Text, finish reason, usage and metadata of a Chat Completions body's first choice
+    (pure). No choices at all, or a choice with nothing in it, is EmptyReply; an empty
+    content with a finish reason is an answer. (Written for speed: it runs once per answer
+    on the engine's hot path.)"""
+    u = data.get("usage")
+    usage = parse_usage(u) if u else NO_USAGE
+    choices = data["choices"]
+    if not choices:
+        raise EmptyReply("no choices")
+    resp = _choice(choices[0], usage, _meta(data), data.get("service_tier"))
+    if resp is None:
+        raise EmptyReply("a choice with no content")
+    return resp
+
+
+def parse_choices(data: Any) -> list[ChatResponse]:
+    """Every choice with something in it, in index order, each with the whole usage."""
+    u = data.get("usage")
+    usage = parse_usage(u) if u else NO_USAGE
+    raw, tier = _meta(data), data.get("service_tier")
+    ordered = sorted(data["choices"], key=lambda c: c.get("index", 0))
+    out = [r for c in ordered if (r := _choice(c, usage, raw, tier)) is not None]
+    if not out:
+        raise EmptyReply("no choice with content")
+    return out
+
+
+class ChunkAssembler:
+    """Chat Completions stream chunks folded into the body a plain call returns."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+        self.parts: dict[int, list[str]] = {}
+        self.finish: dict[int, str | None] = {}
+        self.refusal: dict[int, str] = {}
+        self.usage: Any = None
+        self.done = False
+
+    def feed(self, event: str, data: Any) -> None:
+        if data == "[DONE]":
+            self.done = True
+            return
+        if not isinstance(data, dict):
+            raise ValueError("a stream chunk that is not a JSON object")
+        if "error" in data:
+            err = data["error"] or {}
+            raise RetryableError("server", f"error event mid-stream: {short(err)}")
+        for key in ("id", "model", "system_fingerprint", "service_tier"):
+            if data.get(key) is not None:
+                self.meta[key] = data[key]
+        for ch in data.get("choices") or ():
+            i = int(ch.get("index", 0))
+            parts = self.parts.setdefault(i, [])
+            delta = ch.get("delta") or {}
+            if delta.get("content"):
+                parts.append(delta["content"])
+            if delta.get("refusal"):
+                self.refusal[i] = self.refusal.get(i, "") + delta["refusal"]
+            if ch.get("finish_reason") is not None:
+                self.finish[i] = ch["finish_reason"]
+        if data.get("usage"):
+            self.usage = data["usage"]
+
+    def complete(self) -> bool:
+        return self.done
+
+    def body(self) -> Any:
+        choices = []
+        for i, parts in sorted(self.parts.items()):
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(parts)}
+            if i in self.refusal:
+                message["refusal"] = self.refusal[i]
+            choices.append({"index": i, "message": message, "finish_reason": self.finish.get(i)})
+        return {**self.meta, "choices": choices, "usage": self.usage}
 
 
 NO_USAGE = Usage()
@@ -147,16 +259,23 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class OpenAIProvider(HTTPProvider):
     api = "openai"
-    wire = WireFormat(parse_response, error_detail)
+    wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
+
+    def table_api(self) -> Api:
+        return "openai" if self.config.type == "openai" else "openai_compatible"
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def chat_url(self, request: ChatRequest) -> str:
+    def chat_url(self, request: ChatRequest, stream: bool) -> str:
         return f"{self.base_url}/chat/completions"
 
-    def chat_body(self, request: ChatRequest) -> dict[str, Any]:
-        return build_body(request, self.config.type)
+    def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
+        return build_body(request, plan, n)
+
+    def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
+        effort = extra.get("reasoning_effort")
+        return str(effort) if effort is not None else None
 
     def rate_headers(self, headers: Mapping[str, str], now: float) -> RateLimitHeaders | None:
         if "x-ratelimit-limit-requests" not in headers and (
@@ -173,10 +292,9 @@ class OpenAIProvider(HTTPProvider):
         )
         chars = sum(len(m.content) for m in messages)
 
-        def parse(data: Any) -> Parsed[tuple[float, Usage]]:
-            usage = parse_usage(data.get("usage") or {})
-            return (parse_pooling(data), usage), usage
+        def parse(data: Any) -> Parsed[float]:
+            return parse_pooling(data), parse_usage(data.get("usage") or {})
 
-        score, usage = await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
+        (score, usage), _ = await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
         self.stats.record_usage(model, usage, cost_of(price_for(self.config.prices, model), usage))
         return score

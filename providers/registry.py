@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from providers.base import Provider
 from providers.config import DEFAULT_BASE_URL, DEFAULT_BASE_URL_ENV, ProviderConfig
+from providers.urls import expand_vars, url_problem
 
 
 class MissingKeyError(ValueError):
@@ -36,18 +37,37 @@ def resolve_key(config: ProviderConfig, env: Mapping[str, str]) -> str | None:
 
 
 def resolve_base_url(config: ProviderConfig, env: Mapping[str, str]) -> str:
-    """The job's base_url, else the usual *_BASE_URL env var, else the public endpoint."""
+    """The job's base_url ($VARS expanded), else the usual *_BASE_URL env var, else the public
+    endpoint; ValueError when the result cannot be a URL (a client-side error: not retried)."""
     if config.base_url:
-        return config.base_url
+        url = expand_vars(config.base_url, env)
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(f"base_url {config.base_url!r} expands to {problem}")
+        return url
     family = "openai" if config.type == "openai_compatible" else config.type
     env_name = DEFAULT_BASE_URL_ENV.get(family)
     if env_name and env.get(env_name):
+        problem = url_problem(env[env_name])
+        if problem is not None:
+            raise ValueError(f"${env_name}: {problem}")
         return env[env_name]
     if config.type == "openai_compatible":
         raise ValueError(
             "an openai_compatible provider needs base_url (or OPENAI_BASE_URL) naming its server"
         )
     return DEFAULT_BASE_URL[family]
+
+
+def base_url_problem(config: ProviderConfig, env: Mapping[str, str] = os.environ) -> str | None:
+    """What is wrong with the provider's base URL once expanded (None: nothing)."""
+    if config.type == "local":
+        return None
+    try:
+        resolve_base_url(config, env)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def create_provider(
