@@ -56,6 +56,8 @@ class RunCounters:
     skipped_count: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # "provider:error_class" -> calls
     warnings: list[str] = field(default_factory=list)  # e.g. a source with no question left
+    # Judge (or answering model) -> empty replies cut at the token cap ("out of tokens").
+    out_of_tokens: Counter[str] = field(default_factory=Counter)
 
     def register(self, name: str, unit: str) -> StageStats:
         """A stage's counters; each stage is registered once, by the graph."""

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.jobspec import Job, SourceSpec, resolve_path
 from engine.judges.registry import JUDGE_TYPES, create_judge
+from engine.provider_checks import provider_problems
 from engine.requests import judge_spec, meta_judge
 from providers.registry import key_problem
 from verifiers import registry
@@ -295,4 +296,6 @@ def _semantic_problems(
         checked.add(name)
         if (problem := key_problem(config, env)) is not None:
             report(("providers", name), problem)
+    for loc, problem in provider_problems(job, env):  # base URLs, schemas, efforts
+        report(loc, problem)
     return problems

@@ -17,17 +17,33 @@ def stable_hash(obj: Any, length: int = 32) -> str:
     return hashlib.sha256(data).hexdigest()[:length]
 
 
-def request_key(provider: str, request: ChatRequest, sample_index: int) -> str:
-    """hash(provider, model, messages, decoding options, sample index)."""
-    return stable_hash(
-        {
-            "provider": provider,
-            "model": request.model,
-            "messages": [(m.role, m.content) for m in request.messages],
-            "params": request.options.as_dict(),
-            "sample": sample_index,
-        }
-    )
+def request_key(
+    provider: str,
+    request: ChatRequest,
+    sample_index: int,
+    adjusted: Mapping[str, Any] | None = None,
+) -> str:
+    """hash(provider, model, messages, decoding options, sample index), plus the values the
+    model table sends that the options do not ask for (`Provider.adjustments`), when there
+    are any: a request whose body the table changes is new work; any other keeps its key."""
+    key: dict[str, Any] = {
+        "provider": provider,
+        "model": request.model,
+        "messages": [(m.role, m.content) for m in request.messages],
+        "params": request.options.as_dict(),
+        "sample": sample_index,
+    }
+    if adjusted:
+        key["adjusted"] = dict(adjusted)
+    return stable_hash(key)
+
+
+def with_adjustments(
+    fingerprint: Mapping[str, Any], adjusted: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """A judge's fingerprint with what the model table changes in its requests (if anything),
+    so its judgments get new keys exactly when what is sent changes."""
+    return {**fingerprint, "adjusted": dict(adjusted)} if adjusted else fingerprint
 
 
 def judgment_key(

@@ -16,6 +16,7 @@ import anyio
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from engine.context import RunCounters, StageStats
 from providers.base import Provider
@@ -134,10 +135,27 @@ class ProgressView:
             )
         return t
 
+    def status_lines(self) -> list[str]:
+        """Why sends are paused and until when, what ran out of tokens, and notes."""
+        now = time.time()
+        lines = []
+        for name, p in self.providers.items():
+            st = p.stats
+            if st.paused_until > now:
+                until = time.strftime("%H:%M:%S", time.localtime(st.paused_until))
+                lines.append(f"{name}: sends paused until {until}: {st.paused_reason}")
+        if self.counters.out_of_tokens:
+            spent = ", ".join(f"{k} {v}" for k, v in self.counters.out_of_tokens.items())
+            lines.append(f"out of tokens (empty reply cut at max_tokens): {spent}")
+        for p in self.providers.values():
+            lines += [f"note: {n}" for n in p.stats.notes]
+        return lines
+
     def render(self) -> Group:
-        parts = [self.stage_table()]
+        parts: list[Table | Text] = [self.stage_table()]
         if self.providers:
             parts.append(self.provider_table())
+        parts += [Text(line, style="yellow") for line in self.status_lines()]
         return Group(*parts)
 
     def plain_line(self) -> str:
@@ -149,7 +167,9 @@ class ProgressView:
             f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
             for n, p in self.providers.items()
         )
-        return f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
+        line = f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
+        status = [s for s in self.status_lines() if not s.startswith("note: ")]
+        return line + "".join(f" || {s}" for s in status)
 
     async def run(self) -> None:
         """Refresh until cancelled."""
@@ -166,9 +186,18 @@ class ProgressView:
                 finally:
                     live.update(self.render(), refresh=True)
         else:
+            said: set[str] = set()
+
+            def show() -> None:
+                for note in (n for n in self.status_lines() if n.startswith("note: ")):
+                    if note not in said:  # a note is said once, not every few seconds
+                        said.add(note)
+                        print(note, file=sys.stderr, flush=True)
+                print(self.plain_line(), file=sys.stderr, flush=True)
+
             try:
                 while True:
                     await anyio.sleep(PLAIN_EVERY)
-                    print(self.plain_line(), file=sys.stderr, flush=True)
+                    show()
             finally:
-                print(self.plain_line(), file=sys.stderr, flush=True)
+                show()

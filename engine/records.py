@@ -33,8 +33,8 @@ class Record:
 
 
 def usage_fields(usage: Usage, cost: float, **more: Any) -> dict[str, Any]:
-    """The `usage` dict of a record."""
-    return {
+    """The `usage` dict of a record (cache writes only where there were some)."""
+    out = {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
@@ -42,6 +42,10 @@ def usage_fields(usage: Usage, cost: float, **more: Any) -> dict[str, Any]:
         "cost": cost,
         **more,
     }
+    if usage.cache_write_tokens:
+        out["cache_write_tokens"] = usage.cache_write_tokens
+        out["cache_write_1h_tokens"] = usage.cache_write_1h_tokens
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,13 @@ class ResponseRecord(Record):
     usage: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # error class; failed calls are retried on resume
     error_message: str | None = None
+    # What was sent after the model table (temperature, token cap, reasoning, stream, n,
+    # notes), the server's id of a failed request (what its support asks for), and the tier
+    # that served an answer. Answers keep no request id: a resumed run's records equal an
+    # unbroken run's.
+    sent: dict[str, Any] | None = None
+    request_id: str | None = None
+    service_tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +144,11 @@ class JudgmentRecord(Record):
     usage: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_message: str | None = None
+    # As in ResponseRecord; `finish_reason` of the (last) reply says "length" when the judge
+    # ran out of tokens.
+    finish_reason: str | None = None
+    sent: dict[str, Any] | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,4 +208,12 @@ F = TypeVar("F", ResponseRecord, JudgmentRecord, MetaJudgmentRecord)
 
 def failed(record: F, exc: ProviderError) -> F:
     """The record of a call that failed for good (a resume sends it again)."""
-    return replace(record, error=exc.error_class, error_message=str(exc)[:500])
+    return replace(
+        record, error=exc.error_class, error_message=str(exc)[:500], request_id=exc.request_id
+    )
+
+
+def out_of_tokens(text: str | None, finish_reason: str | None) -> bool:
+    """An empty answer cut at the token cap: the budget was spent (on reasoning) before any
+    answer came. Kept as an outcome, but reported per judge and model."""
+    return text == "" and finish_reason == "length"

@@ -22,15 +22,16 @@ def sample_seed(job_seed: int, sample_index: int) -> int:
 
 
 def answer_options(
-    ref: ModelRef, fmt: str, task: str, base_dir: Path, *, job_seed: int, sample_index: int
+    ref: ModelRef, fmt: str, task: str, base_dir: Path, *, job_seed: int, sample_index: int | None
 ) -> DecodingOptions:
     """The model's options, then its per-source overrides: the source format's first, then
-    the more specific question task's; then a per-sample seed unless one is given."""
+    the more specific question task's; then a per-sample seed unless one is given (none for
+    `sample_index=None`: the request all samples of one `n` call share)."""
     options = ref.decoding(base_dir)
     for name in (fmt, task):
         if name in ref.per_source:
             options = options.merge(ref.per_source[name].decoding(base_dir))
-    if ref.seed_per_sample and "seed" not in options.extra:
+    if ref.seed_per_sample and "seed" not in options.extra and sample_index is not None:
         seed = sample_seed(job_seed, sample_index)
         options = options.merge(DecodingOptions(extra={"seed": seed}))
     return options
@@ -44,7 +45,7 @@ def answer_request(
     base_dir: Path,
     *,
     job_seed: int = 0,
-    sample_index: int = 0,
+    sample_index: int | None = 0,
 ) -> ChatRequest:
     options = answer_options(ref, fmt, task, base_dir, job_seed=job_seed, sample_index=sample_index)
     return ChatRequest(ref.model, (Message("user", prompt),), options)

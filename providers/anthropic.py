@@ -20,7 +20,7 @@ from providers.base import ChatRequest, ChatResponse, ProviderError, Usage
 from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import RateLimitHeaders, anthropic_limits
 from providers.http import HTTPProvider, WireFormat
-from providers.models import CUSTOM, Api, Plan
+from providers.models import CUSTOM, Plan
 from providers.schema import anthropic_schema
 
 API_VERSION = "2023-06-01"
@@ -167,9 +167,6 @@ class AnthropicProvider(HTTPProvider):
     api = "anthropic"
     wire = WireFormat(parse_response, error_detail, parse_choices, EventAssembler)
     default_max_tokens = DEFAULT_MAX_TOKENS
-
-    def table_api(self) -> Api:
-        return "anthropic"
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}

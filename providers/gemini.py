@@ -23,7 +23,7 @@ from providers.base import ChatRequest, ChatResponse, Message, ProviderError, Us
 from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import gemini_retry_delay
 from providers.http import HTTPProvider, WireFormat
-from providers.models import CUSTOM, Api, Plan, model_id
+from providers.models import CUSTOM, Plan, model_id
 from providers.schema import gemini_schema
 
 FINISH = {
@@ -206,9 +206,6 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 class GeminiProvider(HTTPProvider):
     api = "gemini"
     wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
-
-    def table_api(self) -> Api:
-        return "gemini"
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": api_key} if api_key else {}

@@ -21,6 +21,7 @@ import orjson
 
 from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, ErrorClass, Provider, ProviderError, Usage
+from providers.checks import table_api
 from providers.config import ProviderConfig
 from providers.errors import (
     EmptyReply,
@@ -31,7 +32,7 @@ from providers.errors import (
 )
 from providers.headers import RateLimitHeaders, parse_retry_after, request_id, should_retry
 from providers.limits import ModelLimiter
-from providers.models import Api, ModelTable, Plan, plan
+from providers.models import ModelTable, Plan, plan
 from providers.retry import retry_after_first
 from providers.sampling import split_usage
 from providers.schema import Unsupported
@@ -73,7 +74,7 @@ class HTTPProvider(Provider):
         self.config = config
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.table = ModelTable(self.table_api(), config.models)
+        self.table = ModelTable(table_api(config), config.models)
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ModelLimiter] = {}
         self._plans: dict[tuple[str, int], tuple[Any, Plan]] = {}
@@ -87,9 +88,6 @@ class HTTPProvider(Provider):
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
 
     # ---- wire-format hooks -------------------------------------------------------------
-    def table_api(self) -> Api:
-        raise NotImplementedError
-
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {}
 

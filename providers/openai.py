@@ -24,7 +24,7 @@ from providers.base import ChatRequest, ChatResponse, Message, Usage
 from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import RateLimitHeaders, openai_limits
 from providers.http import HTTPProvider, Parsed, WireFormat
-from providers.models import Api, ModelRule, Plan
+from providers.models import ModelRule, Plan
 from providers.schema import Schema, Unsupported, strict_schema
 
 FINISH = {
@@ -260,9 +260,6 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 class OpenAIProvider(HTTPProvider):
     api = "openai"
     wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
-
-    def table_api(self) -> Api:
-        return "openai" if self.config.type == "openai" else "openai_compatible"
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}

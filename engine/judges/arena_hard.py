@@ -91,4 +91,12 @@ class ArenaHardJudge(PromptJudge):
             if not again:
                 break
         raw = "\n".join(replies)
-        return JudgeOutput(decision, raw=raw, usage=usage, cost=cost, calls=len(replies))
+        return JudgeOutput(
+            decision,
+            raw=raw,
+            usage=usage,
+            cost=cost,
+            calls=len(replies),
+            finish_reason=resp.finish_reason,
+            sent=resp.sent,
+        )

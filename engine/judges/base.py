@@ -48,6 +48,9 @@ class JudgeOutput:
     usage: Usage = Usage()  # noqa: RUF009 - Usage is frozen, sharing it is safe
     cost: float = 0.0
     calls: int = 1
+    # Of the last reply: its finish reason ("length": out of tokens) and what was sent.
+    finish_reason: str | None = None
+    sent: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ is no decision.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import anyio
 from pydantic import Field
@@ -112,6 +112,7 @@ class MultiAgentJudge(PromptJudge):
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         said: list[str] = []
         usage, cost, calls = Usage(), 0.0, 0
+        sent: list[Mapping[str, Any]] = [{}]
         for _ in range(self.rounds):
             for agent in self.agents:
                 resp = await provider.chat(
@@ -129,6 +130,7 @@ class MultiAgentJudge(PromptJudge):
             )
             replies[i] = resp.text
             usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
+            sent[0] = resp.sent
 
         async with anyio.create_task_group() as tg:
             for i, agent in enumerate(self.agents):
@@ -139,4 +141,6 @@ class MultiAgentJudge(PromptJudge):
             for a, v, r in zip(self.agents, votes, replies, strict=True)
         )
         raw = f"{discussion}\n\n{ballots}" if discussion else ballots
-        return JudgeOutput(majority(votes), raw=raw, usage=usage, cost=cost, calls=calls)
+        return JudgeOutput(
+            majority(votes), raw=raw, usage=usage, cost=cost, calls=calls, sent=sent[0]
+        )

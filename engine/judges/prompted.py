@@ -77,4 +77,11 @@ class PromptJudge(Judge):
 
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         resp = await provider.chat(self.request(self.messages(item)))
-        return JudgeOutput(self.decide(resp.text), raw=resp.text, usage=resp.usage, cost=resp.cost)
+        return JudgeOutput(
+            self.decide(resp.text),
+            raw=resp.text,
+            usage=resp.usage,
+            cost=resp.cost,
+            finish_reason=resp.finish_reason,
+            sent=resp.sent,
+        )

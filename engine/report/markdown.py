@@ -184,6 +184,13 @@ def _judge_section(r: Row) -> list[str]:
             f"{_acc(mj.accuracy)}, beside {_acc(j.overall)} over all pairs.",
             "",
         ]
+    if j.out_of_tokens:
+        out += [
+            f"Out of tokens: {j.out_of_tokens} replies were empty, cut at max_tokens "
+            "(the model's reasoning used the budget); raise max_tokens, or the model's "
+            "`reasoning_budget` under `providers.<name>.models`.",
+            "",
+        ]
     out += _table(
         ["category", "accuracy [95% CI]"],
         [[k, _acc(v)] for k, v in [*j.by_category.items(), ("overall", j.overall)]],

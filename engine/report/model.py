@@ -63,6 +63,8 @@ class JudgeSummary:
     metrics: JudgeMetrics
     by_response_model: Mapping[str, Accuracy]
     response_families: Mapping[str, str | None]  # response model -> its family
+    # Replies that came back empty, cut at max_tokens (the reasoning spent the budget).
+    out_of_tokens: int = 0
     # pair_id -> its score, for comparisons and self-preference across runs; not serialised.
     scores: Mapping[str, ScoreRecord] = field(default_factory=dict, repr=False, compare=False)
     # The template set the judge used ("ours", "judgebench", "prometheus-eval"...).
@@ -98,6 +100,7 @@ class JudgeSummary:
             "pairs_unscored": self.pairs_unscored,
             "calls_recorded": self.calls_recorded,
             "call_errors": self.call_errors,
+            "out_of_tokens": self.out_of_tokens,
             **self.metrics.as_dict(),
             "by_response_model": {m: a.as_dict() for m, a in self.by_response_model.items()},
             "response_families": dict(self.response_families),

@@ -13,7 +13,7 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from engine.records import MetaJudgmentRecord, ScoreRecord
+from engine.records import MetaJudgmentRecord, ScoreRecord, out_of_tokens
 from engine.report.analyses import solve_accuracy, solve_vs_judge
 from engine.report.families import model_family
 from engine.report.model import JudgeSummary, MetaFiltered, RunCounts, RunSummary
@@ -112,6 +112,7 @@ class JudgmentTally:
     def __init__(self) -> None:
         self._seen: set[int] = set()
         self._failed: dict[int, str] = {}
+        self._spent: dict[int, str] = {}  # empty replies cut at max_tokens (out of tokens)
         self.calls: Counter[str] = Counter()
 
     def add(self, judgment: dict[str, Any]) -> str:
@@ -125,11 +126,19 @@ class JudgmentTally:
             self._failed[h] = judge
         else:
             self._failed.pop(h, None)
+        if out_of_tokens(judgment.get("raw"), judgment.get("finish_reason")):
+            self._spent[h] = judge
+        else:
+            self._spent.pop(h, None)
         return judge
 
     @property
     def errors(self) -> Counter[str]:
         return Counter(self._failed.values())
+
+    @property
+    def out_of_tokens(self) -> Counter[str]:
+        return Counter(self._spent.values())
 
 
 def judgment_counts(run_dir: Path) -> JudgmentTally:
@@ -187,6 +196,7 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             pairs_unscored=max(0, n_pairs - len(items)),
             calls_recorded=calls.get(name, 0),
             call_errors=errors.get(name, 0),
+            out_of_tokens=tally.out_of_tokens.get(name, 0),
             metrics=judge_metrics(items, orders=int(m.get("orders") or 2)),
             by_response_model=group_accuracy(
                 (str(s.response_model), s.outcome == "correct") for s in items

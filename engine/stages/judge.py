@@ -16,7 +16,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput
-from engine.keys import judgment_key
+from engine.keys import judgment_key, with_adjustments
 from engine.records import (
     Decision,
     JudgmentRecord,
@@ -24,10 +24,11 @@ from engine.records import (
     PairRecord,
     ScoreRecord,
     failed,
+    out_of_tokens,
     usage_fields,
 )
 from engine.scoring import score_record
-from providers.base import ProviderError
+from providers.base import ChatRequest, ProviderError
 
 ORDERS: tuple[Order, Order] = ("AB", "BA")
 
@@ -86,7 +87,11 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> li
 
 def _key(ctx: RunContext, name: str, pair: PairRecord, order: Order) -> str:
     judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
-    return judgment_key(name, provider_name, judge.fingerprint(), pair.to_dict(), order)
+    probe = ChatRequest(judge.spec.model, (), judge.options)  # what the model table sees
+    fingerprint = with_adjustments(
+        judge.fingerprint(), ctx.providers[provider_name].adjustments(probe)
+    )
+    return judgment_key(name, provider_name, fingerprint, pair.to_dict(), order)
 
 
 def _recorded(ctx: RunContext, name: str, pair: PairRecord) -> list[JudgmentRecord]:
@@ -109,7 +114,7 @@ async def _judgment(
         request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
     )
     try:
-        out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
+        out = await judge.judge(JudgeInput.shown(pair, order), provider)
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
@@ -122,7 +127,11 @@ async def _judgment(
         raw=out.raw,
         decision=out.decision,
         usage=usage_fields(out.usage, out.cost, calls=out.calls),
+        finish_reason=out.finish_reason,
+        sent=dict(out.sent) or None,
     )
     ctx.store.put(record)
+    if out_of_tokens(out.raw, out.finish_reason):
+        ctx.counters.out_of_tokens[name] += 1
     stats.done += 1
     return record
