@@ -199,3 +199,53 @@ async def test_seed_goes_where_each_api_takes_it() -> None:
     assert openai_body["seed"] == 42 and openai_body["top_k"] == 5
     assert "seed" not in anthropic_body and anthropic_body["top_k"] == 5
     assert gemini_body["generationConfig"]["seed"] == 42 and "seed" not in gemini_body
+
+
+async def test_anthropic_cache_writes_are_priced_above_input_and_the_tier_kept() -> None:
+    # 1000 input tokens: 100 cache reads, 400 cache writes of which 100 for an hour.
+    usage = {"input": 1000, "output": 10, "cached": 100, "cache_write": 400, "cache_write_1h": 100}
+    prices = {"c": {"input": 3.0, "output": 15.0, "cached_input": 0.3}}
+    async with FakeServer(lambda r: FakeReply(text="x", usage=usage)) as srv:
+        async with make_provider("anthropic", srv, prices=prices) as p:
+            resp = await p.chat(ask(model="c"))
+    u = resp.usage
+    assert (u.input_tokens, u.cached_tokens, u.cache_write_tokens, u.cache_write_1h_tokens) == (
+        1000,
+        100,
+        400,
+        100,
+    )
+    plain, read, write_5m, write_1h = 500 * 3.0, 100 * 0.3, 300 * 3.75, 100 * 6.0
+    assert resp.cost == pytest.approx((plain + read + write_5m + write_1h + 10 * 15.0) / 1e6)
+    assert resp.service_tier == "standard"
+
+
+async def test_openai_service_tier_and_gemini_model_prefix() -> None:
+    async with FakeServer() as srv:
+        async with make_provider("openai", srv) as p:
+            assert (await p.chat(ask(model="gpt-4o"))).service_tier == "default"
+        async with make_provider("gemini", srv) as g:
+            await g.chat(ask(model="models/gemini-2.0-flash"))
+    assert srv.requests[1]["path"] == "/v1beta/models/gemini-2.0-flash:generateContent"
+
+
+async def test_anthropic_input_and_output_token_limit_headers_are_read() -> None:
+    from providers.headers import anthropic_limits
+
+    info = anthropic_limits(
+        {
+            "anthropic-ratelimit-input-tokens-limit": "40000",
+            "anthropic-ratelimit-input-tokens-remaining": "100",
+            "anthropic-ratelimit-output-tokens-limit": "8000",
+            "anthropic-ratelimit-output-tokens-remaining": "0",
+            "anthropic-ratelimit-output-tokens-reset": "2023-11-14T22:13:30Z",
+        },
+        1_700_000_000.0,
+    )
+    assert (info.tokens.limit, info.tokens.remaining) == (40000, 100)
+    assert info.output.remaining == 0 and info.output.reset == pytest.approx(10.0)
+    from providers.limits import ModelLimiter
+
+    limiter = ModelLimiter(None, None)
+    limiter.observe(info, next_tokens=10)
+    assert limiter.active  # no output tokens left: sends wait for the reset
