@@ -4,9 +4,14 @@
 the clients in the same run against the same server. Bare aiohttp and the provider path run
 in alternating rounds (the median round of each is reported, so a noisy neighbour on this
 2-core machine hits both alike); the much slower SDK runs one round. Prints requests/s, client
-CPU per request and the ratios. Target: provider path >= 0.85x bare aiohttp.
+CPU per request and the ratios. Target: provider path >= 0.9x bare aiohttp, streaming off.
+
+`--stream` runs the streaming variant beside it: both clients ask for server-sent events
+(`stream: true` with `stream_options.include_usage`; the fake sends the answer in 4 pieces,
+then a usage chunk and `[DONE]`); the bare loop splits the lines and parses each chunk itself.
 
     .venv/bin/python bench/provider_overhead.py [--requests 20000] [--concurrency 256] [--rounds 3]
+    .venv/bin/python bench/provider_overhead.py --stream --skip-sdk
 """
 
 from __future__ import annotations
@@ -64,8 +69,38 @@ async def bare_aiohttp(url: str, n: int, c: int) -> None:
         await drive(n, c, one)
 
 
-async def provider_path(url: str, n: int, c: int) -> None:
-    cfg = ProviderConfig(type="openai_compatible", max_concurrency=c)
+async def bare_aiohttp_stream(url: str, n: int, c: int) -> None:
+    body = orjson.dumps(
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": 64,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    )
+    conn = aiohttp.TCPConnector(limit=c)
+    async with aiohttp.ClientSession(
+        connector=conn, headers={"content-type": "application/json", "authorization": "Bearer k"}
+    ) as s:
+
+        async def one() -> None:
+            text, usage = [], None
+            async with s.post(f"{url}/v1/chat/completions", data=body) as r:
+                async for line in r.content:
+                    if not line.startswith(b"data: ") or line.startswith(b"data: [DONE]"):
+                        continue
+                    chunk = orjson.loads(line[6:])
+                    for ch in chunk["choices"]:
+                        text.append(ch["delta"].get("content") or "")
+                    usage = chunk.get("usage") or usage
+            assert "".join(text) and usage
+
+        await drive(n, c, one)
+
+
+async def provider_path(url: str, n: int, c: int, stream: bool = False) -> None:
+    cfg = ProviderConfig(type="openai_compatible", max_concurrency=c, stream=stream)
     req = ChatRequest(
         model="m", messages=(Message("user", PROMPT),), options=DecodingOptions(max_tokens=64)
     )
@@ -76,6 +111,11 @@ async def provider_path(url: str, n: int, c: int) -> None:
 
         await drive(n, c, one)
         assert p.stats.completed == n, p.stats
+        assert p.stats.usage.output_tokens > 0
+
+
+async def provider_path_stream(url: str, n: int, c: int) -> None:
+    await provider_path(url, n, c, stream=True)
 
 
 async def openai_sdk(url: str, n: int, c: int) -> None:
@@ -103,6 +143,7 @@ async def openai_sdk(url: str, n: int, c: int) -> None:
 
 
 CLIENTS = {"bare aiohttp": bare_aiohttp, "provider path": provider_path, "openai SDK": openai_sdk}
+STREAM_CLIENTS = {"bare aiohttp": bare_aiohttp_stream, "provider path": provider_path_stream}
 
 
 def main() -> None:
@@ -111,23 +152,25 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-sdk", action="store_true")
+    ap.add_argument("--stream", action="store_true", help="both clients read SSE streams")
     args = ap.parse_args()
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in CLIENTS}
+    clients = STREAM_CLIENTS if args.stream else CLIENTS
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in clients}
     order = ["bare aiohttp", "provider path"] * args.rounds
-    if not args.skip_sdk:
+    if not args.skip_sdk and not args.stream:
         order.append("openai SDK")
     with fake_server() as url:
         asyncio.run(bare_aiohttp(url, 500, args.concurrency))  # warm up the server
         for name in order:
             cpu0, t0 = time.process_time(), time.perf_counter()
-            asyncio.run(CLIENTS[name](url, args.requests, args.concurrency))
+            asyncio.run(clients[name](url, args.requests, args.concurrency))
             wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             rounds[name].append((args.requests / wall, cpu / args.requests * 1e6))
     results = {name: sorted(r)[len(r) // 2] for name, r in rounds.items() if r}
     base = results["bare aiohttp"][0]
     print(
         f"{args.requests} requests, concurrency {args.concurrency}, zero-latency fake server, "
-        f"median of {args.rounds} alternating rounds"
+        f"median of {args.rounds} alternating rounds" + (", streamed (SSE)" if args.stream else "")
     )
     for name in ("bare aiohttp", "provider path"):
         print(f"  {name} rounds (req/s): " + ", ".join(f"{r:.0f}" for r, _ in rounds[name]))

@@ -32,6 +32,9 @@ async def _serve(args: argparse.Namespace) -> None:
         burst=args.burst,
         faults=faults,
         api_key=args.api_key,
+        stream_gap=args.stream_gap,
+        stream_chunks=args.stream_chunks,
+        compatible=args.compatible,
         host=args.host,
         port=args.port,
         log=log,
@@ -66,6 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
     p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
     p.add_argument("--api-key", help="require this key (tests of auth failures)")
+    p.add_argument("--stream-gap", type=float, default=0.0, help="seconds between SSE events")
+    p.add_argument("--stream-chunks", type=int, default=4, help="pieces a streamed text is cut in")
+    p.add_argument(
+        "--compatible", action="store_true", help="an OpenAI-compatible server: no OpenAI refusals"
+    )
     p.add_argument("--log", help="append one JSON line per request here")
     args = p.parse_args(argv)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -134,9 +134,17 @@ class Plan:
     stream: bool
     notes: tuple[str, ...]
     key_part: Mapping[str, Any]  # sent values the job did not ask for (part of request keys)
+    record: Mapping[str, Any] = field(default_factory=dict)  # `sent()`, made once
+
+    def __post_init__(self) -> None:
+        # What every record of this plan keeps, made once (the documented way to set a
+        # derived field of a frozen dataclass).
+        object.__setattr__(self, "record", self.sent())
 
     def sent(self, n: int = 1) -> dict[str, Any]:
         """What the record keeps of this call's settings."""
+        if n == 1 and self.record:
+            return dict(self.record)
         out: dict[str, Any] = {
             "family": self.rule.family if self.known else None,
             "temperature": self.temperature,
