@@ -149,6 +149,7 @@ class JudgmentRecord(Record):
     finish_reason: str | None = None
     sent: dict[str, Any] | None = None
     request_id: str | None = None
+    service_tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

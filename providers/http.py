@@ -77,7 +77,7 @@ class HTTPProvider(Provider):
         self.table = ModelTable(table_api(config), config.models)
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ModelLimiter] = {}
-        self._plans: dict[tuple[str, int], tuple[Any, Plan]] = {}
+        self._plans: dict[tuple[Any, ...], Plan] = {}
         self._slots = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         retry = config.retry
         self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
@@ -127,29 +127,32 @@ class HTTPProvider(Provider):
 
     # ---- the model table ---------------------------------------------------------------
     def plan_for(self, request: ChatRequest) -> Plan:
-        """The request's plan, computed once per (model, options object)."""
+        """The request's plan, computed once per model and the few options it depends on."""
         opts = request.options
-        key = (request.model, id(opts))
+        extra = opts.extra
+        effort = self.asked_effort(extra) if extra else None
+        stream = extra.get("stream") if extra else None
+        stream = stream if isinstance(stream, bool) else None
+        key = (request.model, opts.temperature, opts.max_tokens, effort, stream)
         hit = self._plans.get(key)
-        if hit is not None and hit[0] is opts:
-            return hit[1]
+        if hit is not None:
+            return hit
         rule, known = self.table.rule(request.model)
-        stream = opts.extra.get("stream")
         made = plan(
             rule,
             known,
             model=request.model,
             temperature=opts.temperature,
             max_tokens=opts.max_tokens,
-            asked_effort=self.asked_effort(opts.extra),
-            stream=stream if isinstance(stream, bool) else _stream_setting(self.config.stream),
+            asked_effort=effort,
+            stream=stream if stream is not None else _stream_setting(self.config.stream),
             default_max_tokens=self.default_max_tokens,
         )
         if not known:
             self.stats.note(f"{self.name}: {made.notes[-1]}")
         if len(self._plans) > 4096:
             self._plans.clear()
-        self._plans[key] = (opts, made)
+        self._plans[key] = made
         return made
 
     def adjustments(self, request: ChatRequest) -> Mapping[str, Any]:
@@ -351,6 +354,7 @@ class HTTPProvider(Provider):
             limiter.estimator.learn(chars, usage)
         if limiter.drip_gap or limiter.blocked_until:
             limiter.succeeded()
+            self.stats.paused_until = 0.0  # an answer came: the live view's pause is over
         return result, rid
 
     def _read(

@@ -99,4 +99,5 @@ class ArenaHardJudge(PromptJudge):
             calls=len(replies),
             finish_reason=resp.finish_reason,
             sent=resp.sent,
+            service_tier=resp.service_tier,
         )

@@ -48,9 +48,11 @@ class JudgeOutput:
     usage: Usage = Usage()  # noqa: RUF009 - Usage is frozen, sharing it is safe
     cost: float = 0.0
     calls: int = 1
-    # Of the last reply: its finish reason ("length": out of tokens) and what was sent.
+    # Of the last reply: its finish reason ("length": out of tokens), what was sent, and the
+    # tier that served it.
     finish_reason: str | None = None
     sent: Mapping[str, Any] = field(default_factory=dict)
+    service_tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,9 @@ class MultiAgentJudge(PromptJudge):
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         said: list[str] = []
         usage, cost, calls = Usage(), 0.0, 0
+        # What the last vote was sent and the tier that served it, for the record.
         sent: list[Mapping[str, Any]] = [{}]
+        tier: list[str | None] = [None]
         for _ in range(self.rounds):
             for agent in self.agents:
                 resp = await provider.chat(
@@ -130,7 +132,7 @@ class MultiAgentJudge(PromptJudge):
             )
             replies[i] = resp.text
             usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
-            sent[0] = resp.sent
+            sent[0], tier[0] = resp.sent, resp.service_tier
 
         async with anyio.create_task_group() as tg:
             for i, agent in enumerate(self.agents):
@@ -142,5 +144,11 @@ class MultiAgentJudge(PromptJudge):
         )
         raw = f"{discussion}\n\n{ballots}" if discussion else ballots
         return JudgeOutput(
-            majority(votes), raw=raw, usage=usage, cost=cost, calls=calls, sent=sent[0]
+            majority(votes),
+            raw=raw,
+            usage=usage,
+            cost=cost,
+            calls=calls,
+            sent=sent[0],
+            service_tier=tier[0],
         )

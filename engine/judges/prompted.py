@@ -84,4 +84,5 @@ class PromptJudge(Judge):
             cost=resp.cost,
             finish_reason=resp.finish_reason,
             sent=resp.sent,
+            service_tier=resp.service_tier,
         )

@@ -114,7 +114,7 @@ async def _judgment(
         request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
     )
     try:
-        out = await judge.judge(JudgeInput.shown(pair, order), provider)
+        out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
@@ -129,6 +129,7 @@ async def _judgment(
         usage=usage_fields(out.usage, out.cost, calls=out.calls),
         finish_reason=out.finish_reason,
         sent=dict(out.sent) or None,
+        service_tier=out.service_tier,
     )
     ctx.store.put(record)
     if out_of_tokens(out.raw, out.finish_reason):

@@ -250,3 +250,17 @@ async def test_every_judge_type_works_on_gpt5_and_opus_4_7() -> None:
                     assert cls.OPTIONS.temperature == 0.0  # what the type asks for
         refused = [e for e in srv.requests if e["status"] != 200]
         assert not refused and all("temperature" not in e["body"] for e in srv.requests)
+
+
+def test_a_plan_is_made_once_per_model_and_option_values() -> None:
+    """Equal options in new objects (one per question) reuse the plan; a different value, a
+    different model or a reasoning setting in `extra` gets a plan of its own."""
+    p = make_provider("openai", FakeServer())
+    first = p.plan_for(ask(model="gpt-5", **JUDGE))
+    assert p.plan_for(ask(model="gpt-5", **JUDGE)) is first
+    assert p.plan_for(ask(model="gpt-5", temperature=0.0, max_tokens=32)).max_tokens == 25032
+    assert p.plan_for(ask(model="o3", **JUDGE)).rule.family == "o-series"
+    low = p.plan_for(ask(model="gpt-5", extra={"reasoning_effort": "low"}, **JUDGE))
+    assert low.effort == "low" and first.effort is None
+    assert p.plan_for(ask(model="gpt-5", extra={"stream": False}, **JUDGE)).stream is False
+    assert first.stream is True

@@ -101,6 +101,29 @@ async def test_a_retry_after_above_the_cap_waits_the_cap_and_tries_again() -> No
     assert resp.text == "ok" and 0.3 <= gap < 2.0 and time.monotonic() - t0 < 3
 
 
+async def test_the_live_view_stops_saying_paused_once_an_answer_comes() -> None:
+    retry = RetryPolicy(max_attempts=3, initial_backoff=0.01, retry_after_cap=0.2)
+    async with FakeServer(lambda r: "ok", faults=["429"], fault_retry_after=30) as srv:
+        async with make_provider("openai", srv, retry=retry) as p:
+            view = ProgressView(RunCounters(), {"p": p}, title="t")
+            seen: list[list[str]] = []
+
+            async def watch() -> None:
+                while not p.stats.rate_limited:
+                    await anyio.sleep(0.01)
+                seen.append(view.status_lines())
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(watch)
+                resp = await p.chat(ask())
+    assert resp.text == "ok" and len(srv.requests) == 2
+    # While held, the view said so; the server asked for 30 s, but the answer came after the
+    # cap: the pause is over, not shown for the rest of the 30 s.
+    assert any(line.startswith("p: sends paused until ") for line in seen[0])
+    assert p.stats.paused_until == 0.0
+    assert not any("paused" in line for line in view.status_lines())
+
+
 @pytest.mark.parametrize("api", APIS)
 async def test_an_empty_200_is_retried_like_a_server_error(api: str) -> None:
     async with FakeServer(lambda r: "real", faults=["empty", "empty"]) as srv:

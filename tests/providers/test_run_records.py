@@ -82,6 +82,7 @@ def test_judgments_record_what_was_sent(tmp_path: Path) -> None:
     rec = read_jsonl(tmp_path / "runs" / "r" / "judgments.jsonl")[0]
     assert rec["sent"]["temperature"] is None and rec["sent"]["max_tokens"] == 25016
     assert any("not sent" in n for n in rec["sent"]["notes"]) and rec["finish_reason"] == "stop"
+    assert rec["service_tier"] == "default"
     answers = read_jsonl(tmp_path / "runs" / "r" / "responses.jsonl")
     assert all(a["sent"]["temperature"] == 0.7 and a["sent"]["family"] for a in answers)
 

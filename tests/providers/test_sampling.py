@@ -69,9 +69,9 @@ def test_usage_split_adds_up_exactly() -> None:
     usage = Usage(101, 50, 7, 10)
     parts = split_usage(usage, ["a" * 10, "b" * 30, ""])
     assert sum(parts, Usage()) == usage
-    assert [p.output_tokens for p in parts] == [13, 37, 0] or sum(
-        p.output_tokens for p in parts
-    ) == 50
+    # Output by answer length (the remainder to the first), input evenly.
+    assert [p.output_tokens for p in parts] == [13, 37, 0]
+    assert [p.input_tokens for p in parts] == [34, 34, 33]
 
 
 def _job(tmp: Path, url: str, provider_type: str, sampling: str = "auto") -> Path:
