@@ -99,7 +99,13 @@ def test_a_judge_out_of_tokens_is_reported_per_judge(tmp_path: Path) -> None:
     assert code == ExitCode.OK  # an outcome, not a failure
     summary = build_summary(tmp_path / "runs" / "r")
     judged = len(read_jsonl(tmp_path / "runs" / "r" / "judgments.jsonl"))
-    assert judged and summary["judges"]["small"]["out_of_tokens"] == judged
+    assert judged and summary.judges["small"].out_of_tokens == judged
+    assert summary.judges["small"].as_dict()["out_of_tokens"] == judged  # summary.json
+    import engine.report.markdown as markdown
+    from engine.report.build import report_of
+
+    md = markdown.render(report_of([summary]), [])
+    assert f"Out of tokens: {judged} replies were empty" in md
 
 
 def test_empty_replies_are_failures_that_a_resume_repairs(tmp_path: Path) -> None:
