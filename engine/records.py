@@ -185,6 +185,7 @@ class MetaJudgmentRecord(Record):
     usage: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_message: str | None = None
+    request_id: str | None = None
 
 
 def key_of(rtype: type[Record], obj: Mapping[str, Any]) -> Hashable:
