@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.context import RunCounters, StageStats
-from providers.base import Provider
+from providers.base import Provider, ProviderStats
 
 REFRESH_HZ = 4
 # Wide tables are unreadable at a pipe's default 80 columns.
@@ -45,6 +45,17 @@ def _eta(stage: StageStats) -> str:
         return "?"
     secs = int((stage.total - stage.done) / rate)
     return f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+
+
+def _endpoints_brief(st: ProviderStats) -> str:
+    """Per endpoint of a provider with several: in flight / errors, and its health if not up."""
+    if len(st.endpoints) < 2:
+        return ""
+    parts = [
+        f"{ep.url} {ep.in_flight}/{ep.errors}" + ("" if ep.state == "up" else f" {ep.state}")
+        for ep in st.endpoints
+    ]
+    return " (endpoints in flight/errors: " + ", ".join(parts) + ")"
 
 
 class _Window:
@@ -133,7 +144,26 @@ class ProgressView:
                 f"{st.usage.input_tokens}/{st.usage.output_tokens}",
                 f"{st.cost:.4f}",
             )
+            if len(st.endpoints) > 1:
+                self._endpoint_rows(t, name, st)
         return t
+
+    def _endpoint_rows(self, t: Table, name: str, st: ProviderStats) -> None:
+        """One row per endpoint of a provider with several: its load, rate, errors, health."""
+        for i, ep in enumerate(st.endpoints):
+            rpm, _ = self.windows.setdefault(f"{name}#{i}", _Window()).rates(ep.answered, 0)
+            state = "" if ep.state == "up" else f" [red]({ep.state})[/]"
+            t.add_row(
+                f"  └ {ep.url}{state}",
+                str(ep.in_flight),
+                f"{rpm:.0f}",
+                "",
+                "",
+                "",
+                str(ep.errors),
+                "",
+                "",
+            )
 
     def status_lines(self) -> list[str]:
         """Why sends are paused and until when, what ran out of tokens, and notes."""
@@ -165,6 +195,7 @@ class ProgressView:
         )
         provs = " | ".join(
             f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
+            + _endpoints_brief(p.stats)
             for n, p in self.providers.items()
         )
         line = f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")

@@ -33,6 +33,7 @@ from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec, meta_judge
 from providers.base import Provider
+from providers.endpoints import EndpointStats
 from providers.registry import create_provider
 from verifiers.errors import SourceError
 from verifiers.sandbox import configure as configure_sandbox
@@ -111,6 +112,23 @@ async def _start_providers(loaded: LoadedJob, stack: AsyncExitStack) -> dict[str
     return providers
 
 
+def endpoint_stats(ep: EndpointStats) -> dict[str, Any]:
+    """One endpoint of a provider in stats.json (its rate: answers/min while it was used)."""
+    return {
+        "url": ep.url,
+        "weight": ep.weight,
+        "max_concurrency": ep.max_concurrency,
+        "in_flight": ep.in_flight,
+        "sent": ep.sent,
+        "answered": ep.answered,
+        "errors": ep.errors,
+        "ejections": ep.ejections,
+        "readmissions": ep.readmissions,
+        "state": ep.state,
+        "requests_per_minute": round(ep.rate_per_minute(), 1),
+    }
+
+
 def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Provider]) -> None:
     providers = {}
     for name, p in started.items():
@@ -127,6 +145,7 @@ def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Prov
             "cached_tokens": st.usage.cached_tokens,
             "cost": st.cost,
             "stopped_reason": st.stopped_reason,
+            "endpoints": [endpoint_stats(ep) for ep in st.endpoints],
             "by_model": {
                 m: {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cost": c}
                 for m, (u, c) in st.by_model.items()

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from providers.endpoints import EndpointStats
 from providers.options import NO_OPTIONS, DecodingOptions
 
 Role = Literal["system", "user", "assistant"]
@@ -128,6 +129,8 @@ class ProviderStats:
     paused_reason: str = ""
     # One line per thing the run output should say once (e.g. a model not in the table).
     notes: list[str] = field(default_factory=list)
+    # Per endpoint of an HTTP provider: in flight, sends, answers, errors, health.
+    endpoints: list[EndpointStats] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if text not in self.notes:

@@ -264,8 +264,8 @@ class OpenAIProvider(HTTPProvider):
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def chat_url(self, request: ChatRequest, stream: bool) -> str:
-        return f"{self.base_url}/chat/completions"
+    def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
+        return f"{base}/chat/completions"
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
         return build_body(request, plan, n)
@@ -283,7 +283,6 @@ class OpenAIProvider(HTTPProvider):
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
         """Reward-model score through vLLM's pooling API (served at the root, not under /v1)."""
-        root = self.base_url.removesuffix("/v1")
         payload = orjson.dumps(
             {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
         )
@@ -292,6 +291,9 @@ class OpenAIProvider(HTTPProvider):
         def parse(data: Any) -> Parsed[float]:
             return parse_pooling(data), parse_usage(data.get("usage") or {})
 
-        (score, usage), _ = await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
+        def url(base: str) -> str:
+            return f"{base.removesuffix('/v1')}/pooling"
+
+        (score, usage), _ = await self.call(model, url, payload, chars, 1, parse)
         self.stats.record_usage(model, usage, cost_of(price_for(self.config.prices, model), usage))
         return score

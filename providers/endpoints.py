@@ -1,0 +1,217 @@
+"""Several servers behind one provider: least-outstanding-requests balancing and health.
+
+* Balancing: each attempt goes to the admitted endpoint with the fewest calls outstanding for
+  its weight, `(outstanding + 1) / weight`; ties go to the one with the fewest sends for its
+  weight, so equal servers share the load evenly and a slow one is given less. An endpoint
+  at its `max_concurrency` is skipped; when every one is, the attempt waits for a free slot.
+* Health: `eject_after` consecutive failures (connection errors, timeouts, 5xx answers) take
+  an endpoint out for `backoff` seconds. Then one attempt is let through as a probe (half
+  open): an answer re-admits the endpoint, another failure keeps it out twice as long (up to
+  `max_backoff`). Any answer from the server that is not a 5xx (a 200, a 4xx, a 429) means it
+  is alive.
+* With one endpoint, or when every endpoint is out, health does not hold calls back: there
+  is nowhere else to send them, and the retry policy's backoff already spaces them out.
+
+Which endpoint served a call is never part of its key (engine.keys): resume and reuse do not
+depend on it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+
+if TYPE_CHECKING:
+    from providers.config import EndpointHealth
+
+Outcome = Literal["ok", "failed", "neutral"]
+State = Literal["up", "out", "probing"]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """One resolved endpoint: its base URL ($VARS expanded), weight and concurrency cap."""
+
+    base_url: str
+    weight: float = 1.0
+    max_concurrency: int | None = None
+
+
+@dataclass
+class EndpointStats:
+    """Live counters of one endpoint, read by the progress view and stats.json."""
+
+    url: str  # the base URL without any user:password part
+    weight: float
+    max_concurrency: int | None
+    in_flight: int = 0  # attempts sent and not yet answered
+    sent: int = 0
+    answered: int = 0  # attempts the server answered (any status but a 5xx)
+    errors: int = 0  # connection errors, timeouts and 5xx answers
+    ejections: int = 0  # times it was taken out of the rotation
+    readmissions: int = 0  # times a probe brought it back
+    state: State = "up"
+    first_sent: float = 0.0  # time.time() of the first send, for the rate in stats.json
+    last_answer: float = 0.0
+
+    def rate_per_minute(self) -> float:
+        span = self.last_answer - self.first_sent
+        return self.answered * 60.0 / span if span > 0 else 0.0
+
+
+def shown_url(url: str) -> str:
+    """`url` without credentials, for the live view and stats.json."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL (it fails at the first call): show none of it if it may hold one
+        return "(not a URL)" if "@" in url else url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Endpoint:
+    """One server: its load and health (mutated by `EndpointSet` only)."""
+
+    def __init__(self, index: int, spec: EndpointSpec, backoff: float) -> None:
+        self.index = index
+        self.base_url = spec.base_url.rstrip("/")
+        self.weight = spec.weight
+        self.cap = spec.max_concurrency if spec.max_concurrency is not None else math.inf
+        self.stats = EndpointStats(shown_url(self.base_url), spec.weight, spec.max_concurrency)
+        self.outstanding = 0
+        self.failures = 0  # consecutive
+        self.out = False
+        self.out_until = 0.0  # on the set's clock
+        self.backoff = backoff
+        self.probe_in_flight = False
+
+
+class EndpointSet:
+    """The endpoints of one provider. `take` one before an attempt, `done` after it."""
+
+    def __init__(
+        self,
+        specs: Sequence[EndpointSpec],
+        health: EndpointHealth,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not specs:
+            raise ValueError("a provider needs at least one endpoint")
+        self.health = health
+        self.specs = tuple(specs)
+        self._clock = clock
+        self.endpoints = [Endpoint(i, s, health.backoff) for i, s in enumerate(specs)]
+        self.single = len(self.endpoints) == 1
+        self._changed: anyio.Event | None = None  # made in the event loop, when one waits
+
+    @property
+    def stats(self) -> list[EndpointStats]:
+        return [ep.stats for ep in self.endpoints]
+
+    async def take(self) -> Endpoint:
+        """The endpoint for the next attempt (counted outstanding until `done`)."""
+        if self.single:  # the provider's own cap holds it: nothing to choose or wait for
+            return self._start(self.endpoints[0])
+        while True:
+            ep = self._pick()
+            if ep is not None:
+                return self._start(ep)
+            if self._changed is None:
+                self._changed = anyio.Event()
+            with anyio.move_on_after(self._next_probe_in()):
+                await self._changed.wait()
+
+    def done(self, ep: Endpoint, outcome: Outcome) -> None:
+        """Count the attempt's outcome: "ok" (the server answered), "failed" (it did not, or
+        with a 5xx) or "neutral" (not the server's doing: cancelled, a client-side error)."""
+        ep.outstanding -= 1
+        st = ep.stats
+        st.in_flight -= 1
+        probe, ep.probe_in_flight = ep.probe_in_flight, False
+        if outcome == "ok":
+            st.answered += 1
+            st.last_answer = time.time()
+            ep.failures = 0
+            if ep.out:
+                self._readmit(ep)
+        elif outcome == "failed":
+            st.errors += 1
+            ep.failures += 1
+            if ep.out:
+                if probe:  # the probe failed: out again, for longer
+                    ep.backoff = min(ep.backoff * 2, self.health.max_backoff)
+                    self._eject(ep)
+            elif ep.failures >= self.health.eject_after and not self.single:
+                st.ejections += 1
+                self._eject(ep)
+        if self._changed is not None:  # wake the attempts waiting for a slot
+            self._changed.set()
+            self._changed = None
+
+    def others_up(self, ep: Endpoint) -> bool:
+        """Whether an attempt that failed on `ep` has a healthy endpoint to go to instead."""
+        return any(o is not ep and not o.out for o in self.endpoints)
+
+    # ---- choice ------------------------------------------------------------------------
+    def _pick(self) -> Endpoint | None:
+        now = self._clock()
+        best: Endpoint | None = None
+        best_key = (math.inf, math.inf)
+        any_up = False
+        for ep in self.endpoints:
+            if ep.out:
+                if ep.probe_in_flight or now < ep.out_until or ep.outstanding >= ep.cap:
+                    continue
+                ep.probe_in_flight = True  # half open: this attempt is the probe
+                ep.stats.state = "probing"
+                return ep
+            any_up = True
+            if ep.outstanding >= ep.cap:
+                continue
+            key = ((ep.outstanding + 1) / ep.weight, (ep.stats.sent + 1) / ep.weight)
+            if key < best_key:
+                best, best_key = ep, key
+        if best is None and not any_up:
+            # Every endpoint is out: send anyway (to the least loaded) rather than stall.
+            free = [ep for ep in self.endpoints if ep.outstanding < ep.cap]
+            if free:
+                best = min(free, key=lambda e: ((e.outstanding + 1) / e.weight, e.out_until))
+        return best
+
+    def _next_probe_in(self) -> float:
+        """Seconds until an endpoint that is out may be probed (how long a waiter may sleep)."""
+        now = self._clock()
+        waits = [ep.out_until - now for ep in self.endpoints if ep.out and not ep.probe_in_flight]
+        return max(min(waits), 0.001) if waits else math.inf
+
+    def _start(self, ep: Endpoint) -> Endpoint:
+        ep.outstanding += 1
+        st = ep.stats
+        st.in_flight += 1
+        st.sent += 1
+        if not st.first_sent:
+            st.first_sent = time.time()
+        return ep
+
+    # ---- health ------------------------------------------------------------------------
+    def _eject(self, ep: Endpoint) -> None:
+        ep.out = True
+        ep.out_until = self._clock() + ep.backoff
+        ep.stats.state = "out"
+
+    def _readmit(self, ep: Endpoint) -> None:
+        ep.out = False
+        ep.failures = 0
+        ep.backoff = self.health.backoff
+        ep.stats.state = "up"
+        ep.stats.readmissions += 1
