@@ -1,8 +1,9 @@
 """Several servers behind one provider: least-outstanding-requests balancing and health.
 
 * Balancing: each attempt goes to the admitted endpoint with the fewest calls outstanding for
-  its weight, `(outstanding + 1) / weight`; ties go to the one with the fewest sends for its
-  weight, so equal servers share the load evenly and a slow one is given less. An endpoint
+  its weight (`outstanding / weight`); ties go to the one with the fewest sends for its
+  weight. So calls in flight split in proportion to the weights, one call at a time goes
+  round in proportion to them, and a slow server, whose calls stay outstanding, gets less. An endpoint
   at its `max_concurrency` is skipped; when every one is, the attempt waits for a free slot.
 * Health: `eject_after` consecutive failures (connection errors, timeouts, 5xx answers) take
   an endpoint out for `backoff` seconds. Then one attempt is let through as a probe (half
@@ -178,14 +179,14 @@ class EndpointSet:
             any_up = True
             if ep.outstanding >= ep.cap:
                 continue
-            key = ((ep.outstanding + 1) / ep.weight, (ep.stats.sent + 1) / ep.weight)
+            key = (ep.outstanding / ep.weight, ep.stats.sent / ep.weight)
             if key < best_key:
                 best, best_key = ep, key
         if best is None and not any_up:
             # Every endpoint is out: send anyway (to the least loaded) rather than stall.
             free = [ep for ep in self.endpoints if ep.outstanding < ep.cap]
             if free:
-                best = min(free, key=lambda e: ((e.outstanding + 1) / e.weight, e.out_until))
+                best = min(free, key=lambda e: (e.outstanding / e.weight, e.out_until))
         return best
 
     def _next_probe_in(self) -> float:
