@@ -3,8 +3,8 @@
 * Balancing: each attempt goes to the admitted endpoint with the fewest calls outstanding for
   its weight (`outstanding / weight`); ties go to the one with the fewest sends for its
   weight. So calls in flight split in proportion to the weights, one call at a time goes
-  round in proportion to them, and a slow server, whose calls stay outstanding, gets less. An endpoint
-  at its `max_concurrency` is skipped; when every one is, the attempt waits for a free slot.
+  round in proportion to them, and a slow server, whose calls stay outstanding, gets less.
+  An endpoint at its `max_concurrency` is skipped; when all are, the attempt waits for one.
 * Health: `eject_after` consecutive failures (connection errors, timeouts, 5xx answers) take
   an endpoint out for `backoff` seconds. Then one attempt is let through as a probe (half
   open): an answer re-admits the endpoint, another failure keeps it out twice as long (up to
@@ -119,9 +119,16 @@ class EndpointSet:
     def stats(self) -> list[EndpointStats]:
         return [ep.stats for ep in self.endpoints]
 
+    def take_nowait(self) -> Endpoint | None:
+        """`take` when an endpoint is free now (None when the attempt must wait)."""
+        if self.single:  # the provider's own cap holds it: nothing to choose or wait for
+            return self._start(self.endpoints[0])
+        ep = self._pick()
+        return self._start(ep) if ep is not None else None
+
     async def take(self) -> Endpoint:
         """The endpoint for the next attempt (counted outstanding until `done`)."""
-        if self.single:  # the provider's own cap holds it: nothing to choose or wait for
+        if self.single:
             return self._start(self.endpoints[0])
         while True:
             ep = self._pick()
@@ -160,8 +167,10 @@ class EndpointSet:
             self._changed = None
 
     def others_up(self, ep: Endpoint) -> bool:
-        """Whether an attempt that failed on `ep` has a healthy endpoint to go to instead."""
-        return any(o is not ep and not o.out for o in self.endpoints)
+        """Whether an attempt that failed on `ep` has another endpoint to go to at once: one
+        in the rotation whose last attempt was answered (when they all fail, the retry
+        policy's backoff spaces the attempts, so a call outlives a short outage of all)."""
+        return any(o is not ep and not o.out and o.failures == 0 for o in self.endpoints)
 
     # ---- choice ------------------------------------------------------------------------
     def _pick(self) -> Endpoint | None:

@@ -333,8 +333,8 @@ class HTTPProvider(Provider):
             estimate = _estimate(limiter, chars, max_tokens)
             if limiter.active:
                 await limiter.acquire(estimate, deadline)
-            return limiter, await self.pool.take(), estimate
-        ep = await self.pool.take()
+            return limiter, self.pool.take_nowait() or await self.pool.take(), estimate
+        ep = self.pool.take_nowait() or await self.pool.take()
         try:
             limiter = self.limiter(model, ep)
             estimate = _estimate(limiter, chars, max_tokens)

@@ -138,3 +138,13 @@ def test_credentials_never_shown() -> None:
     assert shown_url("http://user:pw@h:8000/v1") == "http://h:8000/v1"
     assert shown_url("https://h/v1") == "https://h/v1"
     assert "pw" not in shown_url("http://user:pw@[::1")
+
+
+async def test_failover_at_once_only_to_an_endpoint_that_last_answered() -> None:
+    pool = _set(2, Clock(), eject_after=3)
+    a, b = pool.endpoints
+    assert pool.others_up(a)
+    pool.done(pool._start(b), "failed")  # b is still in the rotation, but its last attempt failed
+    assert not pool.others_up(a)  # so a call failing on a waits its backoff: both may be down
+    pool.done(pool._start(b), "ok")
+    assert pool.others_up(a)
