@@ -10,8 +10,9 @@
   open): an answer re-admits the endpoint, another failure keeps it out twice as long (up to
   `max_backoff`). Any answer from the server that is not a 5xx (a 200, a 4xx, a 429) means it
   is alive.
-* With one endpoint, or when every endpoint is out, health does not hold calls back: there
-  is nowhere else to send them, and the retry policy's backoff already spaces them out.
+* With one endpoint (the `base_url` case), or when every endpoint is out, health does not
+  hold calls back: there is nowhere else to send them, and the retry policy's backoff
+  already spaces them out. One endpoint costs the hot path nothing but a lookup.
 
 Which endpoint served a call is never part of its key (engine.keys): resume and reuse do not
 depend on it.
@@ -117,19 +118,21 @@ class EndpointSet:
 
     @property
     def stats(self) -> list[EndpointStats]:
-        return [ep.stats for ep in self.endpoints]
+        """Per endpoint, when there are several (one endpoint's are the provider's own, and
+        the hot path of a single endpoint keeps no second set of counters)."""
+        return [] if self.single else [ep.stats for ep in self.endpoints]
 
     def take_nowait(self) -> Endpoint | None:
         """`take` when an endpoint is free now (None when the attempt must wait)."""
         if self.single:  # the provider's own cap holds it: nothing to choose or wait for
-            return self._start(self.endpoints[0])
+            return self.endpoints[0]
         ep = self._pick()
         return self._start(ep) if ep is not None else None
 
     async def take(self) -> Endpoint:
         """The endpoint for the next attempt (counted outstanding until `done`)."""
         if self.single:
-            return self._start(self.endpoints[0])
+            return self.endpoints[0]
         while True:
             ep = self._pick()
             if ep is not None:
@@ -142,6 +145,8 @@ class EndpointSet:
     def done(self, ep: Endpoint, outcome: Outcome) -> None:
         """Count the attempt's outcome: "ok" (the server answered), "failed" (it did not, or
         with a 5xx) or "neutral" (not the server's doing: cancelled, a client-side error)."""
+        if self.single:
+            return
         ep.outstanding -= 1
         st = ep.stats
         st.in_flight -= 1
@@ -159,7 +164,7 @@ class EndpointSet:
                 if probe:  # the probe failed: out again, for longer
                     ep.backoff = min(ep.backoff * 2, self.health.max_backoff)
                     self._eject(ep)
-            elif ep.failures >= self.health.eject_after and not self.single:
+            elif ep.failures >= self.health.eject_after:
                 st.ejections += 1
                 self._eject(ep)
         if self._changed is not None:  # wake the attempts waiting for a slot
