@@ -36,28 +36,35 @@ def _job(tmp_path: Path, provider: str) -> Path:
     return job
 
 
-@pytest.mark.parametrize(
-    ("url", "env", "words"),
-    [
-        ("localhost:8000/v1", {}, "no http:// or https:// scheme"),
-        ("$HOST_B/v1", {}, "endpoints[1].base_url names $HOST_B, which is not set"),
-        ("$HOST_B/v1", {"HOST_B": "ftp://x"}, "no http:// or https://"),
-    ],
-)
-def test_each_endpoint_url_is_checked_with_its_line(
-    tmp_path: Path, url: str, env: dict[str, str], words: str
-) -> None:
-    job = _job(
-        tmp_path,
+def test_each_endpoint_url_is_checked_with_its_line(tmp_path: Path) -> None:
+    """Every endpoint's base_url is expanded and checked as base_url is, at its own line."""
+    servers = (
         "    endpoints:\n"
-        "      - {base_url: 'http://$HOST_A:8000/v1'}\n"
-        f"      - {{base_url: '{url}', weight: 2}}\n",
+        "      - {base_url: 'http://$HOST_A:8000/v1'}\n"  # line 6: fine
+        "      - {base_url: '$HOST_B/v1', weight: 2}\n"  # line 7: unset
+        "      - {base_url: '${HOST_C}/v1'}\n"  # line 8: not http(s)
     )
+    job = _job(tmp_path, servers)
     with pytest.raises(JobError) as info:
-        load_job(job, env={"HOST_A": "10.0.0.1", **env})
-    (problem,) = info.value.problems
-    assert problem.startswith(f"{job}:7: providers.vllm.endpoints.1.base_url:"), problem
-    assert words in problem
+        load_job(job, env={"HOST_A": "10.0.0.1", "HOST_C": "ftp://x"})
+    assert info.value.problems == [
+        f"{job}:7: providers.vllm.endpoints.1.base_url: "
+        "endpoints[1].base_url names $HOST_B, which is not set",
+        f"{job}:8: providers.vllm.endpoints.2.base_url: endpoints[2].base_url '${{HOST_C}}/v1' "
+        "expands to not a URL: 'ftp://x/v1' has no http:// or https:// scheme "
+        "(expected http(s)://HOST[:PORT][/PATH])",
+    ]
+    # A value that cannot be a URL even before expansion fails as the job is read.
+    bad = _job(
+        tmp_path,
+        "    endpoints:\n      - {base_url: 'http://a/v1'}\n"
+        "      - {base_url: 'localhost:8000/v1'}\n",
+    )
+    with pytest.raises(JobError) as early:
+        load_job(bad, env={})
+    (problem,) = early.value.problems
+    assert problem.startswith(f"{bad}:7: providers.vllm.endpoints.1.base_url:")
+    assert "no http:// or https:// scheme" in problem
 
 
 def test_endpoints_or_base_url_not_both(tmp_path: Path) -> None:
