@@ -19,20 +19,15 @@ from tests.engine.helpers import read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 
 
-def _job(tmp_path: Path, provider: str) -> Path:
-    (tmp_path / "p.jsonl").write_text("")
+def _job(tmp_path: Path, servers: str) -> Path:
+    """A job whose answering model is served by provider `vllm` with `servers` (its lines)."""
+    write_questions(tmp_path / "q.jsonl", 1)
     job = tmp_path / "job.yaml"
-    job.write_text(
-        "name: u\n"
-        "providers:\n"
-        "  vllm:\n"
-        "    type: openai_compatible\n"
-        f"{provider}"
-        "pairs:\n"
-        "  - {path: p.jsonl}\n"
-        "judges:\n"
-        "  - {name: j, type: vanilla, provider: vllm, model: m}\n"
+    head = "name: u\nproviders:\n  vllm:\n    type: openai_compatible\n"
+    tail = (
+        "sources: [{format: mmlu_pro, path: q.jsonl}]\nresponse_model: {provider: vllm, model: m}\n"
     )
+    job.write_text(head + servers + tail)
     return job
 
 
