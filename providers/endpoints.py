@@ -97,6 +97,9 @@ class Endpoint:
         self.probe_in_flight = False
 
 
+Lease = tuple["Endpoint", bool]  # the endpoint of one attempt, and whether it is a probe
+
+
 class EndpointSet:
     """The endpoints of one provider. `take` one before an attempt, `done` after it."""
 
@@ -122,35 +125,38 @@ class EndpointSet:
         the hot path of a single endpoint keeps no second set of counters)."""
         return [] if self.single else [ep.stats for ep in self.endpoints]
 
-    def take_nowait(self) -> Endpoint | None:
+    def take_nowait(self) -> Lease | None:
         """`take` when an endpoint is free now (None when the attempt must wait)."""
         if self.single:  # the provider's own cap holds it: nothing to choose or wait for
-            return self.endpoints[0]
-        ep = self._pick()
-        return self._start(ep) if ep is not None else None
+            return self.endpoints[0], False
+        lease = self._pick()
+        return self._start(lease) if lease is not None else None
 
-    async def take(self) -> Endpoint:
-        """The endpoint for the next attempt (counted outstanding until `done`)."""
+    async def take(self) -> Lease:
+        """The endpoint for the next attempt (counted outstanding until `done`), and whether
+        the attempt is the probe of an endpoint that was out."""
         if self.single:
-            return self.endpoints[0]
+            return self.endpoints[0], False
         while True:
-            ep = self._pick()
-            if ep is not None:
-                return self._start(ep)
+            lease = self._pick()
+            if lease is not None:
+                return self._start(lease)
             if self._changed is None:
                 self._changed = anyio.Event()
             with anyio.move_on_after(self._next_probe_in()):
                 await self._changed.wait()
 
-    def done(self, ep: Endpoint, outcome: Outcome) -> None:
+    def done(self, lease: Lease, outcome: Outcome) -> None:
         """Count the attempt's outcome: "ok" (the server answered), "failed" (it did not, or
         with a 5xx) or "neutral" (not the server's doing: cancelled, a client-side error)."""
         if self.single:
             return
+        ep, probe = lease
         ep.outstanding -= 1
         st = ep.stats
         st.in_flight -= 1
-        probe, ep.probe_in_flight = ep.probe_in_flight, False
+        if probe:
+            ep.probe_in_flight = False
         if outcome == "ok":
             st.answered += 1
             st.last_answer = time.time()
@@ -161,7 +167,9 @@ class EndpointSet:
             st.errors += 1
             ep.failures += 1
             if ep.out:
-                if probe:  # the probe failed: out again, for longer
+                # The probe failed: out again, for longer (a call sent before the ejection
+                # that fails now says nothing new).
+                if probe:
                     ep.backoff = min(ep.backoff * 2, self.health.max_backoff)
                     self._eject(ep)
             elif ep.failures >= self.health.eject_after:
@@ -178,7 +186,7 @@ class EndpointSet:
         return any(o is not ep and not o.out and o.failures == 0 for o in self.endpoints)
 
     # ---- choice ------------------------------------------------------------------------
-    def _pick(self) -> Endpoint | None:
+    def _pick(self) -> Lease | None:
         now = self._clock()
         best: Endpoint | None = None
         best_key = (math.inf, math.inf)
@@ -189,7 +197,7 @@ class EndpointSet:
                     continue
                 ep.probe_in_flight = True  # half open: this attempt is the probe
                 ep.stats.state = "probing"
-                return ep
+                return ep, True
             any_up = True
             if ep.outstanding >= ep.cap:
                 continue
@@ -201,7 +209,7 @@ class EndpointSet:
             free = [ep for ep in self.endpoints if ep.outstanding < ep.cap]
             if free:
                 best = min(free, key=lambda e: (e.outstanding / e.weight, e.out_until))
-        return best
+        return (best, False) if best is not None else None
 
     def _next_probe_in(self) -> float:
         """Seconds until an endpoint that is out may be probed (how long a waiter may sleep)."""
@@ -209,14 +217,15 @@ class EndpointSet:
         waits = [ep.out_until - now for ep in self.endpoints if ep.out and not ep.probe_in_flight]
         return max(min(waits), 0.001) if waits else math.inf
 
-    def _start(self, ep: Endpoint) -> Endpoint:
+    def _start(self, lease: Lease) -> Lease:
+        ep = lease[0]
         ep.outstanding += 1
         st = ep.stats
         st.in_flight += 1
         st.sent += 1
         if not st.first_sent:
             st.first_sent = time.time()
-        return ep
+        return lease
 
     # ---- health ------------------------------------------------------------------------
     def _eject(self, ep: Endpoint) -> None:

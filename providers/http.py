@@ -26,7 +26,7 @@ from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, ErrorClass, Provider, ProviderError, Usage
 from providers.checks import table_api
 from providers.config import ProviderConfig
-from providers.endpoints import Endpoint, EndpointSet, EndpointSpec, Outcome
+from providers.endpoints import Endpoint, EndpointSet, EndpointSpec, Lease, Outcome
 from providers.errors import (
     EmptyReply,
     ErrorDetail,
@@ -325,7 +325,7 @@ class HTTPProvider(Provider):
 
     async def _admit(
         self, model: str, chars: int, max_tokens: int | None, deadline: float
-    ) -> tuple[ModelLimiter, Endpoint, int]:
+    ) -> tuple[ModelLimiter, Lease, int]:
         """Wait for the rate limits and an endpoint: the account's limits first, so the
         endpoint is chosen when the call can go; an endpoint's own after choosing it."""
         if not self._per_endpoint_limits:
@@ -334,16 +334,16 @@ class HTTPProvider(Provider):
             if limiter.active:
                 await limiter.acquire(estimate, deadline)
             return limiter, self.pool.take_nowait() or await self.pool.take(), estimate
-        ep = self.pool.take_nowait() or await self.pool.take()
+        lease = self.pool.take_nowait() or await self.pool.take()
         try:
-            limiter = self.limiter(model, ep)
+            limiter = self.limiter(model, lease[0])
             estimate = _estimate(limiter, chars, max_tokens)
             if limiter.active:
                 await limiter.acquire(estimate, deadline)
         except BaseException:
-            self.pool.done(ep, "neutral")
+            self.pool.done(lease, "neutral")
             raise
-        return limiter, ep, estimate
+        return limiter, lease, estimate
 
     async def _attempt(
         self,
@@ -362,7 +362,8 @@ class HTTPProvider(Provider):
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
-            limiter, ep, estimate = await self._admit(model, chars, max_tokens, deadline)
+            limiter, lease, estimate = await self._admit(model, chars, max_tokens, deadline)
+            ep = lease[0]
             # Token estimates matter only to a tokens/min budget (0 on the plain path).
             budget = limiter.budget is not None
             self.stats.in_flight += 1
@@ -414,7 +415,7 @@ class HTTPProvider(Provider):
                 ) from None
             finally:
                 self.stats.in_flight -= 1
-                self.pool.done(ep, outcome)
+                self.pool.done(lease, outcome)
         rid = request_id(headers)
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
