@@ -8,9 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 import orjson
 import pytest
