@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.records import (
+    AnswerScoreRecord,
     JudgmentRecord,
     MetaJudgmentRecord,
     PairRecord,
@@ -30,6 +31,7 @@ R = TypeVar("R", bound=Record)
 DURABLE: dict[type[Record], bool] = {
     ResponseRecord: True,
     JudgmentRecord: True,
+    AnswerScoreRecord: True,
     VerdictRecord: False,
     PairRecord: False,
     ScoreRecord: False,

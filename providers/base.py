@@ -72,6 +72,15 @@ class ChatResponse:
     service_tier: str | None = None  # the tier that served it (OpenAI, Anthropic)
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreResponse:
+    """A reward model's score of one conversation, with what it cost."""
+
+    score: float
+    usage: Usage = Usage()
+    cost: float = 0.0
+
+
 ErrorClass = Literal[
     "rate_limit",  # 429 after retries ran out
     "server",  # 5xx / 529 after retries ran out
@@ -173,6 +182,10 @@ class Provider(ABC):
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
         """Reward-model score of a conversation (OpenAI-compatible servers with a reward API)."""
+        return (await self.score_response(model, messages)).score
+
+    async def score_response(self, model: str, messages: tuple[Message, ...]) -> ScoreResponse:
+        """`score` with its usage and cost, for the records (a run's totals are their sum)."""
         raise ProviderError("bad_request", f"provider {self.name!r} has no reward-model API")
 
     async def start(self) -> None:  # noqa: B027 - optional hook

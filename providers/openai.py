@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from providers.accounting import cost_of, price_for
-from providers.base import ChatRequest, ChatResponse, Message, Usage
+from providers.base import ChatRequest, ChatResponse, Message, ScoreResponse, Usage
 from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import RateLimitHeaders, openai_limits
 from providers.http import HTTPProvider, Parsed, WireFormat
@@ -281,7 +281,7 @@ class OpenAIProvider(HTTPProvider):
             return None  # most compatible servers send none: skip the parsing
         return openai_limits(headers, now)
 
-    async def score(self, model: str, messages: tuple[Message, ...]) -> float:
+    async def score_response(self, model: str, messages: tuple[Message, ...]) -> ScoreResponse:
         """Reward-model score through vLLM's pooling API (served at the root, not under /v1)."""
         payload = orjson.dumps(
             {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
@@ -295,5 +295,6 @@ class OpenAIProvider(HTTPProvider):
             return f"{base.removesuffix('/v1')}/pooling"
 
         (score, usage), _ = await self.call(model, url, payload, chars, 1, parse)
-        self.stats.record_usage(model, usage, cost_of(price_for(self.config.prices, model), usage))
-        return score
+        cost = cost_of(price_for(self.config.prices, model), usage)
+        self.stats.record_usage(model, usage, cost)
+        return ScoreResponse(score, usage, cost)
