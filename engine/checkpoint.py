@@ -24,6 +24,7 @@ from engine.records import (
     VerdictRecord,
     key_of,
 )
+from engine.usage import PAID, RunUsage
 from verifiers.jsonl import JsonlLog
 
 R = TypeVar("R", bound=Record)
@@ -46,8 +47,11 @@ class RunStore:
     of finished keys only, never with answer texts.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, usage: RunUsage | None = None) -> None:
         self.run_dir = run_dir
+        # The run's usage and cost: its records of paid calls, counted as they are read on
+        # open and as they are written (engine.usage).
+        self.usage = usage if usage is not None else RunUsage()
         self.logs: dict[type[Record], JsonlLog] = {
             rtype: JsonlLog(run_dir / rtype.FILE, durable=durable)
             for rtype, durable in DURABLE.items()
@@ -63,7 +67,10 @@ class RunStore:
             if n := log.recover():
                 cut[log.path.name] = n
             index = self._index[rtype]
+            paid = rtype in PAID
             for line in log.read():
+                if paid:
+                    self.usage.add(line.record)
                 if line.record.get("error"):
                     # Failed calls are not results: they are sent again.
                     self.failed_before[rtype] += 1
@@ -81,7 +88,10 @@ class RunStore:
         return rtype.from_dict(self.logs[rtype].read_at(offset))
 
     def put(self, record: Record) -> None:
-        self.logs[type(record)].append(record.to_dict())
+        obj = record.to_dict()
+        if type(record) in PAID:
+            self.usage.add(obj)
+        self.logs[type(record)].append(obj)
 
     def flush(self) -> None:
         for log in self.logs.values():

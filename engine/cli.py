@@ -15,6 +15,7 @@ from engine.exitcodes import ExitCode, help_text
 from engine.jobload import JobError, LoadedJob, load_job
 from engine.progress import output_console
 from engine.records import RECORD_TYPES
+from engine.usage import PAID, RunUsage, Tally, judge_providers
 from verifiers import jsonl
 
 
@@ -138,25 +139,37 @@ def _status(run_dir: Path) -> int:
     )
     for col in ("file", "records", "with error", "torn tail"):
         table.add_column(col, justify="left" if col == "file" else "right")
+    usage = RunUsage(judge_providers(manifest.get("job")))
     for rtype in RECORD_TYPES:
         path = run_dir / rtype.FILE
         counts: Counter[str] = Counter()
         for line in jsonl.read(path, torn_tail="skip", on_bad="skip"):
             counts["error" if line.record.get("error") else "ok"] += 1
+            if rtype in PAID:
+                usage.add(line.record)
         torn = path.exists() and jsonl.has_torn_tail(path)
         table.add_row(rtype.FILE, str(counts["ok"]), str(counts["error"]), "yes" if torn else "")
     console.print(table)
     stats_path = run_dir / "stats.json"
-    if stats_path.exists():
-        stats = orjson.loads(stats_path.read_bytes())
-        for name, st in stats.get("providers", {}).items():
-            console.print(
-                f"provider {name}: {st.get('completed', 0)} calls, "
-                f"{st.get('retries', 0)} retries, {st.get('errors', 0)} errors, "
-                f"${st.get('cost', 0):.4f}"
-            )
-        if stats.get("no_pair_reasons"):
-            console.print(f"questions without a pair: {stats['no_pair_reasons']}")
+    stats = orjson.loads(stats_path.read_bytes()) if stats_path.exists() else {}
+    live = stats.get("providers", {}) if isinstance(stats, dict) else {}
+    # Usage and cost are summed over the records (every process of the run); retries and
+    # errors are the live counts the run's processes left in stats.json.
+    spent = usage.providers()
+    for name in dict.fromkeys([*spent, *live]):
+        u, st = spent.get(name, Tally()), live.get(name, {})
+        console.print(
+            f"provider {name}: {u.calls} calls, {u.input_tokens} input / {u.output_tokens} "
+            f"output tokens, ${u.cost:.4f}; {st.get('retries', 0)} retries, "
+            f"{st.get('errors', 0)} errors"
+        )
+    total = usage.total()
+    console.print(
+        f"run total: {total.calls} calls, {total.input_tokens} input / "
+        f"{total.output_tokens} output tokens, ${total.cost:.4f}"
+    )
+    if stats.get("no_pair_reasons"):
+        console.print(f"questions without a pair: {stats['no_pair_reasons']}")
     return ExitCode.OK
 
 

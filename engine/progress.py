@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.context import RunCounters, StageStats
+from engine.usage import Tally
 from providers.base import Provider, ProviderStats
 
 REFRESH_HZ = 4
@@ -85,9 +86,13 @@ class ProgressView:
         title: str,
         quiet: bool = False,
         console: Console | None = None,
+        earlier: Mapping[str, Tally] | None = None,
     ) -> None:
         self.counters = counters
         self.providers = providers
+        # Usage of the run's records before this process started (a resume): tokens and
+        # cost are shown for the whole run, not only for what this process sent.
+        self.earlier = dict(earlier or {})
         self.title = title
         self.quiet = quiet
         self.console = console or Console(stderr=True)
@@ -126,6 +131,7 @@ class ProgressView:
         for name, p in self.providers.items():
             st = p.stats
             tokens = st.usage.input_tokens + st.usage.output_tokens
+            before = self.earlier.get(name, Tally())
             rpm, tpm = self.windows.setdefault(name, _Window()).rates(st.completed, tokens)
             rpm_s = f"{rpm:.0f}" + (
                 f"/{st.requests_per_minute_limit:.0f}" if st.requests_per_minute_limit else ""
@@ -141,8 +147,9 @@ class ProgressView:
                 str(st.retries),
                 str(st.rate_limited),
                 str(st.errors),
-                f"{st.usage.input_tokens}/{st.usage.output_tokens}",
-                f"{st.cost:.4f}",
+                f"{before.input_tokens + st.usage.input_tokens}/"
+                f"{before.output_tokens + st.usage.output_tokens}",
+                f"{before.cost + st.cost:.4f}",
             )
             if len(st.endpoints) > 1:
                 self._endpoint_rows(t, name, st)
@@ -194,7 +201,8 @@ class ProgressView:
             for s in self.counters.stages.values()
         )
         provs = " | ".join(
-            f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
+            f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, "
+            f"${self.earlier.get(n, Tally()).cost + p.stats.cost:.4f}"
             + _endpoints_brief(p.stats)
             for n, p in self.providers.items()
         )

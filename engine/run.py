@@ -11,7 +11,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +19,9 @@ from types import MappingProxyType
 from typing import Any
 
 import anyio
-import orjson
 from rich.console import Console
 
-from engine import manifest
+from engine import manifest, runstats
 from engine.checkpoint import RunStore
 from engine.context import JudgeSlot, MetaSlot, RunContext, RunCounters
 from engine.exitcodes import ExitCode
@@ -32,8 +31,8 @@ from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec, meta_judge
+from engine.usage import RunUsage, judge_providers
 from providers.base import Provider
-from providers.endpoints import EndpointStats
 from providers.registry import create_provider
 from verifiers.errors import SourceError
 from verifiers.sandbox import configure as configure_sandbox
@@ -112,66 +111,11 @@ async def _start_providers(loaded: LoadedJob, stack: AsyncExitStack) -> dict[str
     return providers
 
 
-def endpoint_stats(ep: EndpointStats) -> dict[str, Any]:
-    """One endpoint of a provider in stats.json (its rate: answers/min while it was used)."""
-    return {
-        "url": ep.url,
-        "weight": ep.weight,
-        "max_concurrency": ep.max_concurrency,
-        "in_flight": ep.in_flight,
-        "sent": ep.sent,
-        "answered": ep.answered,
-        "errors": ep.errors,
-        "ejections": ep.ejections,
-        "readmissions": ep.readmissions,
-        "state": ep.state,
-        "requests_per_minute": round(ep.rate_per_minute(), 1),
-    }
-
-
-def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Provider]) -> None:
-    providers = {}
-    for name, p in started.items():
-        st = p.stats
-        providers[name] = {
-            "requests": st.requests,
-            "completed": st.completed,
-            "retries": st.retries,
-            "rate_limited": st.rate_limited,
-            "errors": st.errors,
-            "input_tokens": st.usage.input_tokens,
-            "output_tokens": st.usage.output_tokens,
-            "reasoning_tokens": st.usage.reasoning_tokens,
-            "cached_tokens": st.usage.cached_tokens,
-            "cost": st.cost,
-            "stopped_reason": st.stopped_reason,
-            "endpoints": [endpoint_stats(ep) for ep in st.endpoints],
-            "by_model": {
-                m: {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cost": c}
-                for m, (u, c) in st.by_model.items()
-            },
-        }
-    stats = {
-        "providers": providers,
-        "stages": {
-            s.name: {"done": s.done, "reused": s.reused, "failed": s.failed, "total": s.total}
-            for s in counters.stages.values()
-        },
-        "no_pair_reasons": dict(counters.no_pair_reasons),
-        "incomplete_questions": counters.incomplete_questions,
-        "errors": dict(counters.errors),
-        "skipped_lines": counters.skipped_count,
-        "skipped_examples": counters.skipped_lines,
-        "warnings": counters.warnings,
-    }
-    (run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
-
-
-async def _flush_every(store: RunStore, seconds: float) -> None:
-    """Batched (derived) records reach the disk at least this often."""
+async def _flush_every(seconds: float, flush: Callable[[], None]) -> None:
+    """Batched (derived) records and stats.json reach the disk at least this often."""
     while True:
         await anyio.sleep(seconds)
-        store.flush()
+        flush()
 
 
 async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, console: Console) -> None:
@@ -204,7 +148,8 @@ async def run_job(
     if loaded.job.sandbox.isolation == "none":
         console.print("[yellow]sandbox: {isolation: none}: code answers run unsandboxed[/]")
     run_dir = prepare_run_dir(loaded, fresh=fresh)
-    store = RunStore(run_dir)
+    earlier = runstats.earlier_counters(run_dir)
+    store = RunStore(run_dir, RunUsage(judge_providers(loaded.data)))
     cut = store.open()
     for name, n in cut.items():
         console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
@@ -216,6 +161,14 @@ async def run_job(
     providers: dict[str, Provider] = {}
     ctx: RunContext | None = None
     aborted: Exception | None = None
+
+    def write_stats() -> None:
+        runstats.write(run_dir, runstats.build(counters, providers, store.usage, earlier))
+
+    def flush() -> None:
+        store.flush()
+        write_stats()
+
     try:
         async with AsyncExitStack() as stack:
             providers = await _start_providers(loaded, stack)
@@ -230,13 +183,18 @@ async def run_job(
                 imported=imported,
             )
             view = ProgressView(
-                counters, ctx.providers, title=loaded.job.name, quiet=quiet, console=console
+                counters,
+                ctx.providers,
+                title=loaded.job.name,
+                quiet=quiet,
+                console=console,
+                earlier=store.usage.providers(),
             )
             async with anyio.create_task_group() as tg:
                 graph_scope = anyio.CancelScope()
                 tg.start_soon(_watch_signals, ctx, graph_scope, console)
                 tg.start_soon(view.run)
-                tg.start_soon(_flush_every, store, FLUSH_EVERY_S)
+                tg.start_soon(_flush_every, FLUSH_EVERY_S, flush)
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()
@@ -248,8 +206,7 @@ async def run_job(
             aborted = aborted.exceptions[0]
     finally:
         store.close()
-        if providers or counters.stages:
-            write_stats(run_dir, counters, providers)
+        write_stats()
     if aborted is not None:
         raise RunAborted(str(aborted))
     assert ctx is not None  # the run was not aborted, so it started
