@@ -1,9 +1,11 @@
 """Crash-safe, append-only JSONL checkpoints: the run store.
 
-Paid work (model answers, judgments) is written through to the OS as soon as it arrives:
-a `kill -9` a moment later cannot lose it, so a resume never pays twice for it. Derived
-records (verdicts, pairs, scores) are batched and flushed at least every second; losing
-their tail only means recomputing it. A torn last line is cut off when the store opens.
+Paid work (model answers, judgments, answer scores) is written through to the OS as soon as
+it arrives: a `kill -9` a moment later cannot lose it, so a resume never pays twice for it.
+Derived records (verdicts, pairs, scores) are batched and flushed at least every second;
+losing their tail only means recomputing it. Every second, what the OS holds is also
+fsynced (paid records first), so a power cut loses at most about a second of work. A torn
+last line is cut off when the store opens.
 Every line goes through `verifiers.jsonl` (its `JsonlLog` appends, its `read` indexes).
 """
 
@@ -96,6 +98,12 @@ class RunStore:
     def flush(self) -> None:
         for log in self.logs.values():
             log.flush()
+
+    def sync(self) -> None:
+        """Make every record handed to the OS durable, paid ones first (blocking: the run
+        calls it from a worker thread, once a second)."""
+        for log in sorted(self.logs.values(), key=lambda log: not log.durable):
+            log.sync()
 
     def close(self) -> None:
         for log in self.logs.values():

@@ -111,10 +111,14 @@ async def _start_providers(loaded: LoadedJob, stack: AsyncExitStack) -> dict[str
     return providers
 
 
-async def _flush_every(seconds: float, flush: Callable[[], None]) -> None:
-    """Batched (derived) records and stats.json reach the disk at least this often."""
+async def _flush_every(seconds: float, flush: Callable[[], None], store: RunStore) -> None:
+    """Every record the OS holds reaches stable storage (fsync in a worker thread, so the
+    loop never waits on the disk), then batched records and stats.json reach the OS; at
+    least this often. In that order, a derived record handed to the OS always comes after
+    the paid records it was made from are durable."""
     while True:
         await anyio.sleep(seconds)
+        await anyio.to_thread.run_sync(store.sync)
         flush()
 
 
@@ -194,7 +198,7 @@ async def run_job(
                 graph_scope = anyio.CancelScope()
                 tg.start_soon(_watch_signals, ctx, graph_scope, console)
                 tg.start_soon(view.run)
-                tg.start_soon(_flush_every, FLUSH_EVERY_S, flush)
+                tg.start_soon(_flush_every, FLUSH_EVERY_S, flush, store)
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()

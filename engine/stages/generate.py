@@ -160,7 +160,7 @@ def _keep(ctx: RunContext, stats: StageStats, record: ResponseRecord, paired: bo
     stats.done += 1
     if out_of_tokens(record.text, record.finish_reason):
         ctx.counters.out_of_tokens[record.model] += 1
-    return Answer(record, paired)
+    return Answer(record, paired, fresh=True)
 
 
 async def _ask(
