@@ -151,16 +151,22 @@ async def run_job(
     configure_sandbox(loaded.job.sandbox.isolation)  # the pool is made on first use
     if loaded.job.sandbox.isolation == "none":
         console.print("[yellow]sandbox: {isolation: none}: code answers run unsandboxed[/]")
+    imported = None
+    if loaded.job.responses:  # read before the run folder is made: a bad file is a job error
+        rm = loaded.job.response_model
+        imported = ImportedResponses(
+            loaded.resolve(loaded.job.responses), rm.model if rm is not None else None
+        )
+        try:
+            await anyio.to_thread.run_sync(imported.load)
+        except SourceError as exc:
+            raise RunAborted(f"responses: {exc}") from None
     run_dir = prepare_run_dir(loaded, fresh=fresh)
     earlier = runstats.earlier_counters(run_dir)
     store = RunStore(run_dir, RunUsage(judge_providers(loaded.data)))
     cut = store.open()
     for name, n in cut.items():
         console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
-    imported = None
-    if loaded.job.responses:
-        imported = ImportedResponses(loaded.resolve(loaded.job.responses))
-        await anyio.to_thread.run_sync(imported.load)
     counters = RunCounters()
     providers: dict[str, Provider] = {}
     ctx: RunContext | None = None

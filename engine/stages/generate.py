@@ -207,7 +207,8 @@ def _imported_answers(ctx: RunContext, item: QItem, stats: StageStats) -> list[A
     for rec in ctx.imported.answers_for(item.question.id):
         if not ctx.store.has(ResponseRecord, rec.request_key):
             ctx.store.put(rec)  # this run's records stay self-contained
-        answers.append(Answer(rec, paired=True))
+        # Each answer keeps its model: only the response model's answers are paired.
+        answers.append(Answer(rec, paired=ctx.imported.paired(rec)))
     stats.reused += len(answers)
     stats.done += len(answers)
     return answers
