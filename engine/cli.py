@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from engine.exitcodes import ExitCode, help_text
 from engine.jobload import JobError, LoadedJob, load_job
@@ -79,12 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     console = Console(stderr=True, soft_wrap=True)
     if args.command in ("run", "validate"):
+        # Checking a job, or counting what it would send, needs no secrets: a missing API key
+        # is a warning there; a real run refuses to start without it.
+        sends = args.command == "run" and not args.dry_run
         try:
-            loaded = load_job(args.job, args.overrides)
+            loaded = load_job(args.job, args.overrides, keys_required=sends)
         except JobError as exc:
-            for line in exc.problems:
-                console.print(f"[red]error:[/] {line}", highlight=False, markup=True)
+            for line in exc.problems:  # as text: a problem may quote brackets
+                console.print(Text.assemble(("error:", "red"), " ", line), highlight=False)
             return ExitCode.INVALID
+        for line in loaded.warnings:
+            console.print(
+                Text.assemble(("warning:", "yellow"), f" {line} (needed to run)"), highlight=False
+            )
         if args.command == "validate":
             console.print(f"{args.job}: OK (starts from {loaded.job.start})")
             return ExitCode.OK

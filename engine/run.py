@@ -8,6 +8,7 @@ flush what is buffered and exit at once (lines are appended whole, so nothing is
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -59,23 +60,27 @@ def run_dir_of(loaded: LoadedJob) -> Path:
 
 
 def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
-    """Create or check the run folder; raise `ResumeRefused` if the job changed unsafely."""
+    """Create or check the run folder; raise `ResumeRefused` if the job changed unsafely, or
+    if the folder is not this job's run (then nothing in it is touched, `--fresh` or not)."""
     run_dir = run_dir_of(loaded)
     new = manifest.build(loaded.job, loaded.path)
-    old = manifest.read(run_dir)
-    if fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
-        old = None
-    if old is not None:
-        problems = manifest.incompatibilities(old, new)
-        if problems:
-            raise ResumeRefused(
-                f"{run_dir} was made by a different job:\n  - "
-                + "\n  - ".join(problems)
-                + "\nRe-run with --fresh to start over, or change the job's `name`."
-            )
-        new["created"] = old.get("created", new["created"])
-    manifest.write(run_dir, new)
+    try:
+        old = _own_manifest(run_dir, loaded.job.name)
+        if fresh and old is not None:
+            shutil.rmtree(run_dir)
+            old = None
+        if old is not None:
+            problems = manifest.incompatibilities(old, new)
+            if problems:
+                raise ResumeRefused(
+                    f"{run_dir} was made by a different job:\n  - "
+                    + "\n  - ".join(problems)
+                    + "\nRe-run with --fresh to start over, or change the job's `name`."
+                )
+            new["created"] = old.get("created", new["created"])
+        manifest.write(run_dir, new)
+    except OSError as exc:
+        raise ResumeRefused(f"cannot use {run_dir} as the run folder: {exc}") from None
     return run_dir
 
 
@@ -85,6 +90,33 @@ def build_meta(loaded: LoadedJob) -> MetaSlot | None:
         return None
     judge = meta_judge(spec, loaded.base_dir)
     return MetaSlot(judge, spec.provider, frozenset(loaded.job.meta_judged()))
+
+
+def _own_manifest(run_dir: Path, name: str) -> dict[str, Any] | None:
+    """The manifest of the run in `run_dir`: None for a folder that does not exist yet or is
+    empty; `ResumeRefused` for one that holds something else than this job's run."""
+    if not run_dir.exists():
+        return None
+    if not run_dir.is_dir() or run_dir.is_symlink():
+        raise ResumeRefused(f"{run_dir} is not a folder; change the job's `name` or `output_dir`")
+    try:
+        old = manifest.read(run_dir)
+    except ValueError:  # orjson's decode error
+        raise ResumeRefused(f"{run_dir}/{manifest.MANIFEST} is not readable JSON") from None
+    if old is None:
+        if any(p.name != manifest.MANIFEST + ".tmp" for p in run_dir.iterdir()):
+            raise ResumeRefused(
+                f"{run_dir} is not a run folder (it has files but no manifest.json); it is "
+                "left as it is, --fresh or not: change the job's `name` or `output_dir`"
+            )
+        return None
+    owner = (old.get("job") or {}).get("name")
+    if owner != name:
+        raise ResumeRefused(
+            f"{run_dir} holds the run of another job ({owner!r}); it is left as it is, "
+            "--fresh or not: change the job's `name` or `output_dir`"
+        )
+    return old
 
 
 def build_judges(loaded: LoadedJob) -> dict[str, JudgeSlot]:
@@ -122,7 +154,24 @@ async def _flush_every(seconds: float, flush: Callable[[], None], store: RunStor
         flush()
 
 
-async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, console: Console) -> None:
+def resume_command(
+    loaded: LoadedJob, *, limit: int | None = None, quiet: bool = False, report: bool = True
+) -> str:
+    """The command that resumes this run: the job and every `--set`, `--limit`, `--quiet`
+    and `--no-report` as given (never `--fresh`, which would start it over)."""
+    argv = ["python", "-m", "engine", "run", str(loaded.path)]
+    for assignment in loaded.overrides:
+        argv += ["--set", assignment]
+    if limit is not None:
+        argv += ["--limit", str(limit)]
+    argv += ["--quiet"] if quiet else []
+    argv += [] if report else ["--no-report"]
+    return shlex.join(argv)
+
+
+async def _watch_signals(
+    ctx: RunContext, graph_scope: anyio.CancelScope, console: Console, resume: str
+) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _sig in signals:
             if not ctx.stopping:
@@ -134,7 +183,7 @@ async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, consol
                 graph_scope.deadline = anyio.current_time() + ctx.job.shutdown_grace
             else:
                 ctx.store.flush()
-                console.print(f"[red]Quit. Resume with: python -m engine run {ctx.loaded.path}[/]")
+                console.print(f"Quit. Resume with: {resume}", style="red", markup=False)
                 os._exit(ExitCode.INTERRUPTED)
 
 
@@ -151,6 +200,7 @@ async def run_job(
     configure_sandbox(loaded.job.sandbox.isolation)  # the pool is made on first use
     if loaded.job.sandbox.isolation == "none":
         console.print("[yellow]sandbox: {isolation: none}: code answers run unsandboxed[/]")
+    resume = resume_command(loaded, limit=limit, quiet=quiet, report=report)
     imported = None
     if loaded.job.responses:  # read before the run folder is made: a bad file is a job error
         rm = loaded.job.response_model
@@ -202,7 +252,7 @@ async def run_job(
             )
             async with anyio.create_task_group() as tg:
                 graph_scope = anyio.CancelScope()
-                tg.start_soon(_watch_signals, ctx, graph_scope, console)
+                tg.start_soon(_watch_signals, ctx, graph_scope, console, resume)
                 tg.start_soon(view.run)
                 tg.start_soon(_flush_every, FLUSH_EVERY_S, flush, store)
                 with graph_scope:
@@ -218,12 +268,14 @@ async def run_job(
         store.close()
         write_stats()
     if aborted is not None:
-        raise RunAborted(str(aborted))
+        raise RunAborted(f"{aborted}\nFix it, then resume with: {resume}")
     assert ctx is not None  # the run was not aborted, so it started
-    return RunResult(run_dir, _finish(ctx, console, report=report, quiet=quiet))
+    return RunResult(run_dir, _finish(ctx, console, resume, report=report, quiet=quiet))
 
 
-def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> ExitCode:
+def _finish(
+    ctx: RunContext, console: Console, resume: str, *, report: bool, quiet: bool
+) -> ExitCode:
     """Tell the user how the run ended, write the report, and pick the exit code."""
     counters, loaded = ctx.counters, ctx.loaded
     for warning in counters.warnings:
@@ -236,17 +288,18 @@ def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> 
     failed = counters.failed_calls()
     if ctx.stopping:
         code = ExitCode.INTERRUPTED
-        console.print(f"Interrupted. Resume with: python -m engine run {loaded.path}")
+        console.print(f"Interrupted. Resume with: {resume}", markup=False)
     elif stopped:
         code = ExitCode.PROVIDER_STOPPED
         for name, why in stopped.items():
             console.print(f"[red]provider {name} stopped: {why}[/]")
-        console.print(f"Fix it, then resume with: python -m engine run {loaded.path}")
+        console.print(f"Fix it, then resume with: {resume}", markup=False)
     elif failed or counters.incomplete_questions:
         code = ExitCode.FAILED_CALLS
         console.print(
-            f"[yellow]{failed} calls failed; resume to retry them: "
-            f"python -m engine run {loaded.path}[/]"
+            f"{failed} calls failed; resume to retry them: {resume}",
+            style="yellow",
+            markup=False,
         )
     else:
         code = ExitCode.OK

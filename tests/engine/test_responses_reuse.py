@@ -62,7 +62,7 @@ def test_imported_solver_answers_are_not_paired(tmp_path: Path) -> None:
     # A copy of the answers without the manifest beside them: the job names the model.
     bare = tmp_path / "bare.jsonl"
     shutil.copy(first_dir / "responses.jsonl", bare)
-    with pytest.raises(RunAborted, match="several models .*a-solver, answerer"):
+    with pytest.raises(RunAborted, match=r"several models .*a-solver, answerer"):
         anyio.run(run, "bare", f"responses: {bare}\n")
     anyio.run(run, "named", f"responses: {bare}\n" + RESPONSE)
     named = _by_id(read_jsonl(tmp_path / "runs" / "named" / "pairs.jsonl"))
