@@ -18,6 +18,7 @@ from engine.progress import output_console
 from engine.records import RECORD_TYPES
 from engine.usage import PAID, RunUsage, Tally, judge_providers
 from verifiers import jsonl
+from verifiers.errors import SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
 def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
     from engine.dryrun import estimate
 
-    est = estimate(loaded, limit)
+    try:
+        est = estimate(loaded, limit)
+    except (SourceError, OSError, ValueError, TypeError) as exc:  # a source that cannot be read
+        Console(stderr=True).print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False)
+        return ExitCode.INVALID
     table = Table(title=f"dry run · {loaded.job.name} (nothing sent)")
     for col in ("provider/model", "calls", "input tokens (est.)", "output tokens (max)"):
         table.add_column(col, justify="left" if col == "provider/model" else "right")
@@ -133,6 +138,8 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
         else (f"{est.questions} questions, at most {est.pairs} pairs")
     )
     out.print(f"{what}; estimated cost at most ${est.cost:.2f}")
+    for ref in est.uncapped:
+        out.print(f"note: {ref} has no max_tokens: its answers are counted at the assumed cap")
     return ExitCode.OK
 
 

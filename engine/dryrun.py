@@ -1,8 +1,13 @@
 """`--dry-run`: count the calls a job would make and estimate tokens and cost, sending nothing.
 
-Questions are streamed through the real loaders (so filters and limits count exactly);
-tokens are estimated at 4 characters a token for prompts and `max_tokens` (or a stated
-default) for answers, which makes the cost an upper-bound-style estimate.
+Questions (or pairs) are streamed through the real loaders, so filters and limits count
+exactly. The counts are upper bounds: every question is taken to give as many pairs as its
+samples allow (at most `pairing.per_question`), every call to use its whole output cap,
+and each judge type's own call pattern is counted (arena_hard's follow-ups, a multi_agent
+panel's turns and votes, a reward model's one score per answer), with each type's own
+output cap when the job sets none; a meta-judge makes one call per judgment of the judges
+it scores, each showing the pair, the judgment's whole reply and the rubric. Input tokens
+are estimated at 4 characters a token.
 """
 
 from __future__ import annotations
@@ -14,14 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobload import LoadedJob
-from engine.jobspec import effective_limit
-from engine.requests import judge_spec
+from engine.jobspec import ModelRef, effective_limit
+from engine.judges.base import UNCAPPED_OUTPUT_TOKENS, CallBudget, Judge, OrderFreeJudge
+from engine.judges.meta import MetaJudge, rubric_text
+from engine.judges.registry import create_judge
+from engine.requests import judge_spec, meta_judge
 from verifiers import registry
 from verifiers.pair_files import load_pairs
 
 CHARS_PER_TOKEN = 4
-DEFAULT_ANSWER_TOKENS = 1024
-JUDGE_PROMPT_OVERHEAD = 400  # template words around the pair
+
+
+def tokens(text: str) -> int:
+    return len(text) // CHARS_PER_TOKEN + 1
 
 
 @dataclass
@@ -32,6 +42,8 @@ class Estimate:
     cost: float = 0.0
     questions: int = 0
     pairs: int = 0
+    # Answering models without max_tokens: their output is assumed, not bounded.
+    uncapped: list[str] = field(default_factory=list)
 
 
 def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
@@ -61,47 +73,99 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
             )
 
 
+def max_pairs(samples: int | None, per_question: int) -> int:
+    """The most pairs one question can give: `samples` answers split into right and wrong
+    make at most ⌊k/2⌋·⌈k/2⌉ distinct pairs (unknown k: `per_question`)."""
+    if samples is None:
+        return per_question
+    return min(per_question, (samples // 2) * ((samples + 1) // 2))
+
+
 def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     job = loaded.job
     est = Estimate()
     prices = {(name, m): p for name, cfg in job.providers.items() for m, p in cfg.prices.items()}
+    judges = [(cfg, create_judge(judge_spec(cfg, loaded.base_dir))) for cfg in job.judges]
+    mj = job.meta_judge
+    meta = meta_judge(mj, loaded.base_dir) if mj is not None else None
+    meta_judged = set(job.meta_judged())
 
-    def add(provider: str, model: str, n: int, tin: int, tout: int) -> None:
+    def add(provider: str, model: str, cost: CallBudget) -> None:
         key = f"{provider}/{model}"
-        est.calls[key] += n
-        est.input_tokens[key] += tin
-        est.output_tokens[key] += tout
+        est.calls[key] += cost.calls
+        est.input_tokens[key] += cost.input_tokens
+        est.output_tokens[key] += cost.output_tokens
         if price := prices.get((provider, model)):
-            est.cost += (tin * price.input + tout * price.output) / 1e6
+            est.cost += (cost.input_tokens * price.input + cost.output_tokens * price.output) / 1e6
 
-    judge_in = 0
+    # With `responses:` the response model's answers exist already: only solvers answer.
+    answering: list[ModelRef] = list(job.solvers)
+    rm = job.response_model
+    if rm is not None and job.start == "sources":
+        answering.insert(0, rm)
+    est.uncapped = [f"{r.provider}/{r.model}" for r in answering if r.max_tokens is None]
+    samples = rm.samples if rm is not None and job.start == "sources" else None
+    answer_out = (rm.max_tokens if rm else None) or UNCAPPED_OUTPUT_TOKENS
+
+    def judged(q: int, shown: tuple[int, int], pairs: int, answers: int) -> None:
+        """Every judge's (and the meta-judge's) calls on `pairs` pairs of a question, showing
+        answers `shown` tokens long; an order-free judge scores at most `answers` of them."""
+        for cfg, judge in judges:
+            if isinstance(judge, OrderFreeJudge) and answers < 2 * pairs:
+                cost = judge.answer_budget(q + max(shown)).times(answers)
+            else:
+                cost = _pair_cost(judge, q, shown).times(pairs)
+            add(cfg.provider, cfg.model, cost)
+            if meta is not None and mj is not None and cfg.name in meta_judged:
+                add(mj.provider, mj.model, _meta_cost(meta, judge, q, shown).times(pairs))
+
     for item in _items(loaded, limit):
         if job.start == "pairs":
             est.pairs += 1
-            text = item["question"] + item["response_A"] + item["response_B"]
-            judge_in += len(text) // CHARS_PER_TOKEN + JUDGE_PROMPT_OVERHEAD
+            q = tokens(item["question"])
+            judged(q, (tokens(item["response_A"]), tokens(item["response_B"])), 1, 2)
             continue
         est.questions += 1
-        tin = len(item.prompt) // CHARS_PER_TOKEN
-        refs = ([job.response_model] if job.response_model else []) + list(job.solvers)
-        for ref in refs:
-            tout = ref.max_tokens or DEFAULT_ANSWER_TOKENS
-            add(ref.provider, ref.model, ref.samples, tin * ref.samples, tout * ref.samples)
-        if job.response_model:
-            # At most per_question pairs; a pair shows the question and two answers.
-            ans = job.response_model.max_tokens or DEFAULT_ANSWER_TOKENS
-            judge_in += job.pairing.per_question * (tin + 2 * ans + JUDGE_PROMPT_OVERHEAD)
-    if job.start != "pairs":
-        est.pairs = est.questions * job.pairing.per_question
-    judge_out: dict[str, int] = {}
-    for judge in job.judges:
-        tout = judge_spec(judge, loaded.base_dir).options.max_tokens or DEFAULT_ANSWER_TOKENS
-        judge_out[judge.name] = tout
-        add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
-    if job.meta_judge is not None:  # one call per judgment: the pair, the reply, the rubric
-        mj = job.meta_judge
-        tout = mj.max_tokens or 1024
-        for name in job.meta_judged():
-            tin = 2 * (judge_in + est.pairs * (judge_out[name] + JUDGE_PROMPT_OVERHEAD))
-            add(mj.provider, mj.model, 2 * est.pairs, tin, 2 * est.pairs * tout)
+        prompt = tokens(item.prompt)
+        for ref in answering:
+            out = ref.max_tokens or UNCAPPED_OUTPUT_TOKENS
+            add(ref.provider, ref.model, CallBudget(1, prompt, out).times(ref.samples))
+        pairs = max_pairs(samples, job.pairing.per_question)
+        est.pairs += pairs
+        if pairs:
+            # An order-free judge scores each answer once: at most 2 a pair, k a question.
+            answers = min(2 * pairs, samples if samples is not None else 2 * pairs)
+            judged(tokens(item.question), (answer_out, answer_out), pairs, answers)
     return est
+
+
+def _pair_cost(judge: Judge, question: int, shown: tuple[int, int]) -> CallBudget:
+    """At most what judging one pair in both orders costs (an order-free judge: scoring
+    both answers, once each)."""
+    if isinstance(judge, OrderFreeJudge):
+        return judge.answer_budget(question + shown[0]) + judge.answer_budget(question + shown[1])
+    return judge.budget(_prompt(judge, question, shown)).times(2)
+
+
+def _prompt(judge: Judge, question: int, shown: tuple[int, int]) -> int:
+    return tokens(judge.template_text()) + question + sum(shown)
+
+
+# What a reply is at most besides its calls' output: a speaker's name or a vote line per
+# call (multi_agent), an order-free judge's recorded scores.
+REPLY_OVERHEAD_PER_CALL = 16
+DECISION_TOKENS = 16
+
+
+def _meta_cost(meta: MetaJudge, judge: Judge, question: int, shown: tuple[int, int]) -> CallBudget:
+    """At most what meta-judging `judge`'s two judgments of one pair costs: one call each,
+    showing the pair, the judgment's whole reply (every call it made), its decision and the
+    rubric."""
+    if isinstance(judge, OrderFreeJudge):
+        reply = REPLY_OVERHEAD_PER_CALL
+    else:
+        one = judge.budget(_prompt(judge, question, shown))
+        reply = one.output_tokens + REPLY_OVERHEAD_PER_CALL * one.calls
+    shown_text = tokens(meta.template) + tokens(rubric_text(meta.rubric)) + DECISION_TOKENS
+    prompt = shown_text + question + sum(shown) + reply
+    return CallBudget(1, prompt, meta.options.max_tokens or UNCAPPED_OUTPUT_TOKENS).times(2)

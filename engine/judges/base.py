@@ -87,6 +87,31 @@ class JudgeOutput:
     service_tier: str | None = None
 
 
+# Output tokens assumed for a call whose max_tokens no one set (every chat judge type sets
+# one; the dry run says when it had to assume this).
+UNCAPPED_OUTPUT_TOKENS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CallBudget:
+    """At most how many calls, input tokens and output tokens some work takes (for the dry
+    run, which must be an upper bound)."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: CallBudget) -> CallBudget:
+        return CallBudget(
+            self.calls + other.calls,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+        )
+
+    def times(self, n: int) -> CallBudget:
+        return CallBudget(self.calls * n, self.input_tokens * n, self.output_tokens * n)
+
+
 @dataclass(frozen=True, slots=True)
 class JudgeSpec:
     """What the job says about one judge."""
@@ -173,6 +198,16 @@ class Judge(ABC):
             return self.spec.template_path or f"template of judge {self.spec.name!r}"
         return str(TEMPLATES / self.TEMPLATE)
 
+    def max_output_tokens(self) -> int:
+        """The output cap of each call: the job's max_tokens, else the type's own."""
+        return self.options.max_tokens or UNCAPPED_OUTPUT_TOKENS
+
+    def budget(self, prompt_tokens: int) -> CallBudget:
+        """At most what one judgment (one order) costs when its prompt (template, question
+        and both answers) is `prompt_tokens` long: here one call; types that make more
+        (follow-ups, a discussion) say so."""
+        return CallBudget(1, prompt_tokens, self.max_output_tokens())
+
     def fingerprint(self) -> Mapping[str, Any]:
         """Everything that changes the judge's output; part of each judgment's request key.
 
@@ -221,6 +256,10 @@ class OrderFreeJudge(Judge):
     The judge stage therefore pays for each answer once (engine.stages.answer_scores), not
     once per pair and order; `judge` scores both answers, for use outside a run.
     """
+
+    def answer_budget(self, answer_tokens: int) -> CallBudget:
+        """What scoring one answer costs (its question and it are `answer_tokens` long)."""
+        return CallBudget(1, answer_tokens, 0)
 
     @abstractmethod
     async def score_answer(self, question: str, answer: str, provider: Provider) -> AnswerScore:

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from engine.judges import arena_hard
-from engine.judges.base import JudgeInput, JudgeOutput, JudgeParams, JudgeSpec, concurrently
+from engine.judges.base import (
+    CallBudget,
+    JudgeInput,
+    JudgeOutput,
+    JudgeParams,
+    JudgeSpec,
+    concurrently,
+)
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.judges.templating import render
 from engine.records import Decision
@@ -95,6 +102,17 @@ class MultiAgentJudge(PromptJudge):
 
     def parse(self, text: str) -> Decision | None:
         return parse(text)
+
+    def budget(self, prompt_tokens: int) -> CallBudget:
+        """rounds x agents turns, each seeing every turn before it, then one vote per agent
+        seeing the whole discussion."""
+        out, agents = self.max_output_tokens(), len(self.agents)
+        said = out + 8  # a turn as the next ones see it: the reply and its speaker's name
+        turns = self.rounds * agents
+        total = CallBudget()
+        for i in range(turns):
+            total += CallBudget(1, prompt_tokens + i * said, out)
+        return total + CallBudget(agents, agents * (prompt_tokens + turns * said), agents * out)
 
     def _messages(
         self, item: JudgeInput, agent: Agent, step: str, discussion: str
