@@ -5,8 +5,6 @@ that cannot be read is a clean error."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from engine.run import run_job
 from engine.usage import RunUsage
 from fakes.server import FakeServer
 from fakes.wire import FakeRequest
-from tests.engine.helpers import REPO, job_yaml, read_jsonl, write_questions
+from tests.engine.helpers import cli, job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 
 JUDGES = """judges:
@@ -83,12 +81,6 @@ def test_a_source_that_cannot_be_read_is_a_clean_dry_run_error(tmp_path: Path) -
     folder.mkdir()  # exists (validation passes) but cannot be read as a file
     job = tmp_path / "job.yaml"
     job.write_text(job_yaml("dry", tmp_path / "runs", folder, "http://127.0.0.1:9/v1"))
-    out = subprocess.run(
-        [sys.executable, "-m", "engine", "run", str(job), "--dry-run"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = cli("run", str(job), "--dry-run")
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "error:" in out.stderr and str(folder) in out.stderr

@@ -27,7 +27,7 @@ from fakes.server import FakeServer
 from providers.base import ChatRequest, Message, ProviderError
 from providers.config import ProviderConfig, RetryPolicy
 from providers.openai import OpenAIProvider
-from tests.engine.helpers import REPO, fake_server, job_yaml, read_jsonl, write_questions
+from tests.engine.helpers import REPO, cli, fake_server, job_yaml, read_jsonl, write_questions
 
 N_QUESTIONS = 40
 PAID = ("responses.jsonl", "judgments.jsonl", "answer_scores.jsonl")
@@ -111,13 +111,7 @@ def _final(run_dir: Path, name: str, key: tuple[str, ...]) -> dict[tuple, dict]:
 
 
 def _status_total(run_dir: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "engine", "status", str(run_dir)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = cli("status", str(run_dir))
     assert out.returncode == 0, out.stderr
     total = re.search(r"run total: .*", out.stdout)
     assert total is not None, out.stdout

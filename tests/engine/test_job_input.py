@@ -4,8 +4,6 @@ secrets."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from engine.cli import main
 from engine.jobload import JobError, load_job
-from tests.engine.helpers import REPO, job_yaml, write_questions
+from tests.engine.helpers import cli, job_yaml, write_questions
 
 
 def _job(tmp_path: Path, text: str | None = None, name: str = "job.yaml") -> Path:
@@ -25,16 +23,6 @@ def _job(tmp_path: Path, text: str | None = None, name: str = "job.yaml") -> Pat
         text = job_yaml("safe", tmp_path / "runs", questions, "http://127.0.0.1:9/v1")
     path.write_text(text)
     return path
-
-
-def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def _problems(path: Path, *overrides: str) -> list[str]:
@@ -59,7 +47,7 @@ def test_run_name_must_be_a_plain_folder_name(tmp_path: Path, bad: str) -> None:
         [problem] = problems
         assert "name: " in problem and "not a plain folder name" in problem
     assert _problems(path.with_name("job.yaml"), f"name={bad}")[0].startswith(f"{path}:")
-    out = _cli("run", str(path), "--fresh", "--set", f"name={bad}", "--quiet")
+    out = cli("run", str(path), "--fresh", "--set", f"name={bad}", "--quiet")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert (outside / "precious.txt").read_text() == "keep me"
     assert (tmp_path / "runs").exists() is False  # nothing was made, nothing deleted
@@ -105,7 +93,7 @@ def test_an_alias_bomb_is_refused_quickly_with_its_line(tmp_path: Path, where: s
     path = _job(tmp_path, text, name=f"bomb-{where}.yaml")
     assert len(BOMB) < 600
     t0 = time.monotonic()
-    out = _cli("validate", str(path))
+    out = cli("validate", str(path))
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and "MemoryError" not in out.stderr
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "i: &i" in t)
@@ -159,12 +147,12 @@ def test_missing_api_key_is_a_warning_for_validate_and_dry_run_an_error_for_run(
     path = _job(tmp_path, text, name="keys.yaml")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip() == "fake:")
     expected = f"{path}:{line}: providers.fake: API key not set: export NOPE_KEY"
-    checked = _cli("validate", str(path))
+    checked = cli("validate", str(path))
     assert checked.returncode == 0, checked.stderr
     assert f"warning: {expected}" in checked.stderr and "OK" in checked.stderr
-    counted = _cli("run", str(path), "--dry-run")
+    counted = cli("run", str(path), "--dry-run")
     assert counted.returncode == 0 and f"warning: {expected}" in counted.stderr
-    ran = _cli("run", str(path), "--quiet")
+    ran = cli("run", str(path), "--quiet")
     assert ran.returncode == 2 and f"error: {expected}" in ran.stderr
     assert not (tmp_path / "runs").exists()
 
@@ -176,7 +164,7 @@ def test_a_binary_job_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "job.yaml"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
     for command in ("validate", "run"):
-        out = _cli(command, str(path))
+        out = cli(command, str(path))
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert f"error: {path}: not a job file: not UTF-8 text" in out.stderr
 
@@ -186,9 +174,24 @@ def test_an_output_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     path = _job(tmp_path)
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "output_dir" in t)
     for command in ("validate", "run"):
-        out = _cli(command, str(path))
+        out = cli(command, str(path))
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert f"{path}:{line}: output_dir: {tmp_path / 'runs'} is a file" in out.stderr
+
+
+def _from_answers(tmp_path: Path, content: bytes, name: str) -> tuple[Path, Path, str]:
+    """A job starting from `responses:` (a file holding `content`): (job, file, job text)."""
+    answers = tmp_path / "answers.jsonl"
+    answers.write_bytes(content)
+    text = (
+        _job(tmp_path)
+        .read_text()
+        .replace(
+            "response_model: {provider: fake, model: answerer, samples: 2, temperature: 0.7}",
+            f"responses: {answers}",
+        )
+    )
+    return _job(tmp_path, text, name=name), answers, text
 
 
 @pytest.mark.parametrize(
@@ -196,20 +199,10 @@ def test_an_output_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     [b"\x00\x01\x02binary\xff\n", b"hello, these are not answers\n", b'{"a": 1}\n', b"[1, 2]\n"],
 )
 def test_a_garbage_responses_file_is_a_clear_error(tmp_path: Path, garbage: bytes) -> None:
-    bad = tmp_path / "answers.jsonl"
-    bad.write_bytes(garbage)
-    text = (
-        _job(tmp_path)
-        .read_text()
-        .replace(
-            "response_model: {provider: fake, model: answerer, samples: 2, temperature: 0.7}",
-            f"responses: {bad}",
-        )
-    )
-    path = _job(tmp_path, text, name="garbage.yaml")
+    path, _, text = _from_answers(tmp_path, garbage, "garbage.yaml")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("responses:"))
     for command in ("validate", "run"):
-        out = _cli(command, str(path), "--quiet") if command == "run" else _cli(command, str(path))
+        out = cli(command, str(path), "--quiet") if command == "run" else cli(command, str(path))
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert f"{path}:{line}: responses: not an earlier run's responses.jsonl" in out.stderr
 
@@ -219,18 +212,9 @@ def test_a_bad_line_deeper_in_the_responses_file_stops_the_run_naming_it(tmp_pat
         b'{"request_key": "k1", "question_id": "mmlu-pro:0", "source": "mmlu-pro-math", '
         b'"sample_index": 0, "provider": "fake", "model": "m", "text": "B"}\n'
     )
-    bad = tmp_path / "answers.jsonl"
-    bad.write_bytes(good + good.replace(b"k1", b"k2") + b"not json at all\n")
-    text = (
-        _job(tmp_path)
-        .read_text()
-        .replace(
-            "response_model: {provider: fake, model: answerer, samples: 2, temperature: 0.7}",
-            f"responses: {bad}",
-        )
-    )
-    path = _job(tmp_path, text, name="deep.yaml")
-    out = _cli("run", str(path), "--quiet")
+    content = good + good.replace(b"k1", b"k2") + b"not json at all\n"
+    path, bad, _ = _from_answers(tmp_path, content, "deep.yaml")
+    out = cli("run", str(path), "--quiet")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert f"error: responses: {bad}:3: invalid JSON" in out.stderr
     assert not (tmp_path / "runs").exists()

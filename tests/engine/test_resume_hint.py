@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.engine.helpers import REPO, fake_server, job_yaml, read_jsonl, write_questions
+from tests.engine.helpers import REPO, cli, fake_server, job_yaml, read_jsonl, write_questions
 
 
 def test_resume_hint_repeats_overrides_and_flags(tmp_path: Path) -> None:
@@ -55,11 +55,5 @@ def test_resume_hint_repeats_overrides_and_flags(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert len(read_jsonl(run_dir / "responses.jsonl")) == 2 * 60
         # The old hint, without the overrides, would not have resumed it.
-        bare = subprocess.run(
-            [sys.executable, "-m", "engine", "run", str(job), "--no-report"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        bare = cli("run", str(job), "--no-report")
         assert bare.returncode == 2 and "changed settings" in bare.stderr
