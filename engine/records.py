@@ -208,6 +208,9 @@ class MetaJudgmentRecord(Record):
     error: str | None = None
     error_message: str | None = None
     request_id: str | None = None
+    # Where the call went (the meta-judge's provider and model), for the run's usage totals.
+    provider: str | None = None
+    model: str | None = None
 
 
 def key_of(rtype: type[Record], obj: Mapping[str, Any]) -> Hashable:

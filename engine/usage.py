@@ -1,10 +1,11 @@
 """A run's usage and cost: the sum over its records of paid calls.
 
-Every successful answer (responses.jsonl), judgment (judgments.jsonl) and answer score
-(answer_scores.jsonl) carries the usage and cost of the calls that made it, so the sum over
-a run folder's records covers every process that ever worked on it, whatever was resumed,
-reused or sent again. stats.json, `python -m engine status` and the report all show this
-sum. Failed calls carry none (a failed attempt is not billed). Pure: callers feed records.
+Every successful answer (responses.jsonl), judgment (judgments.jsonl), answer score
+(answer_scores.jsonl) and meta-judgment (meta_judgments.jsonl) carries the usage and cost
+of the calls that made it, so the sum over a run folder's records covers every process that
+ever worked on it, whatever was resumed, reused or sent again. stats.json, `python -m engine
+status` and the report all show this sum. Failed calls carry none (a failed attempt is not
+billed). Pure: callers feed records.
 """
 
 from __future__ import annotations
@@ -13,9 +14,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.records import AnswerScoreRecord, JudgmentRecord, Record, ResponseRecord
+from engine.records import (
+    AnswerScoreRecord,
+    JudgmentRecord,
+    MetaJudgmentRecord,
+    Record,
+    ResponseRecord,
+)
 
-PAID: tuple[type[Record], ...] = (ResponseRecord, JudgmentRecord, AnswerScoreRecord)
+PAID: tuple[type[Record], ...] = (
+    ResponseRecord,
+    JudgmentRecord,
+    AnswerScoreRecord,
+    MetaJudgmentRecord,
+)
 TOKENS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
 UNKNOWN = "?"
 
@@ -67,6 +79,8 @@ class RunUsage:
         if record.get("error") or not usage or not isinstance(usage, Mapping):
             return
         provider = record.get("provider")
+        if provider is None and "judgment_key" in record:
+            provider = UNKNOWN  # a meta-judgment: never the judge's own model
         if provider is None:
             self._by_judge.setdefault(str(record.get("judge")), Tally()).add(Tally.of(usage))
             return

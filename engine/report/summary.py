@@ -212,15 +212,16 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             else None,
         )
 
-    # The run's usage: its answers', judgments' and answer scores' records, summed.
+    # The run's usage: its answers', judgments', answer scores' and meta-judgments' records.
     usage = tally.usage
     usage.judges = judge_providers((manifest or {}).get("job"))
     solve = solve_accuracy(
         usage.counting(iter_jsonl(run_dir / "responses.jsonl")),
         iter_jsonl(run_dir / "verdicts.jsonl"),
     )
-    for record in iter_jsonl(run_dir / AnswerScoreRecord.FILE):
-        usage.add(record)
+    for rtype in (AnswerScoreRecord, MetaJudgmentRecord):
+        for record in iter_jsonl(run_dir / rtype.FILE):
+            usage.add(record)
     job = (manifest or {}).get("job") or {}
     return RunSummary(
         run=str(run_dir),

@@ -1,7 +1,7 @@
 """`--dry-run` is an upper bound: for every judge type (arena_hard's follow-ups, a
-multi_agent panel, a reward model's answer scores) it counts at least the calls and
-output tokens a real run of the same job makes, with each type's own output cap; a source
-that cannot be read is a clean error."""
+multi_agent panel, a reward model's answer scores) and a meta-judge (one call per
+judgment) it counts at least the calls and output tokens a real run of the same job makes,
+with each type's own output cap; a source that cannot be read is a clean error."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import anyio
 from engine.dryrun import estimate
 from engine.exitcodes import ExitCode
 from engine.jobload import load_job
+from engine.judges.meta import DEFAULT_RUBRIC
 from engine.run import run_job
 from engine.usage import RunUsage
 from fakes.server import FakeServer
@@ -20,15 +21,19 @@ from fakes.wire import FakeRequest
 from tests.engine.helpers import cli, job_yaml, read_jsonl, write_questions
 from tests.engine.scripts import answer_or_judge
 
+PAID_FILES = ("responses.jsonl", "judgments.jsonl", "answer_scores.jsonl", "meta_judgments.jsonl")
 JUDGES = """judges:
   - {name: plain, type: vanilla, provider: fake, model: judge}
   - {name: arena, type: arena_hard, provider: fake, model: arena}
   - {name: panel, type: multi_agent, provider: fake, model: panel, params: {rounds: 2}}
   - {name: rm, type: reward_model, provider: fake, model: rm}
+meta_judge: {provider: fake, model: meta}
 """
 
 
 def script(req: FakeRequest) -> str:
+    if req.model == "meta":
+        return "\n".join(f"Criterion: {c.name}\nScore: 4" for c in DEFAULT_RUBRIC)
     if req.model == "arena":  # no verdict until asked again: every judgment has a follow-up
         followed_up = any(role == "assistant" for role, _ in req.messages)
         return "Then: [[B>A]]" if followed_up else "Both answers look plausible to me."
@@ -55,7 +60,7 @@ def test_dry_run_counts_at_least_what_the_run_sends(tmp_path: Path) -> None:
     assert len(read_jsonl(run_dir / "pairs.jsonl")) > 5
     actual_calls = Counter(f"fake/{r['model']}" for r in sent)
     usage = RunUsage()
-    for name in ("responses.jsonl", "judgments.jsonl", "answer_scores.jsonl"):
+    for name in PAID_FILES:
         for record in read_jsonl(run_dir / name):
             usage.add(record)
     actual_out = {f"{p}/{m}": t.output_tokens for (p, m), t in usage.by_model.items()}
@@ -74,6 +79,8 @@ def test_dry_run_counts_at_least_what_the_run_sends(tmp_path: Path) -> None:
     assert est.calls["fake/arena"] == 2 * est.calls["fake/judge"]
     assert est.calls["fake/panel"] == 9 * est.calls["fake/judge"]
     assert est.calls["fake/rm"] <= est.calls["fake/judge"]
+    # The meta-judge: one call per judgment (2 a pair) of each of the 4 judges.
+    assert est.calls["fake/meta"] == 4 * est.calls["fake/judge"]
 
 
 def test_a_source_that_cannot_be_read_is_a_clean_dry_run_error(tmp_path: Path) -> None:

@@ -107,3 +107,54 @@ def test_totals_cover_every_process_of_the_run(
     assert total is not None, out
     assert tuple(int(x) for x in total.groups()[:3]) == (calls, tokens_in, tokens_out)
     assert total.group(4) == f"{cost:.4f}"
+
+
+def test_meta_judge_calls_are_in_the_totals_under_their_own_model(tmp_path: Path) -> None:
+    """A meta-judge's calls are paid calls like any other: in stats.json, the report and
+    `status`, under the meta-judge's provider and model (never the judge's)."""
+    from engine.judges.meta import DEFAULT_RUBRIC
+
+    questions = tmp_path / "q.jsonl"
+    write_questions(questions, 24)
+    broken = {"on": True}
+
+    def script(req: FakeRequest) -> str:
+        if req.model == "meta":
+            return "\n".join(f"Criterion: {c.name}\nScore: 4" for c in DEFAULT_RUBRIC)
+        return answer_or_judge(req)
+
+    def faults(req: FakeRequest) -> str | None:  # some meta-judge calls fail at first
+        asked = re.search(r"question (\d+):", req.last_user)
+        odd = asked is not None and int(asked.group(1)) % 2 == 1
+        return "503" if broken["on"] and req.model == "meta" and odd else None
+
+    async def run(expect: ExitCode) -> None:
+        async with FakeServer(script, faults=faults) as srv:
+            job = tmp_path / "meta.yaml"
+            text = priced_job("meta", tmp_path / "runs", questions, srv.base_url_openai)
+            text = text.replace(PRICES, PRICES + "      meta: {input: 5.0, output: 25.0}\n")
+            job.write_text(text + "meta_judge: {provider: fake, model: meta}\n")
+            result = await run_job(load_job(job, env={}), quiet=True)
+            assert result.exit_code == expect
+
+    anyio.run(run, ExitCode.FAILED_CALLS)
+    broken["on"] = False
+    anyio.run(run, ExitCode.OK)
+
+    run_dir = tmp_path / "runs" / "meta"
+    metas = [r for r in read_jsonl(run_dir / "meta_judgments.jsonl") if not r["error"]]
+    assert metas and all(r["provider"] == "fake" and r["model"] == "meta" for r in metas)
+    meta_cost = sum(r["usage"]["cost"] for r in metas)
+    calls, _, _, cost = record_sum(run_dir)
+    assert meta_cost > 0
+    stats = orjson.loads((run_dir / "stats.json").read_bytes())
+    assert stats["usage"]["calls"] == calls + len(metas)
+    assert stats["usage"]["cost"] == pytest.approx(cost + meta_cost)
+    by_model = stats["providers"]["fake"]["by_model"]
+    assert by_model["meta"]["calls"] == len(metas)
+    assert by_model["meta"]["cost"] == pytest.approx(meta_cost)
+    judge_cost = sum(r["usage"]["cost"] for r in read_jsonl(run_dir / "judgments.jsonl"))
+    assert by_model["judge"]["cost"] == pytest.approx(judge_cost)
+    summary = orjson.loads((run_dir / "summary.json").read_bytes())["runs"][0]
+    assert summary["usage"]["cost"] == pytest.approx(cost + meta_cost)
+    assert len(metas) < len(read_jsonl(run_dir / "meta_judgments.jsonl"))  # some failed first
