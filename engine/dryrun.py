@@ -13,7 +13,7 @@ are estimated at 4 characters a token.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,11 @@ from engine.judges.base import UNCAPPED_OUTPUT_TOKENS, CallBudget, Judge, OrderF
 from engine.judges.meta import MetaJudge, rubric_text
 from engine.judges.registry import create_judge
 from engine.requests import judge_spec, meta_judge
+from providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_MAX_TOKENS
+from providers.checks import table_api
+from providers.config import ProviderConfig
+from providers.models import CUSTOM, ModelTable, plan
+from providers.options import DecodingOptions
 from verifiers import registry
 from verifiers.pair_files import load_pairs
 
@@ -90,6 +95,10 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     meta = meta_judge(mj, loaded.base_dir) if mj is not None else None
     meta_judged = set(job.meta_judged())
 
+    def cap(provider: str, model: str, options: DecodingOptions) -> int | None:
+        config = job.providers.get(provider)
+        return sent_cap(config, model, options) if config is not None else options.max_tokens
+
     def add(provider: str, model: str, cost: CallBudget) -> None:
         key = f"{provider}/{model}"
         est.calls[key] += cost.calls
@@ -103,9 +112,13 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     rm = job.response_model
     if rm is not None and job.start == "sources":
         answering.insert(0, rm)
-    est.uncapped = [f"{r.provider}/{r.model}" for r in answering if r.max_tokens is None]
+    # Each answering model's cap as sent (the most any per-source override asks for).
+    answer_caps = {id(r): _answer_cap(r, cap) for r in answering}
+    est.uncapped = [f"{r.provider}/{r.model}" for r in answering if answer_caps[id(r)] is None]
     samples = rm.samples if rm is not None and job.start == "sources" else None
-    answer_out = (rm.max_tokens if rm else None) or UNCAPPED_OUTPUT_TOKENS
+    answer_out = (_answer_cap(rm, cap) if rm else None) or UNCAPPED_OUTPUT_TOKENS
+    judge_out = {cfg.name: cap(cfg.provider, cfg.model, judge.options) for cfg, judge in judges}
+    meta_out = cap(mj.provider, mj.model, meta.options) if mj and meta else None
 
     def judged(q: int, shown: tuple[int, int], pairs: int, answers: int) -> None:
         """Every judge's (and the meta-judge's) calls on `pairs` pairs of a question, showing
@@ -114,10 +127,11 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
             if isinstance(judge, OrderFreeJudge) and answers < 2 * pairs:
                 cost = judge.answer_budget(q + max(shown)).times(answers)
             else:
-                cost = _pair_cost(judge, q, shown).times(pairs)
+                cost = _pair_cost(judge, q, shown, judge_out[cfg.name]).times(pairs)
             add(cfg.provider, cfg.model, cost)
             if meta is not None and mj is not None and cfg.name in meta_judged:
-                add(mj.provider, mj.model, _meta_cost(meta, judge, q, shown).times(pairs))
+                caps = (judge_out[cfg.name], meta_out)
+                add(mj.provider, mj.model, _meta_cost(meta, judge, q, shown, caps).times(pairs))
 
     for item in _items(loaded, limit):
         if job.start == "pairs":
@@ -128,7 +142,7 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
         est.questions += 1
         prompt = tokens(item.prompt)
         for ref in answering:
-            out = ref.max_tokens or UNCAPPED_OUTPUT_TOKENS
+            out = answer_caps[id(ref)] or UNCAPPED_OUTPUT_TOKENS
             add(ref.provider, ref.model, CallBudget(1, prompt, out).times(ref.samples))
         pairs = max_pairs(samples, job.pairing.per_question)
         est.pairs += pairs
@@ -139,12 +153,14 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     return est
 
 
-def _pair_cost(judge: Judge, question: int, shown: tuple[int, int]) -> CallBudget:
-    """At most what judging one pair in both orders costs (an order-free judge: scoring
-    both answers, once each)."""
+def _pair_cost(
+    judge: Judge, question: int, shown: tuple[int, int], out: int | None = None
+) -> CallBudget:
+    """At most what judging one pair in both orders costs, each call answering in up to
+    `out` tokens (an order-free judge: scoring both answers, once each)."""
     if isinstance(judge, OrderFreeJudge):
         return judge.answer_budget(question + shown[0]) + judge.answer_budget(question + shown[1])
-    return judge.budget(_prompt(judge, question, shown)).times(2)
+    return judge.budget(_prompt(judge, question, shown), out).times(2)
 
 
 def _prompt(judge: Judge, question: int, shown: tuple[int, int]) -> int:
@@ -157,15 +173,53 @@ REPLY_OVERHEAD_PER_CALL = 16
 DECISION_TOKENS = 16
 
 
-def _meta_cost(meta: MetaJudge, judge: Judge, question: int, shown: tuple[int, int]) -> CallBudget:
+def _meta_cost(
+    meta: MetaJudge,
+    judge: Judge,
+    question: int,
+    shown: tuple[int, int],
+    out: tuple[int | None, int | None],
+) -> CallBudget:
     """At most what meta-judging `judge`'s two judgments of one pair costs: one call each,
     showing the pair, the judgment's whole reply (every call it made), its decision and the
-    rubric."""
+    rubric. `out`: the judge's and the meta-judge's caps as sent."""
     if isinstance(judge, OrderFreeJudge):
         reply = REPLY_OVERHEAD_PER_CALL
     else:
-        one = judge.budget(_prompt(judge, question, shown))
+        one = judge.budget(_prompt(judge, question, shown), out[0])
         reply = one.output_tokens + REPLY_OVERHEAD_PER_CALL * one.calls
     shown_text = tokens(meta.template) + tokens(rubric_text(meta.rubric)) + DECISION_TOKENS
     prompt = shown_text + question + sum(shown) + reply
-    return CallBudget(1, prompt, meta.options.max_tokens or UNCAPPED_OUTPUT_TOKENS).times(2)
+    return CallBudget(1, prompt, out[1] or UNCAPPED_OUTPUT_TOKENS).times(2)
+
+
+def sent_cap(config: ProviderConfig, model: str, options: DecodingOptions) -> int | None:
+    """The output cap a call with these options is sent, after the model table: a reasoning
+    model's budget added to the job's cap, the model's ceiling applied, the default of an
+    API that needs one (Anthropic). Options carrying the API's own fields (`extra`) may
+    switch reasoning on, so then the cap with reasoning is taken. None: no cap is sent."""
+    rule, known = ModelTable(table_api(config), config.models).rule(model)
+    default = ANTHROPIC_MAX_TOKENS if config.type == "anthropic" else None
+    caps = [
+        plan(
+            rule,
+            known,
+            model=model,
+            temperature=None,
+            max_tokens=options.max_tokens,
+            asked_effort=effort,
+            default_max_tokens=default,
+        ).max_tokens
+        for effort in ([None, CUSTOM] if options.extra else [None])
+    ]
+    return max((c for c in caps if c is not None), default=None)
+
+
+def _answer_cap(
+    ref: ModelRef, cap: Callable[[str, str, DecodingOptions], int | None]
+) -> int | None:
+    """An answering model's cap as sent: the most its own options or any per-source
+    override asks for (None: no cap is sent)."""
+    asked = [ref, *(ref.merge(o) for o in ref.per_source.values())]
+    caps = [c for o in asked if (c := cap(ref.provider, ref.model, o)) is not None]
+    return max(caps, default=None)

@@ -75,10 +75,10 @@ class ArenaHardJudge(PromptJudge):
             return self.faithful.labels(text)
         return parse(text), not verdicts(text)
 
-    def budget(self, prompt_tokens: int) -> CallBudget:
+    def budget(self, prompt_tokens: int, out: int | None = None) -> CallBudget:
         """Up to `turns` calls; each follow-up resends the conversation so far (the prompt,
         every reply, every follow-up request)."""
-        out = self.max_output_tokens()
+        out = out or self.max_output_tokens()
         attempts, followup = self.turns()
         ask = len(followup) // 4 + 1
         total = CallBudget()

@@ -202,11 +202,12 @@ class Judge(ABC):
         """The output cap of each call: the job's max_tokens, else the type's own."""
         return self.options.max_tokens or UNCAPPED_OUTPUT_TOKENS
 
-    def budget(self, prompt_tokens: int) -> CallBudget:
+    def budget(self, prompt_tokens: int, out: int | None = None) -> CallBudget:
         """At most what one judgment (one order) costs when its prompt (template, question
-        and both answers) is `prompt_tokens` long: here one call; types that make more
-        (follow-ups, a discussion) say so."""
-        return CallBudget(1, prompt_tokens, self.max_output_tokens())
+        and both answers) is `prompt_tokens` long and each call may answer in `out` tokens
+        (default: `max_output_tokens`; the model table may send more): here one call; types
+        that make more (follow-ups, a discussion) say so."""
+        return CallBudget(1, prompt_tokens, out or self.max_output_tokens())
 
     def fingerprint(self) -> Mapping[str, Any]:
         """Everything that changes the judge's output; part of each judgment's request key.

@@ -103,10 +103,10 @@ class MultiAgentJudge(PromptJudge):
     def parse(self, text: str) -> Decision | None:
         return parse(text)
 
-    def budget(self, prompt_tokens: int) -> CallBudget:
+    def budget(self, prompt_tokens: int, out: int | None = None) -> CallBudget:
         """rounds x agents turns, each seeing every turn before it, then one vote per agent
         seeing the whole discussion."""
-        out, agents = self.max_output_tokens(), len(self.agents)
+        out, agents = out or self.max_output_tokens(), len(self.agents)
         said = out + 8  # a turn as the next ones see it: the reply and its speaker's name
         turns = self.rounds * agents
         total = CallBudget()

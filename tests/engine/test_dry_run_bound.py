@@ -91,3 +91,37 @@ def test_a_source_that_cannot_be_read_is_a_clean_dry_run_error(tmp_path: Path) -
     out = cli("run", str(job), "--dry-run")
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "error:" in out.stderr and str(folder) in out.stderr
+
+
+MODELS = """    models:
+      "judge": {thinks_by_default: true, reasoning_budget: 2000}
+      "answerer": {thinks_by_default: true, reasoning_budget: 3000}
+"""
+
+
+def test_dry_run_counts_the_cap_the_model_table_sends(tmp_path: Path) -> None:
+    """A reasoning model is sent its reasoning budget on top of the job's cap: the dry run
+    counts that cap, the one the records say was sent, not the job's."""
+    questions = tmp_path / "q.jsonl"
+    write_questions(questions, 6)
+    job = tmp_path / "job.yaml"
+
+    async def run() -> None:
+        async with FakeServer(answer_or_judge) as srv:
+            text = job_yaml("caps", tmp_path / "runs", questions, srv.base_url_openai)
+            text = text.replace("    retry:", MODELS + "    retry:", 1)
+            text = text.replace("temperature: 0.7}", "temperature: 0.7, max_tokens: 300}", 1)
+            job.write_text(text)
+            result = await run_job(load_job(job, env={}), quiet=True, report=False)
+            assert result.exit_code == ExitCode.OK
+
+    anyio.run(run)
+    run_dir = tmp_path / "runs" / "caps"
+    sent = {
+        name: {r["sent"]["max_tokens"] for r in read_jsonl(run_dir / name)}
+        for name in ("responses.jsonl", "judgments.jsonl")
+    }
+    assert sent == {"responses.jsonl": {3300}, "judgments.jsonl": {1024 + 2000}}
+    est = estimate(load_job(job, env={}))
+    assert est.output_tokens["fake/answerer"] == 3300 * est.calls["fake/answerer"]
+    assert est.output_tokens["fake/judge"] == 3024 * est.calls["fake/judge"]
