@@ -28,7 +28,14 @@ PAID: tuple[type[Record], ...] = (
     AnswerScoreRecord,
     MetaJudgmentRecord,
 )
-TOKENS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
+# Cache writes (Anthropic) are part of input_tokens, as cache reads are.
+TOKENS = (
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+)
 UNKNOWN = "?"
 
 
@@ -41,6 +48,7 @@ class Tally:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     cost: float = 0.0
 
     def add(self, other: Tally) -> None:

@@ -158,3 +158,16 @@ def test_meta_judge_calls_are_in_the_totals_under_their_own_model(tmp_path: Path
     summary = orjson.loads((run_dir / "summary.json").read_bytes())["runs"][0]
     assert summary["usage"]["cost"] == pytest.approx(cost + meta_cost)
     assert len(metas) < len(read_jsonl(run_dir / "meta_judgments.jsonl"))  # some failed first
+
+
+def test_cache_writes_are_summed_like_the_other_token_counts() -> None:
+    from engine.usage import RunUsage
+
+    usage = RunUsage()
+    record = {"provider": "a", "model": "m", "usage": {"input_tokens": 900, "cost": 0.01}}
+    usage.add({**record, "usage": {**record["usage"], "cache_write_tokens": 400}})
+    usage.add(record)  # a call that wrote nothing to the cache (the key is left out)
+    usage.add({**record, "error": "server"})  # a failed call is not billed
+    total = usage.total()
+    assert (total.calls, total.input_tokens, total.cache_write_tokens) == (2, 1800, 400)
+    assert usage.to_json()["providers"]["a"]["by_model"]["m"]["cache_write_tokens"] == 400
