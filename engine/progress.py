@@ -202,8 +202,7 @@ class ProgressView:
         )
         provs = " | ".join(
             f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, "
-            f"${self.earlier.get(n, Tally()).cost + p.stats.cost:.4f}"
-            + _endpoints_brief(p.stats)
+            f"${self.earlier.get(n, Tally()).cost + p.stats.cost:.4f}" + _endpoints_brief(p.stats)
             for n, p in self.providers.items()
         )
         line = f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
