@@ -30,6 +30,7 @@ async def _serve(args: argparse.Namespace) -> None:
         capacity=args.capacity,
         rpm=args.rpm,
         tpm=args.tpm,
+        otpm=args.otpm,
         burst=args.burst,
         faults=faults,
         api_key=args.api_key,
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
     p.add_argument("--capacity", type=int, help="requests worked on at once (the rest queue)")
     p.add_argument("--rpm", type=float, help="requests/min enforced per model")
-    p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
+    p.add_argument("--tpm", type=float, help="tokens/min per model (Anthropic, Gemini: input)")
+    p.add_argument("--otpm", type=float, help="output tokens/min enforced per model (Anthropic)")
     p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
     p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
     p.add_argument("--api-key", help="require this key (tests of auth failures)")
