@@ -42,6 +42,8 @@ async def _serve(args: argparse.Namespace) -> None:
         log=log,
         keep_log=False,
     )
+    if args.stamps:
+        server.stamps = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -53,6 +55,9 @@ async def _serve(args: argparse.Namespace) -> None:
     finally:
         if log is not None:
             log.close()
+        if args.stamps and server.stamps is not None:
+            with open(args.stamps, "w") as fh:
+                fh.write("\n".join(f"{t:.6f}" for t in server.stamps))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         "--compatible", action="store_true", help="an OpenAI-compatible server: no OpenAI refusals"
     )
     p.add_argument("--log", help="append one JSON line per request here")
+    p.add_argument("--stamps", help="at exit, write each request's arrival time (monotonic)")
     args = p.parse_args(argv)
     try:
         asyncio.run(_serve(args))

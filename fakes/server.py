@@ -121,6 +121,9 @@ class FakeServer:
         self._keep_log = keep_log
         self.requests: list[dict[str, Any]] = []
         self.count = 0
+        # Arrival time of every chat request (kept only when asked: benchmarks time rounds
+        # by the server's clock, at no cost to the client).
+        self.stamps: list[float] | None = None
         self.in_flight = 0
         self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
         self.closing = asyncio.Event()
@@ -219,6 +222,8 @@ class FakeServer:
             self.in_flight -= 1
 
     async def _handle_one(self, api: Api, request: web.Request) -> web.StreamResponse:
+        if self.stamps is not None:
+            self.stamps.append(time.monotonic())
         raw = await request.read()
         entry: dict[str, Any] = {
             "t": time.time(),
