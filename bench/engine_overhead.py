@@ -11,6 +11,7 @@ loading are not counted against it, nor the bare loop's set-up. Prints min / med
 of each and of the per-round ratios to the bare loop.
 
     .venv/bin/python bench/engine_overhead.py [--pairs 10000] [--rounds 5] [--quiet]
+        [--compare OTHER_CHECKOUT]   # its engine in the same rounds (before / after a change)
 """
 
 from __future__ import annotations
@@ -80,13 +81,13 @@ concurrency: {{judge: {c}}}
 """
 
 
-def engine_run(job: Path, quiet: bool) -> float:
-    """Run the job in a child; returns its CPU seconds (user + system)."""
+def engine_run(job: Path, quiet: bool, src: Path = REPO) -> float:
+    """Run the job in a child (the engine of checkout `src`); returns its wall seconds."""
     args = [sys.executable, "-m", "engine", "run", str(job), "--no-report"]
     if quiet:
         args.append("--quiet")
     t0 = time.perf_counter()
-    proc = subprocess.run(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(args, cwd=src, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if proc.returncode != 0:
         raise RuntimeError(f"engine run failed ({proc.returncode}): {proc.stderr[-2000:]!r}")
     return time.perf_counter() - t0
@@ -154,6 +155,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=256)
     ap.add_argument("--quiet", action="store_true", help="engine without the live view")
+    ap.add_argument(
+        "--compare", type=Path, help="another checkout whose engine runs in the same rounds"
+    )
     args = ap.parse_args()
     c, calls = args.concurrency, 2 * args.pairs
     with tempfile.TemporaryDirectory() as d:
@@ -164,7 +168,7 @@ def main() -> None:
         assert len(bodies) == calls, (len(bodies), calls)
         requests = as_requests(bodies)
         stamps_file = tmp / "stamps.txt"
-        order = ["bare", "engine", "provider"] * args.rounds
+        order = ["bare", "engine", *(["other"] if args.compare else []), "provider"] * args.rounds
         counts = [500] + [calls] * len(order)
         with fake_server_process("--script", SCRIPT, "--stamps", str(stamps_file)) as (_, url):
             asyncio.run(bare(url, bodies[:500], c))  # warm the server up
@@ -173,11 +177,13 @@ def main() -> None:
                     asyncio.run(bare(url, bodies, c))
                 elif name == "engine":
                     engine_run(_job(tmp, f"e{i}", pairs, url, c), args.quiet)
+                elif name == "other":
+                    engine_run(_job(tmp, f"o{i}", pairs, url, c), args.quiet, args.compare)
                 else:
                     asyncio.run(provider_path(url, requests, c))
         stamps = [float(x) for x in stamps_file.read_text().split()]
     assert len(stamps) == sum(counts), (len(stamps), sum(counts))
-    rates: dict[str, list[float]] = {"bare": [], "engine": [], "provider": []}
+    rates: dict[str, list[float]] = {name: [] for name in dict.fromkeys(order)}
     at = counts[0]
     for name in order:
         chunk = stamps[at : at + calls]
@@ -193,10 +199,11 @@ def main() -> None:
         "bare": "bare aiohttp (engine's bodies)",
         "engine": "python -m engine run",
         "provider": "provider path",
+        "other": f"engine of {args.compare}",
     }
     for name, xs in rates.items():
         print(f"{labels[name]:<30} {spread(xs)}")
-    for name in ("engine", "provider"):
+    for name in [n for n in rates if n != "bare"]:
         ratios = [a / b for a, b in zip(rates[name], rates["bare"], strict=True)]
         print(
             f"{name + ' / bare, per round':<30} "
