@@ -104,6 +104,11 @@ class TokenBudget:
     async def reserve(self, tokens: float) -> None:
         """Wait until `tokens` fit (capped at the capacity, so nothing waits forever), take them."""
         need = min(float(tokens), self.capacity)
+        if not self._lock.locked():  # nobody waits before us: take it at once if it fits
+            self._refill()
+            if self._level >= need:
+                self._level -= tokens
+                return
         async with self._lock:
             self._refill()
             while self._level < need:
