@@ -13,6 +13,7 @@ import pytest
 from engine.checkpoint import RunStore
 from engine.records import (
     RECORD_TYPES,
+    AnswerScoreRecord,
     JudgmentRecord,
     MetaJudgmentRecord,
     PairRecord,
@@ -37,6 +38,7 @@ EXAMPLES: list[Record] = [
     JudgmentRecord("jk", "p1", "j", "AB", None, None, error="rate_limit", request_id="req_1"),
     ScoreRecord("p1", "j", "s", "A>B", "A>B", None, "incorrect", "m"),
     MetaJudgmentRecord("mk", "jk", "p1", "j", "AB", TEXT, {"a": 4, "b": 5}, 4.5, USAGE),
+    AnswerScoreRecord("sk", "rm", "p", "m", -0.25, "rk", USAGE),
 ]
 
 
