@@ -9,8 +9,9 @@ clone of its streams; a stage's output closes when its last worker finishes, whi
 how the end of the data flows through the graph.
 
 The graph registers every stage's counters here, once, in flow order, and hands each
-stage its own; beside the stages it runs the count that gives the progress view its
-totals (engine.stages.totals), cancelled when the stages are done.
+stage its own; beside the stages it runs the estimate that gives the progress view its
+totals (engine.stages.totals, from how far intake has read), cancelled when the stages
+are done.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from engine.stages.items import Answers, QItem
 from engine.stages.judge import judge_worker
 from engine.stages.meta_judge import MetaItem, meta_worker
 from engine.stages.pair import pair_worker
-from engine.stages.totals import count_totals
+from engine.stages.totals import Reading, count_totals
 from engine.stages.verify import default_verify_workers, verify_worker
 
 T = TypeVar("T")
@@ -74,19 +75,20 @@ async def run_graph(ctx: RunContext) -> None:
     start = "pairs" if job.start == "pairs" else "sources"  # `responses:` starts at sources
     flow = STAGES[start] + ((META_STAGE,) if ctx.meta is not None else ())
     stats = {name: ctx.counters.register(name, unit) for name, unit in flow}
+    reading = Reading.of(job, ctx.limit)  # intake's progress, which the totals follow
     async with anyio.create_task_group() as outer:
         counting = anyio.CancelScope()
-        outer.start_soon(count_totals, ctx, stats, counting)
+        outer.start_soon(count_totals, ctx, stats, counting, reading)
         async with anyio.create_task_group() as tg:
             pairs_send, pairs_recv = anyio.create_memory_object_stream[PairRecord](conc.judge)
             if start == "pairs":
-                tg.start_soon(published_pairs, ctx, stats, pairs_send)
+                tg.start_soon(published_pairs, ctx, stats, pairs_send, reading)
             else:
                 verify_n = conc.verify or default_verify_workers()
                 q_send, q_recv = anyio.create_memory_object_stream[QItem](conc.generate)
                 a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
                 c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
-                tg.start_soon(questions, ctx, stats, q_send)
+                tg.start_soon(questions, ctx, stats, q_send, reading)
                 gen, check = stats["generate"], stats["verify"]
                 limiter = anyio.CapacityLimiter(verify_n)
                 _pool(

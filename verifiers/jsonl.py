@@ -35,11 +35,13 @@ _BLOCK = 1 << 16
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One record: its 1-based line number, the byte offset where the line starts."""
+    """One record: its 1-based line number, the byte offset where the line starts (and
+    where the next one does: `end`)."""
 
     number: int
     offset: int
     record: dict[str, Any]
+    end: int = 0
 
 
 def read(path: Path, *, torn_tail: TornTail = "keep", on_bad: OnBad = "raise") -> Iterator[Line]:
@@ -64,7 +66,7 @@ def read(path: Path, *, torn_tail: TornTail = "keep", on_bad: OnBad = "raise") -
                 what = f"expected a JSON object, got {type(obj).__name__}"
                 _bad(SourceError(path, number, what), on_bad)
                 continue
-            yield Line(number, start, obj)
+            yield Line(number, start, obj, offset)
 
 
 def _bad(err: SourceError, on_bad: OnBad) -> None:

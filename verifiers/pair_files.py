@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from verifiers.records_io import (
     Raw,
+    ReadProgress,
     RecordReader,
     Report,
     check_on_error,
@@ -80,6 +81,7 @@ def load_pairs(
     hf_dataset: str | None = None,
     hf_split: str = "test",
     hf_config: str | None = None,
+    progress: ReadProgress | None = None,
 ) -> Iterator[Raw]:
     """Stream pairs from a JudgeBench or preference file (see the module docstring)."""
     policy = check_on_error(on_error)
@@ -90,7 +92,7 @@ def load_pairs(
         records = iter_hf(hf_dataset, split=hf_split, config=hf_config)
         path = Path(f"hf:{hf_dataset}[{hf_split}]")
     else:
-        records = iter_records(Path(path), on_error=policy, report=report)
+        records = iter_records(Path(path), on_error=policy, report=report, progress=progress)
     return stream(
         pair_reader(fmt, seed), records, path, limit=limit, on_error=policy, report=report
     )

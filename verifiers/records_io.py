@@ -6,13 +6,16 @@ malformed record, and the key that must be unique (a question's id). Its options
 typed `LoaderOptions` model (filters and settings; the Hugging Face fields are common to
 every format), so a job's `options:` are checked by `validate` like every other field.
 `Loader` turns a function making such a reader (from the options) into the format's
-`load(path, *, limit, on_error, report, seen, on_empty, **options)`: records stream from a
-file (JSON Lines through `verifiers.jsonl`, a JSON array, parquet) or a Hugging Face
-dataset (`verifiers.hf`), and a malformed one, or one whose key was seen before (in this
-file or in another source of the run, given the same `seen`), raises `SourceError` naming
-file and line (``on_error="fail"``) or goes to `report` (``"skip"``). A source that yields
-nothing calls `on_empty` with a message naming the filters. `Loader.wanted` streams the
-raw records the filter keeps without building them, which is cheap enough to count.
+`load(path, *, limit, on_error, report, seen, on_empty, progress, **options)`: records
+stream from a file (JSON Lines through `verifiers.jsonl`, a JSON array, parquet) or a
+Hugging Face dataset (`verifiers.hf`), and a malformed one, or one whose key was seen
+before (in this file or in another source of the run, given the same `seen`), raises
+`SourceError` naming file and line (``on_error="fail"``) or goes to `report` (``"skip"``).
+A source that yields nothing calls `on_empty` with a message naming the filters.
+`Loader.wanted` streams the raw records the filter keeps without building them, which is
+cheap enough to count. A `ReadProgress` given to either is kept up to date with how far
+the input has been read, so the engine can estimate a source's size from one pass
+(engine.stages.totals).
 
 A JSON array has to be parsed whole (the format forces it; MMLU-Pro's own release is one),
 and parquet is read one row group at a time.
@@ -64,6 +67,24 @@ class LoaderOptions(BaseModel):
 
 def _shown(value: Any) -> str:
     return repr([str(v) for v in value]) if isinstance(value, list | tuple) else repr(str(value))
+
+
+@dataclass(slots=True)
+class ReadProgress:
+    """How far a loader has read its input: `done` of `size` units, bytes of a JSON Lines
+    file or records of a JSON array or parquet file, up to the end of the last record read.
+    `size` is None until the input is open, and stays None for a Hugging Face dataset."""
+
+    done: int = 0
+    size: int | None = None
+    unit: str = "bytes"
+
+    @property
+    def fraction(self) -> float | None:
+        """The share of the input read so far, or None when its size is unknown."""
+        if not self.size:
+            return None
+        return min(1.0, self.done / self.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +164,7 @@ class Loader(Generic[T, Opts]):
         report: Report = None,
         seen: Seen | None = None,
         on_empty: Report = None,
+        progress: ReadProgress | None = None,
         **options: Any,
     ) -> Iterator[T]:
         """Stream items, at most `limit`; see the module docstring."""
@@ -158,7 +180,7 @@ class Loader(Generic[T, Opts]):
             )
             path = Path(f"hf:{opts.hf_dataset}[{opts.hf_split}]")
         else:
-            records = iter_records(path, on_error=policy, report=report)
+            records = iter_records(path, on_error=policy, report=report, progress=progress)
         items = stream(
             reader, records, path, limit=limit, on_error=policy, report=report, seen=seen
         )
@@ -167,14 +189,19 @@ class Loader(Generic[T, Opts]):
         return _warn_if_empty(items, opts, path, on_empty)
 
     def wanted(
-        self, path: Path, *, limit: int | None = None, **options: Any
+        self,
+        path: Path,
+        *,
+        limit: int | None = None,
+        progress: ReadProgress | None = None,
+        **options: Any,
     ) -> Iterator[Raw] | None:
         """The raw records `load` would build (malformed lines left out, built ones not
         checked), or None for a Hugging Face dataset, which is not streamed twice."""
         opts = self.parse(options)
         if opts.hf_dataset:
             return None
-        return wanted_records(self.reader(opts), Path(path), limit)
+        return wanted_records(self.reader(opts), Path(path), limit, progress)
 
 
 def _warn_if_empty(
@@ -190,10 +217,15 @@ def _warn_if_empty(
         on_empty(f"{path}: 0 questions: {why}")
 
 
-def wanted_records(reader: RecordReader[Any], path: Path, limit: int | None) -> Iterator[Raw]:
+def wanted_records(
+    reader: RecordReader[Any],
+    path: Path,
+    limit: int | None,
+    progress: ReadProgress | None = None,
+) -> Iterator[Raw]:
     """The raw records of a file that `reader` keeps, at most `limit`, none built."""
     n = 0
-    for line, rec in iter_records(path, on_error="skip"):
+    for line, rec in iter_records(path, on_error="skip", progress=progress):
         if limit is not None and n >= limit:
             return
         if require(rec, reader.required, path, line) is None and reader.wanted(rec):
@@ -255,29 +287,39 @@ def bad_record(err: SourceError, on_error: OnError, report: Report) -> None:
 
 
 def iter_records(
-    path: Path, *, on_error: OnError = "fail", report: Report = None
+    path: Path,
+    *,
+    on_error: OnError = "fail",
+    report: Report = None,
+    progress: ReadProgress | None = None,
 ) -> Iterator[tuple[int, Raw]]:
-    """Yield ``(line or record number, record)`` from .jsonl, .json or .parquet files."""
+    """Yield ``(line or record number, record)`` from .jsonl, .json or .parquet files;
+    `progress`, when given, follows the reading."""
     path = Path(path)
     if not path.exists():
         raise SourceError(path, None, "file not found")
     suffix = path.suffix.lower()
+    progress = progress if progress is not None else ReadProgress()
     if suffix == ".parquet":
-        yield from _parquet(path)
+        records = _parquet(path, progress)
     elif suffix == ".json" and _starts_with_array(path):
-        yield from _json_array(path, on_error, report)
+        records = _json_array(path, on_error, report, progress)
     else:
-        yield from _json_lines(path, on_error, report)
+        records = _json_lines(path, on_error, report, progress)
+    yield from records
+    progress.done = progress.size or progress.done
 
 
 def _json_lines(
-    path: Path, on_error: OnError, report: Report
+    path: Path, on_error: OnError, report: Report, progress: ReadProgress
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     def bad(err: SourceError) -> None:
         bad_record(err, on_error, report)
 
+    progress.size, progress.unit = path.stat().st_size, "bytes"
     # A file a person wrote may end without a newline: its last line is a record.
     for line in jsonl.read(path, torn_tail="keep", on_bad=bad):
+        progress.done = line.end
         yield line.number, line.record
 
 
@@ -288,13 +330,15 @@ def _starts_with_array(path: Path) -> bool:
 
 
 def _json_array(
-    path: Path, on_error: OnError, report: Report
+    path: Path, on_error: OnError, report: Report, progress: ReadProgress
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         data = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
         raise SourceError(path, None, f"invalid JSON: {exc}") from None
+    progress.size, progress.unit = len(data), "records"
     for n, rec in enumerate(data, start=1):
+        progress.done = n
         if not isinstance(rec, dict):
             msg = f"record {n}: expected a JSON object, got {type(rec).__name__}"
             bad_record(SourceError(path, n, msg), on_error, report)
@@ -302,7 +346,7 @@ def _json_array(
         yield n, rec
 
 
-def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _parquet(path: Path, progress: ReadProgress) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         import pyarrow.parquet as pq
     except ModuleNotFoundError:
@@ -310,9 +354,12 @@ def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             path, None, "reading parquet needs pyarrow (pip install 'judgeflow[hf]')"
         ) from None
     n = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
+    table = pq.ParquetFile(path)
+    progress.size, progress.unit = table.metadata.num_rows, "records"
+    for batch in table.iter_batches(batch_size=256):
         for rec in batch.to_pylist():
             n += 1
+            progress.done = n
             yield n, rec
 
 

@@ -1,4 +1,5 @@
-"""Stage totals for the ETA: counted once beside the run, without building questions."""
+"""Stage totals for the ETA: estimated from intake's reading and a head sample, exact for
+small files, never by reading a source twice."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from engine.checkpoint import RunStore
 from engine.context import RunContext, RunCounters
 from engine.jobload import load_job
 from engine.pipeline import STAGES
+from engine.stages import totals
 from engine.stages.totals import count_totals
 from tests.engine.helpers import write_questions
 from verifiers import registry
@@ -92,3 +94,51 @@ def test_a_stage_is_registered_once() -> None:
     counters.register("load", "questions")
     with pytest.raises(ValueError, match="registered twice"):
         counters.register("load", "items")
+
+
+def _law_file(path: Path, n: int) -> None:
+    write_questions(path, n)
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    with open(path, "wb") as fh:
+        for i, row in enumerate(rows):
+            row["category"] = "law" if i % 4 == 0 else "math"
+            fh.write(orjson.dumps(row) + b"\n")
+
+
+def test_a_large_source_is_estimated_from_its_head_not_read_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(totals, "HEAD_RECORDS", 40)
+    law = tmp_path / "law.jsonl"
+    _law_file(law, 4000)  # 1,000 law questions
+    job = JOB.format(out=tmp_path, law=law, math=law).replace(
+        "  - {format: mmlu_pro, path: " + str(law) + ", limit: 7}\n", ""
+    )
+    ctx = _ctx(tmp_path, job)
+    reading = totals.Reading.of(ctx.job, None)
+    stats = {name: ctx.counters.register(name, unit) for name, unit in STAGES["sources"]}
+
+    async def head_only() -> None:
+        # With a live reading the estimate keeps refining: stop it once it has set totals.
+        scope = anyio.CancelScope()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(totals.count_totals, ctx, stats, scope, reading)
+            with anyio.fail_after(10):
+                while stats["load"].total is None:
+                    await anyio.sleep(0.01)
+            scope.cancel()
+
+    anyio.run(head_only)
+    (head,) = reading.inputs
+    assert not head.counted  # an estimate: the head stopped after 40 law questions
+    assert head.head is not None and abs(head.head - 1000) <= 100
+    assert stats["load"].total == head.head
+
+    # Intake's own reading refines it: half-way through the file, within a few percent.
+    items = registry.load("mmlu_pro", law, categories=["law"], progress=head.progress)
+    for _ in range(500):
+        next(items)
+        head.kept += 1
+    estimate = reading.estimate()
+    assert estimate is not None and abs(estimate - 1000) <= 20
+    assert head.progress.unit == "bytes" and 0.4 < (head.progress.fraction or 0) < 0.6
