@@ -149,6 +149,34 @@ class SandboxSpec(_Strict):
     isolation: Literal["auto", "none"] = "auto"
 
 
+class VerifySpec(_Strict):
+    """Where answers are verified (docs/jobs.md, "verify").
+
+    `local` (the default): in this process's worker threads, code in its own sandbox
+    pool. `ray`: code and sympy checks go to a Ray cluster (extra `ray`) whose workers run
+    the same verifiers in the same sandbox with the same limits; the light verifiers stay
+    local. `address`: `auto` (the cluster `ray start` runs on this machine), `local` (a
+    private one started for the run), `host:port` or `ray://host:port` (Ray Client).
+    """
+
+    backend: Literal["local", "ray"] = "local"
+    address: str = "auto"
+    # Tasks sent and not yet answered (back-pressure on the graph); default 2 per cluster CPU.
+    max_in_flight: int | None = Field(None, ge=1)
+    # Times a task is sent again when the worker running it is lost (a verdict, never lost).
+    retries: int = Field(3, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _address(self) -> VerifySpec:
+        a = self.address
+        if a in ("auto", "local"):
+            return self
+        host, _, port = a.removeprefix("ray://").rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"address {a!r}: give auto, local, host:port or ray://host:port")
+        return self
+
+
 class Concurrency(_Strict):
     """Workers per stage. Provider limits still apply underneath."""
 
@@ -181,6 +209,7 @@ class Job(_Strict):
     meta_judge: MetaJudgeSpec | None = None
     concurrency: Concurrency = Concurrency()
     sandbox: SandboxSpec = SandboxSpec()
+    verify: VerifySpec = VerifySpec()
     # Seconds in-flight calls get to finish after a first Ctrl-C before they are cancelled.
     shutdown_grace: float = Field(10.0, ge=0)
 

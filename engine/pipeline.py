@@ -6,7 +6,9 @@
 Stages are joined by bounded memory object streams, so a slow stage back-pressures the
 ones before it and memory stays flat whatever the dataset size. Each worker owns a
 clone of its streams; a stage's output closes when its last worker finishes, which is
-how the end of the data flows through the graph.
+how the end of the data flows through the graph. The verify stage's checks go to the
+run's backend (engine.verify_backend: this process, or a Ray cluster), started before
+the graph and stopped after it.
 
 The graph registers every stage's counters here, once, in flow order, and hands each
 stage its own; beside the stages it runs the estimate that gives the progress view its
@@ -35,6 +37,7 @@ from engine.stages.meta_judge import MetaItem, meta_worker
 from engine.stages.pair import pair_worker
 from engine.stages.totals import Reading, count_totals
 from engine.stages.verify import default_verify_workers, verify_worker
+from engine.verify_backend import Backend, LocalBackend, open_backend
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -70,6 +73,14 @@ def _pool(
 
 
 async def run_graph(ctx: RunContext) -> None:
+    if ctx.job.start == "pairs":  # nothing is verified
+        await _graph(ctx, LocalBackend(1))
+        return
+    async with open_backend(ctx.job, default_verify_workers()) as backend:
+        await _graph(ctx, backend)
+
+
+async def _graph(ctx: RunContext, backend: Backend) -> None:
     job = ctx.job
     conc = job.concurrency
     start = "pairs" if job.start == "pairs" else "sources"  # `responses:` starts at sources
@@ -84,20 +95,19 @@ async def run_graph(ctx: RunContext) -> None:
             if start == "pairs":
                 tg.start_soon(published_pairs, ctx, stats, pairs_send, reading)
             else:
-                verify_n = conc.verify or default_verify_workers()
+                verify_n = backend.workers
                 q_send, q_recv = anyio.create_memory_object_stream[QItem](conc.generate)
                 a_send, a_recv = anyio.create_memory_object_stream[Answers](verify_n)
                 c_send, c_recv = anyio.create_memory_object_stream[Answers](verify_n)
                 tg.start_soon(questions, ctx, stats, q_send, reading)
                 gen, check = stats["generate"], stats["verify"]
-                limiter = anyio.CapacityLimiter(verify_n)
                 _pool(
                     tg, conc.generate, lambda r, s: generate_worker(ctx, gen, r, s), q_recv, a_send
                 )
                 _pool(
                     tg,
                     verify_n,
-                    lambda r, s: verify_worker(ctx, check, limiter, r, s),
+                    lambda r, s: verify_worker(ctx, check, backend, r, s),
                     a_recv,
                     c_send,
                 )

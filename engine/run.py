@@ -33,6 +33,7 @@ from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec, meta_judge
 from engine.usage import RunUsage, judge_providers
+from engine.verify_backend import BackendError
 from providers.base import Provider
 from providers.registry import create_provider
 from verifiers.errors import SourceError
@@ -258,7 +259,7 @@ async def run_job(
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()
-    except* (SourceError, RunAborted) as group:
+    except* (SourceError, RunAborted, BackendError) as group:
         # A malformed input line with `on_error: fail`, or a provider that cannot start:
         # one clear message, not a traceback. Work done so far is kept for a resume.
         aborted = group.exceptions[0]

@@ -29,6 +29,11 @@ from typing import Any
 from verifiers.base import Question, Verdict
 from verifiers.records_io import Loader
 
+# Tasks whose check is CPU-bound work in child processes (the code sandbox, sympy): the ones
+# a verification backend with a cluster (engine.verify_backend) sends to its workers. The
+# other verifiers are regular expressions, cheaper than the trip.
+HEAVY_TASKS: frozenset[str] = frozenset({"livecodebench", "AMPS_Hard"})
+
 # format name -> module
 SOURCE_MODULES: dict[str, str] = {
     "mmlu_pro": "verifiers.mmlu_pro",

@@ -1,10 +1,11 @@
 """Verify stage: every answer checked against ground truth, off the event loop.
 
-Verifiers are blocking functions; they run in worker threads bounded by a capacity
-limiter (sympy and code verifiers start their own child processes underneath).
-A final verdict already in the checkpoint is reused for an answer read back from it; one
-whose check timed out or failed (`Verdict.final` is False) is checked again, so a busy
-moment is never frozen into a run.
+Verifiers are blocking functions; the run's backend (engine.verify_backend) runs them: in
+worker threads bounded by a capacity limiter (sympy and code verifiers start their own
+child processes underneath), or, for code and sympy, on a Ray cluster. A final verdict
+already in the checkpoint is reused for an answer read back from it; one whose check timed
+out or failed (`Verdict.final` is False: a busy moment, or a Ray task whose every attempt
+lost its worker) is checked again, so neither is ever frozen into a run.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from engine.context import RunContext, StageStats
 from engine.records import VerdictRecord
 from engine.stages.items import Answer, Answers
+from engine.verify_backend import Backend
 from verifiers.base import Question, Verdict
-from verifiers.registry import verifier_for
 
 
 def default_verify_workers() -> int:
@@ -29,7 +30,7 @@ def default_verify_workers() -> int:
 async def verify_worker(
     ctx: RunContext,
     stats: StageStats,
-    limiter: anyio.CapacityLimiter,
+    backend: Backend,
     receive: MemoryObjectReceiveStream[Answers],
     send: MemoryObjectSendStream[Answers],
 ) -> None:
@@ -37,17 +38,17 @@ async def verify_worker(
         async for bundle in receive:
             if ctx.stopping:
                 continue
-            await send.send(await _verify_all(ctx, stats, limiter, bundle))
+            await send.send(await _verify_all(ctx, stats, backend, bundle))
 
 
 async def _verify_all(
-    ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, bundle: Answers
+    ctx: RunContext, stats: StageStats, backend: Backend, bundle: Answers
 ) -> Answers:
     """Fan out the k answers of one question, join when all are checked."""
     checked: list[Answer] = list(bundle.answers)
 
     async def one(n: int, answer: Answer) -> None:
-        verdict = await _verdict(ctx, stats, limiter, bundle.item.question, answer)
+        verdict = await _verdict(ctx, stats, backend, bundle.item.question, answer)
         checked[n] = replace(answer, verdict=verdict)
         stats.done += 1
 
@@ -58,7 +59,7 @@ async def _verify_all(
 
 
 async def _verdict(
-    ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
+    ctx: RunContext, stats: StageStats, backend: Backend, q: Question, answer: Answer
 ) -> Verdict:
     # A fresh answer is checked anew: a verdict stored under its key was made from the
     # answer that was lost, and a model need not say the same thing twice.
@@ -66,9 +67,8 @@ async def _verdict(
     if cached is not None and cached.verdict().final:
         stats.reused += 1
         return cached.verdict()
-    verify = verifier_for(q.task)
     try:
-        verdict = await anyio.to_thread.run_sync(verify, q, answer.text, limiter=limiter)
+        verdict = await backend.check(q, answer.text)
     except Exception as exc:  # a verifier bug must not kill the run; it is an unverifiable answer
         why = f"verifier error: {type(exc).__name__}: {exc}"
         verdict = Verdict(None, 0.0, None, why, "error")

@@ -200,17 +200,20 @@ class SandboxPool:
 
 _default: SandboxPool | None = None
 _isolation: Isolation = "auto"
+_size: int | None = None
 _lock = threading.Lock()
 
 
-def configure(isolation: Isolation = "auto") -> None:
-    """Set the isolation of the process-wide pool (the job's `sandbox: {isolation: ...}`)."""
-    global _default, _isolation
+def configure(isolation: Isolation = "auto", size: int | None = None) -> None:
+    """Set the isolation of the process-wide pool (the job's `sandbox: {isolation: ...}`)
+    and its size (default: the cores we may use; a Ray worker, which runs one task at a
+    time, takes 1)."""
+    global _default, _isolation, _size
     with _lock:
-        if _default is not None and _isolation != isolation:
+        if _default is not None and (_isolation, _size) != (isolation, size):
             _default.close()
             _default = None
-        _isolation = isolation
+        _isolation, _size = isolation, size
 
 
 def default_pool() -> SandboxPool:
@@ -218,7 +221,7 @@ def default_pool() -> SandboxPool:
     global _default
     with _lock:
         if _default is None:
-            _default = SandboxPool(isolation=_isolation)
+            _default = SandboxPool(_size, isolation=_isolation)
             atexit.register(_default.close)  # its cgroups and lock go with the process
         return _default
 
