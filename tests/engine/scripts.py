@@ -21,3 +21,22 @@ def answer_or_judge(req: Any) -> str:
     seed = req.body.get("seed", 0)
     letter = "ABCD"[_h(f"{req.last_user}|{seed}") % 4]
     return f"Let me think.\n\nThe answer is {letter}.\n\n{letter * 5}"
+
+
+# Code answers for LiveCodeBench prompts: right for "Sum of Two", then an echo, a crash
+# and a program that never ends, chosen by the prompt and the per-sample seed.
+PROGRAMS = (
+    "a, b = map(int, input().split())\nprint(a + b)",
+    "print(input())",
+    "raise SystemExit(3)",
+    "while True:\n    pass",
+)
+
+
+def code_answers(req: Any) -> str:
+    seed = req.body.get("seed", 0)
+    if "Print A + B" in req.last_user and seed % 2 == 0:
+        program = PROGRAMS[0]
+    else:
+        program = PROGRAMS[1 + _h(f"{req.last_user}|{seed}") % 3]
+    return f"Here is my program.\n\n```python\n{program}\n```"
