@@ -9,7 +9,8 @@ decision; the pair is correct when the sum is positive, incorrect when negative,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,19 +221,30 @@ class OrderEffects:
 
 def order_effects(items: Iterable[ScoreRecord], *, orders: int = 2) -> OrderEffects:
     """Consistency, first-position picks, ties and no-decisions over a judge's scores."""
-    n = consistent = side = first = both_first = ties = nones = 0
+    counts: Counter[tuple[Decision | None, Decision | None]] = Counter()
     for s in items:
-        n += 1
-        consistent += s.decision_AB is not None and s.decision_AB == s.decision_BA
+        counts[(s.decision_AB, s.decision_BA)] += 1
+    return order_effects_of(counts, orders=orders)
+
+
+def order_effects_of(
+    counts: Mapping[tuple[Decision | None, Decision | None], int], *, orders: int = 2
+) -> OrderEffects:
+    """`order_effects` from counts of (decision_AB, decision_BA) pairs: every order effect
+    is a sum over pairs of a function of the two decisions, so counts are enough."""
+    n = consistent = side = first = both_first = ties = nones = 0
+    for (ab, ba), k in counts.items():
+        n += k
+        consistent += k * (ab is not None and ab == ba)
         # The BA decision is stored flipped back; flip again to see it in its own order.
-        own = (s.decision_AB, flip(s.decision_BA))[:orders]
+        own = (ab, flip(ba))[:orders]
         shown = [_first_shown(d) for d in own]
         picked = [f for f in shown if f is not None]
-        side += len(picked)
-        first += sum(picked)
-        both_first += shown == [True, True]
-        ties += sum(d == "A=B" for d in own)
-        nones += sum(d is None for d in own)
+        side += k * len(picked)
+        first += k * sum(picked)
+        both_first += k * (shown == [True, True])
+        ties += k * sum(d == "A=B" for d in own)
+        nones += k * sum(d is None for d in own)
     return OrderEffects(n, orders, consistent, side, first, both_first, ties, nones)
 
 
@@ -252,18 +264,40 @@ class JudgeMetrics:
         }
 
 
-def judge_metrics(items: Sequence[ScoreRecord], *, orders: int = 2) -> JudgeMetrics:
-    """Accuracy overall and per category (with intervals), outcome counts and order effects."""
-    by_cat: dict[str, list[bool]] = {}
-    counts = {"correct": 0, "incorrect": 0, "tie": 0}
+# What a judge's metrics depend on, per scored pair: its category, its outcome and the two
+# decisions. A run's scores reduce to counts of these (a few hundred at most), so metrics
+# over any number of pairs take no memory per pair (engine.report.columns).
+ScoreKey = tuple[str, Outcome, "Decision | None", "Decision | None"]
+
+
+def score_counts(items: Iterable[ScoreRecord]) -> Counter[ScoreKey]:
+    counts: Counter[ScoreKey] = Counter()
     for s in items:
-        counts[s.outcome] += 1
-        by_cat.setdefault(category(s.source), []).append(s.outcome == "correct")
+        counts[(category(s.source), s.outcome, s.decision_AB, s.decision_BA)] += 1
+    return counts
+
+
+def judge_metrics(items: Iterable[ScoreRecord], *, orders: int = 2) -> JudgeMetrics:
+    """Accuracy overall and per category (with intervals), outcome counts and order effects."""
+    return metrics_of(score_counts(items), orders=orders)
+
+
+def metrics_of(counts: Mapping[ScoreKey, int], *, orders: int = 2) -> JudgeMetrics:
+    """`judge_metrics` from the counts of `score_counts`."""
+    outcomes = {"correct": 0, "incorrect": 0, "tie": 0}
+    by_cat: dict[str, list[int]] = {}  # category -> [correct, n]
+    decisions: Counter[tuple[Decision | None, Decision | None]] = Counter()
+    for (cat, out, ab, ba), k in counts.items():
+        outcomes[out] += k
+        c = by_cat.setdefault(cat, [0, 0])
+        c[0] += k * (out == "correct")
+        c[1] += k
+        decisions[(ab, ba)] += k
     return JudgeMetrics(
-        overall=Accuracy.of(counts["correct"], len(items)),
-        by_category={c: accuracy_ci(by_cat[c]) for c in ordered_categories(by_cat)},
-        outcomes=Outcomes(**counts),
-        order=order_effects(items, orders=orders),
+        overall=Accuracy.of(outcomes["correct"], sum(outcomes.values())),
+        by_category={c: Accuracy.of(*by_cat[c]) for c in ordered_categories(by_cat)},
+        outcomes=Outcomes(**outcomes),
+        order=order_effects_of(decisions, orders=orders),
     )
 
 
@@ -302,13 +336,21 @@ def self_preference(
     judge's family is unknown or either side has no pairs: there is nothing to compare.
     Pairs whose response model has no known family count as "others".
     """
+    return self_preference_counts(family, ((fam, hit, 1) for fam, hit in items))
+
+
+def self_preference_counts(
+    family: str | None, items: Iterable[tuple[str | None, bool, int]]
+) -> SelfPreference | None:
+    """`self_preference` over (family, judged correct, how many pairs) counts."""
     if family is None:
         return None
-    own: list[bool] = []
-    others: list[bool] = []
-    for fam, hit in items:
-        (own if fam == family else others).append(hit)
-    if not own or not others:
+    own, others = [0, 0], [0, 0]  # [correct, n]
+    for fam, hit, k in items:
+        side = own if fam == family else others
+        side[0] += k * bool(hit)
+        side[1] += k
+    if not own[1] or not others[1]:
         return None
-    a, b = accuracy_ci(own), accuracy_ci(others)
+    a, b = Accuracy.of(*own), Accuracy.of(*others)
     return SelfPreference(family, a, b, difference(a, b))

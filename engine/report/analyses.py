@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
+from engine.report.columns import Keyed, Names, key_hash
 from engine.report.model import Gap, JudgeSummary, SolveAccuracy
-from engine.scoring import accuracy_ci, category, difference, ordered_categories
+from engine.scoring import Accuracy, category, difference, ordered_categories
 
 
 def solve_accuracy(
@@ -23,27 +26,49 @@ def solve_accuracy(
     Failed calls (no text) and answers the verifier could not decide (`correct` null)
     are left out: they say nothing about the model's ability.
     """
-    answered: dict[str, tuple[str, str]] = {}
+    models, sources = Names(), Names()
+    answered = Keyed("H", "H")  # request key -> model, source (the last answer wins)
     for r in responses:
         if r.get("error") or r.get("text") is None:
             continue
-        answered[str(r["request_key"])] = (str(r.get("model")), str(r.get("source", "")))
-    hits: dict[str, dict[str, list[bool]]] = {}
-    for v in verdicts:
-        key = str(v.get("response_key"))
-        if key not in answered or v.get("correct") is None:
-            continue
-        model, source = answered[key]
-        by_cat = hits.setdefault(model, {})
-        by_cat.setdefault(category(source or str(v.get("source", ""))), []).append(
-            bool(v["correct"])
+        answered.add(
+            key_hash(r["request_key"]),
+            models.add(str(r.get("model"))),
+            sources.add(str(r.get("source", ""))),
         )
+    checked = Keyed("H", "B")  # response key -> the verdict's source, correct (every line)
+    for v in verdicts:
+        if v.get("correct") is not None:
+            checked.add(
+                key_hash(v.get("response_key")),
+                sources.add(str(v.get("source", ""))),
+                bool(v["correct"]),
+            )
+    keys, (model, source) = answered.freeze()
+    vkeys, (vsource, correct) = checked.arrays()
+    if not len(keys) or not len(vkeys):
+        return {}
+    at = np.searchsorted(keys, vkeys).clip(max=len(keys) - 1)
+    hit = keys[at] == vkeys
+    model, source, correct = model[at[hit]], source[at[hit]], correct[hit]
+    empty = sources.index.get("")
+    if empty is not None:  # an answer without its source: the verdict's
+        source = np.where(source == empty, vsource[hit], source)
+    cats = Names()
+    cat_of = np.array([cats.add(category(str(s))) for s in sources.items], np.int64)
+    group = model.astype(np.int64) * len(cats.items) + cat_of[source]
+    n = np.bincount(group, minlength=len(models.items) * len(cats.items))
+    ok = np.bincount(group, weights=correct, minlength=len(n)).astype(np.int64)
     out: dict[str, SolveAccuracy] = {}
-    for model, by_cat in sorted(hits.items()):
-        cats = ordered_categories(by_cat)
-        out[model] = SolveAccuracy(
-            overall=accuracy_ci(h for c in cats for h in by_cat[c]),
-            by_category={c: accuracy_ci(by_cat[c]) for c in cats},
+    for m in sorted(range(len(models.items)), key=lambda i: str(models.items[i])):
+        row = range(m * len(cats.items), (m + 1) * len(cats.items))
+        by_cat = {str(cats.items[g - row.start]): (int(ok[g]), int(n[g])) for g in row if n[g]}
+        if not by_cat:
+            continue
+        order = ordered_categories(by_cat)
+        out[str(models.items[m])] = SolveAccuracy(
+            overall=Accuracy.of(sum(by_cat[c][0] for c in order), sum(by_cat[c][1] for c in order)),
+            by_category={c: Accuracy.of(*by_cat[c]) for c in order},
         )
     return out
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.records import ScoreRecord
+from engine.report.columns import pooled
 from engine.report.compare import all_comparisons
 from engine.report.model import JudgeSummary, Report, Row, RunSummary
 from engine.report.summary import build_summary
-from engine.scoring import SelfPreference, self_preference
+from engine.scoring import SelfPreference, self_preference_counts
 
 
 def unique(labels: Sequence[str]) -> list[str]:
@@ -30,15 +31,13 @@ def pooled_self_preference(judges: Sequence[JudgeSummary]) -> dict[str, SelfPref
         by_name.setdefault(j.name, []).append(j)
     out: dict[str, SelfPreference | None] = {}
     for name, js in by_name.items():
-        scores: dict[str, ScoreRecord] = {}
-        for j in js:
-            scores.update(j.scores)
         family = next((j.family for j in js if j.family), None)
         families = {m: f for j in js for m, f in j.response_families.items()}
-        items = (
-            (families.get(str(s.response_model)), s.outcome == "correct") for s in scores.values()
-        )
-        out[name] = self_preference(family, items)
+        models, hits = pooled([j.scores for j in js])
+        # Counted per response model, then per family: no Python object per pair.
+        counts = Counter(zip(models.tolist(), hits.tolist(), strict=True)) if family else {}
+        items = ((families.get(m), h, k) for (m, h), k in counts.items())
+        out[name] = self_preference_counts(family, items)
     return out
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
+import numpy as np
+
+from engine.report.columns import joined
 from engine.report.model import Comparison, Row
 from engine.scoring import Accuracy
 from engine.stats import cohen_kappa, mcnemar_exact, newcombe_paired
@@ -12,18 +15,13 @@ from engine.stats import cohen_kappa, mcnemar_exact, newcombe_paired
 
 def compare(a: Row, b: Row) -> Comparison | None:
     """The paired comparison of two rows; None when they share no scored pair."""
-    sa, sb = a.judge.scores, b.judge.scores
-    small, big = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
-    common = [p for p in small if p in big]
-    if not common:
+    x, y = joined(a.judge.scores, b.judge.scores)
+    n = len(x)
+    if not n:
         return None
-    both = only_a = only_b = 0
-    for p in common:
-        x, y = sa[p].outcome == "correct", sb[p].outcome == "correct"
-        both += x and y
-        only_a += x and not y
-        only_b += y and not x
-    n = len(common)
+    both = int(np.count_nonzero(x & y))
+    only_a = int(np.count_nonzero(x & ~y))
+    only_b = int(np.count_nonzero(y & ~x))
     neither = n - both - only_a - only_b
     return Comparison(
         a=a.index,

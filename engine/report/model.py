@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.records import ScoreRecord
+from engine.report.columns import ScoreColumns
 from engine.scoring import (
     CATEGORIES,
     Accuracy,
@@ -65,8 +65,11 @@ class JudgeSummary:
     response_families: Mapping[str, str | None]  # response model -> its family
     # Replies that came back empty, cut at max_tokens (the reasoning spent the budget).
     out_of_tokens: int = 0
-    # pair_id -> its score, for comparisons and self-preference across runs; not serialised.
-    scores: Mapping[str, ScoreRecord] = field(default_factory=dict, repr=False, compare=False)
+    # Its scores as columns keyed by pair, for comparisons and self-preference across runs
+    # and the viewer; not serialised.
+    scores: ScoreColumns = field(
+        default_factory=lambda: ScoreColumns.of(()), repr=False, compare=False
+    )
     # The template set the judge used ("ours", "judgebench", "prometheus-eval"...).
     templates: str = "ours"
     # Accuracy over the judgments the meta-judge kept (a job with `meta_judge`).

@@ -1,24 +1,39 @@
 """`build_summary`: one run folder's records reduced to a typed `RunSummary`.
 
-Streams the JSONL files and keeps only what the numbers need: per judgment its judge and
-whether its latest attempt failed; per score the record itself (strings shared, so a run
-of 100k pairs × 5 judges stays in the low hundreds of MiB). Raw judge replies and answer
-texts are never held here; the HTML viewer reads those in its own pass.
+Streams the JSONL files and keeps only what the numbers need, as columns of a few bytes
+per line (engine.report.columns): per judgment its key's hash, its judge, whether it
+failed and whether it ran out of tokens; per score its pair's hash, its outcome and
+decisions in one byte, its source and response model; per meta-judgment its pair's hash
+and its meta-score, joined on the scores' pair hashes. No record object is kept, so a
+million pairs × five judges fit in a few hundred MiB. Raw judge replies and answer texts
+are never held here; the HTML viewer reads those in its own pass.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from math import nan
 from pathlib import Path
 from sys import intern
 from typing import Any
 
+import numpy as np
+
 from engine.records import AnswerScoreRecord, MetaJudgmentRecord, ScoreRecord, out_of_tokens
 from engine.report.analyses import solve_accuracy, solve_vs_judge
+from engine.report.columns import (
+    Keyed,
+    Names,
+    ScoreBuilder,
+    ScoreColumns,
+    first_and_last,
+    key_hash,
+)
 from engine.report.families import model_family
 from engine.report.model import JudgeSummary, MetaFiltered, RunCounts, RunSummary
 from engine.report.runfiles import iter_jsonl, read_json
-from engine.scoring import accuracy_ci, group_accuracy, judge_metrics
+from engine.scoring import Accuracy, metrics_of
 from engine.usage import RunUsage, Tally, judge_providers
 
 _META = ("type", "model", "provider", "orders")
@@ -43,105 +58,157 @@ def judge_meta(manifest: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-def meta_scores(run_dir: Path) -> dict[tuple[str, str, str], float | None]:
-    """(pair_id, judge, order) -> the meta-score of that judgment (a later line wins; failed
-    calls are left out)."""
-    out: dict[tuple[str, str, str], float | None] = {}
-    for m in iter_jsonl(run_dir / MetaJudgmentRecord.FILE):
+class MetaScores:
+    """The meta-judge's scores of one run as columns: per (judge, order), the hash of each
+    judgment's pair and its meta-score (NaN where the reply had none). A later line wins;
+    failed calls are left out. 12 bytes a line, no record object."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, str], Keyed] = {}
+
+    def add(self, m: dict[str, Any]) -> None:
         if m.get("error"):
-            continue
+            return
         score = m.get("meta_score")
-        key = (str(m.get("pair_id")), intern(str(m.get("judge"))), str(m.get("order")))
-        out[key] = float(score) if isinstance(score, int | float) else None
+        at = (intern(str(m.get("judge"))), intern(str(m.get("order"))))
+        lines = self._lines.get(at)
+        if lines is None:
+            lines = self._lines[at] = Keyed("d")
+        lines.add(
+            key_hash(m.get("pair_id")), float(score) if isinstance(score, int | float) else nan
+        )
+
+    def of(self, judge: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """order -> (sorted pair hashes, each one's meta-score) for one judge's judgments."""
+        out = {}
+        for (name, order), lines in self._lines.items():
+            if name == judge:
+                keys, (score,) = lines.freeze()
+                out[order] = (keys, score)
+        return out
+
+
+def meta_scores(run_dir: Path) -> MetaScores:
+    """The run's meta-scores, streamed into columns (see `MetaScores`)."""
+    out = MetaScores()
+    for m in iter_jsonl(run_dir / MetaJudgmentRecord.FILE):
+        out.add(m)
     return out
 
 
 def meta_filtered(
-    judge: str,
-    items: list[ScoreRecord],
-    scores: dict[tuple[str, str, str], float | None],
-    threshold: float,
+    judge: str, items: ScoreColumns, scores: MetaScores, threshold: float
 ) -> MetaFiltered:
-    """JudgeBench's rule over the pairs whose judgments in both orders reached `threshold`."""
-    mine = {k: v for k, v in scores.items() if k[1] == judge}
-    kept = {k for k, v in mine.items() if v is not None and v >= threshold}
-    pairs = [s for s in items if {(s.pair_id, judge, "AB"), (s.pair_id, judge, "BA")} <= kept]
+    """JudgeBench's rule over the pairs whose judgments in both orders reached `threshold`,
+    joined on the pair hashes of the judge's score columns."""
+    mine = scores.of(judge)
+    judgments = kept = 0
+    both: np.ndarray | None = None
+    for order, (keys, score) in mine.items():
+        judgments += int(np.count_nonzero(~np.isnan(score)))
+        reached = score >= threshold  # NaN (no score) never reaches it
+        kept += int(np.count_nonzero(reached))
+        if order in ("AB", "BA"):
+            passed = keys[reached]
+            both = passed if both is None else np.intersect1d(both, passed, assume_unique=True)
+    if len(mine.keys() & {"AB", "BA"}) < 2 or both is None:
+        both = np.zeros(0, np.int64)
+    _, at, _ = np.intersect1d(items.keys, both, assume_unique=True, return_indices=True)
+    hits = items.correct[at]
     return MetaFiltered(
         threshold=threshold,
-        judgments=sum(v is not None for v in mine.values()),
-        kept=len(kept),
-        pairs_kept=len(pairs),
-        accuracy=accuracy_ci(s.outcome == "correct" for s in pairs),
+        judgments=judgments,
+        kept=kept,
+        pairs_kept=len(at),
+        accuracy=Accuracy.of(int(np.count_nonzero(hits)), len(at)),
     )
 
 
-def _shared(value: Any) -> Any:
-    """One str object per distinct value (sys.intern): a score line repeats its judge,
-    source, label, decisions and response model, and a run holds hundreds of thousands."""
-    return intern(value) if isinstance(value, str) else value
-
-
-def read_scores(run_dir: Path) -> dict[tuple[str, str], ScoreRecord]:
-    """(pair_id, judge) -> its score; a later line for the same key wins."""
-    out: dict[tuple[str, str], ScoreRecord] = {}
-    for obj in iter_jsonl(run_dir / ScoreRecord.FILE):
+def read_scores(run_dir: Path) -> dict[str, ScoreColumns]:
+    """judge -> its scores, streamed into columns; a later line for the same pair wins."""
+    sources, models = Names(), Names()
+    builders: dict[str, ScoreBuilder] = {}
+    path = run_dir / ScoreRecord.FILE
+    for n, obj in enumerate(iter_jsonl(path), 1):
         try:
-            rec = ScoreRecord(
-                pair_id=obj["pair_id"],
-                judge=_shared(obj["judge"]),
-                source=_shared(obj["source"]),
-                label=_shared(obj["label"]),
-                decision_AB=_shared(obj.get("decision_AB")),
-                decision_BA=_shared(obj.get("decision_BA")),
-                outcome=_shared(obj["outcome"]),
-                response_model=_shared(obj.get("response_model")),
+            judge = str(obj["judge"])
+            b = builders.get(judge)
+            if b is None:
+                b = builders[judge] = ScoreBuilder(sources, models)
+            b.add(
+                obj["pair_id"],
+                str(obj["source"]),
+                obj["outcome"],
+                obj.get("decision_AB"),
+                obj.get("decision_BA"),
+                obj.get("response_model"),
             )
         except KeyError as exc:
-            raise ValueError(f"{run_dir / ScoreRecord.FILE}: a score without {exc}") from None
-        out[(rec.pair_id, rec.judge)] = rec
-    return out
+            raise ValueError(f"{path}: a score without {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"{path}: score {n}: {exc}") from None
+    return {judge: b.freeze() for judge, b in builders.items()}
 
 
 class JudgmentTally:
-    """Calls and failed calls per judge, counting each request key once.
+    """Calls, failed calls and out-of-tokens replies per judge, counting each request key
+    once.
 
     Later lines win: a retried call appends its success after the recorded error. Keys
     are kept as their hashes only (a collision among a few million 64-bit hashes is
-    vanishingly unlikely), so memory does not grow with the key length.
+    vanishingly unlikely), with the judge, whether the line failed and whether its reply
+    was empty at the token cap: 12 bytes a line.
     """
 
     def __init__(self) -> None:
-        self._seen: set[int] = set()
         self.usage = RunUsage()  # what the judgments cost (engine.usage), counted on the way
-        self._failed: dict[int, str] = {}
-        self._spent: dict[int, str] = {}  # empty replies cut at max_tokens (out of tokens)
-        self.calls: Counter[str] = Counter()
+        self._judges = Names()
+        self._lines = Keyed("H", "B", "B")
+        self._counted: tuple[Counter[str], Counter[str], Counter[str]] | None = None
 
     def add(self, judgment: dict[str, Any]) -> str:
         """Count one judgments.jsonl line; returns its judge's name."""
-        h = hash(str(judgment.get("request_key")))
         judge = intern(str(judgment.get("judge")))
         self.usage.add(judgment)
-        if h not in self._seen:
-            self._seen.add(h)
-            self.calls[judge] += 1
-        if judgment.get("error"):
-            self._failed[h] = judge
-        else:
-            self._failed.pop(h, None)
-        if out_of_tokens(judgment.get("raw"), judgment.get("finish_reason")):
-            self._spent[h] = judge
-        else:
-            self._spent.pop(h, None)
+        self._lines.add(
+            key_hash(judgment.get("request_key")),
+            self._judges.add(judge),
+            bool(judgment.get("error")),
+            out_of_tokens(judgment.get("raw"), judgment.get("finish_reason")),
+        )
+        self._counted = None
         return judge
+
+    def _count(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        if self._counted is None:
+            keys, (judge, failed, spent) = self._lines.arrays()
+            names = self._judges.items
+
+            def per_judge(lines: np.ndarray) -> Counter[str]:
+                n = np.bincount(judge[lines], minlength=len(names))
+                return Counter({str(names[i]): int(k) for i, k in enumerate(n) if k})
+
+            # A key's call is its first line's judge; whether it failed (or ran out of
+            # tokens), its last line's.
+            _, first_line, last = first_and_last(keys)
+            self._counted = (
+                per_judge(first_line),
+                per_judge(last[failed[last] == 1]),
+                per_judge(last[spent[last] == 1]),
+            )
+        return self._counted
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._count()[0]
 
     @property
     def errors(self) -> Counter[str]:
-        return Counter(self._failed.values())
+        return self._count()[1]
 
     @property
     def out_of_tokens(self) -> Counter[str]:
-        return Counter(self._spent.values())
+        return self._count()[2]
 
 
 def judgment_counts(run_dir: Path) -> JudgmentTally:
@@ -164,30 +231,29 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
     stats = read_json(run_dir / "stats.json") or {}
     meta = judge_meta(manifest)
 
-    pair_ids: set[int] = set()  # hashes, as in judgment_counts
+    pair_ids = array("q")  # hashes, as in judgment_counts
     pair_models: set[str] = set()
     for p in iter_jsonl(run_dir / "pairs.jsonl"):
-        pair_ids.add(hash(str(p["pair_id"])))
+        pair_ids.append(key_hash(p["pair_id"]))
         pair_models.add(str(p.get("response_model")))
-    n_pairs = len(pair_ids)
+    n_pairs = len(np.unique(np.frombuffer(pair_ids, np.int64)))
+    del pair_ids
     tally = judgments if judgments is not None else judgment_counts(run_dir)
     calls, errors = tally.calls, tally.errors
-    scores = read_scores(run_dir)
-    per_judge: dict[str, list[ScoreRecord]] = {}
-    for s in scores.values():
-        per_judge.setdefault(s.judge, []).append(s)
+    per_judge = read_scores(run_dir)
+    no_scores = ScoreColumns.of(())
 
     meta_spec = ((manifest or {}).get("job") or {}).get("meta_judge")
-    metas = meta_scores(run_dir) if isinstance(meta_spec, dict) else {}
+    metas = meta_scores(run_dir) if isinstance(meta_spec, dict) else MetaScores()
     chosen = (meta_spec or {}).get("judges") if isinstance(meta_spec, dict) else None
 
     judges: dict[str, JudgeSummary] = {}
     for name in list(meta) + sorted(set(per_judge) - set(meta)):
-        items = per_judge.get(name, [])
+        items = per_judge.get(name, no_scores)
         m = meta.get(name, {})
         family = model_family(m.get("model"))
-        models = {str(s.response_model) for s in items}
-        fams = {rm: model_family(rm) for rm in sorted(models)}
+        by_model = {rm: Accuracy.of(c, n) for rm, (c, n) in sorted(items.by_model().items())}
+        fams = {rm: model_family(rm) for rm in by_model}
         judges[name] = JudgeSummary(
             name=name,
             type=m.get("type"),
@@ -200,12 +266,10 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             calls_recorded=calls.get(name, 0),
             call_errors=errors.get(name, 0),
             out_of_tokens=tally.out_of_tokens.get(name, 0),
-            metrics=judge_metrics(items, orders=int(m.get("orders") or 2)),
-            by_response_model=group_accuracy(
-                (str(s.response_model), s.outcome == "correct") for s in items
-            ),
+            metrics=metrics_of(items.counts(), orders=int(m.get("orders") or 2)),
+            by_response_model=by_model,
             response_families=fams,
-            scores={s.pair_id: s for s in items},
+            scores=items,
             templates=str(m.get("templates") or "ours"),
             meta_judge=meta_filtered(name, items, metas, float(meta_spec.get("threshold", 4.0)))
             if isinstance(meta_spec, dict) and (chosen is None or name in chosen)
@@ -235,7 +299,7 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             response_models=tuple(sorted(pair_models)),
             judgments=sum(calls.values()),
             judgment_errors=sum(errors.values()),
-            scores=len(scores),
+            scores=sum(len(c) for c in per_judge.values()),
         ),
         judges=judges,
         solve=solve,

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from engine.records import JudgmentRecord, PairRecord
+from engine.report import columns
+from engine.report.columns import ScoreColumns, key_hash
 from engine.report.families import model_family
 from engine.report.locate import Finder, Span, finder_for, utf16_offsets, verdict_spans
 from engine.report.model import Report, Row
@@ -36,7 +38,6 @@ TEXT_BUDGET = 48 * 2**20  # characters of text embedded in one report.html
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 DECISION_CODE = {None: 0, "A>B": 1, "B>A": 2, "A=B": 3}
 DECISION_BYTE = {d: ord(str(c)) for d, c in DECISION_CODE.items()}  # "0".."3"
-OUTCOME_CODE = {"correct": 0, "incorrect": 1, "tie": 2}
 NONE = "."  # no score / no judgment recorded for this pair
 _MARK = "\n\n[… {n:,} characters cut here; the full text is in the run's JSONL files …]\n\n"
 _SHORT = " [… {n:,} cut …] "  # for caps too small for the full note
@@ -44,11 +45,21 @@ _SHORT = " [… {n:,} cut …] "  # for caps too small for the full note
 
 def score_code(outcome: str, decision_ab: str | None, decision_ba: str | None) -> str:
     """A score as one character: outcome × 16 + decision_AB × 4 + decision_BA (pair terms)."""
-    return ALPHABET[
-        OUTCOME_CODE[outcome] * 16
-        + DECISION_CODE.get(decision_ab, 0) * 4
-        + DECISION_CODE.get(decision_ba, 0)
-    ]
+    return ALPHABET[columns.score_code(outcome, decision_ab, decision_ba)]
+
+
+_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), np.uint8)
+
+
+def score_column(scores: ScoreColumns, pair_keys: np.ndarray) -> str:
+    """One judge's `score_code` per pair of the list (key hashes), NONE where unscored;
+    from the scores the summary already read, joined by key."""
+    out = np.full(len(pair_keys), ord(NONE), np.uint8)
+    if len(scores) and len(pair_keys):
+        at = np.searchsorted(scores.keys, pair_keys).clip(max=len(scores) - 1)
+        hit = scores.keys[at] == pair_keys
+        out[hit] = _ALPHABET_BYTES[scores.code[at[hit]]]
+    return out.tobytes().decode("ascii")
 
 
 def water_level(lengths: Sequence[int] | np.ndarray, budget: int) -> int | None:
@@ -182,15 +193,8 @@ class _Columns:
         self.spans: dict[str, dict[int, list[int]]] = {"AB": {}, "BA": {}}
         self.finder = finder_for(judge_type)
 
-    def as_dict(
-        self, row: Row, n: int, pair_index: dict[str, int], models: Sequence[str]
-    ) -> dict[str, Any]:
+    def as_dict(self, row: Row, pair_keys: np.ndarray, models: Sequence[str]) -> dict[str, Any]:
         j = row.judge
-        score = bytearray(NONE * n, "ascii")
-        for pid, s in j.scores.items():  # the scores the summary already read
-            i = pair_index.get(pid)
-            if i is not None:
-                score[i] = ord(score_code(s.outcome, s.decision_AB, s.decision_BA))
         fam = j.family
         return {
             "label": row.label,
@@ -201,7 +205,7 @@ class _Columns:
             "family": fam,
             "orders": j.orders,
             "own": [i for i, m in enumerate(models) if fam and model_family(m) == fam],
-            "score": score.decode("ascii"),
+            "score": score_column(j.scores, pair_keys),
             "da": self.decision["AB"].decode("ascii"),
             "db": self.decision["BA"].decode("ascii"),
             "ta": self.text["AB"],
@@ -282,10 +286,11 @@ class Scan:
 
     def data(self, report: Report) -> dict[str, Any]:
         n = len(self.labels)
+        keys = np.fromiter((key_hash(p) for p in self.cols["id"]), np.int64, n)
         judges = []
         for r in report.rows:
             c = self.columns.get((str(Path(r.run.run)), r.judge.name)) or _Columns(r.judge.type, n)
-            judges.append(c.as_dict(r, n, self.pair_index, self.models.items))
+            judges.append(c.as_dict(r, keys, self.models.items))
         return {
             "v": 1,
             "cap": self.cap,

@@ -6,6 +6,7 @@ import random
 
 from engine.records import ScoreRecord
 from engine.report.build import report_of
+from engine.report.columns import ScoreColumns
 from engine.report.model import JudgeSummary, Report, RunCounts, RunSummary
 from engine.scoring import group_accuracy, judge_metrics, outcome
 
@@ -45,7 +46,7 @@ def judge(name: str, items: list[ScoreRecord], model: str | None = None) -> Judg
             (str(s.response_model), s.outcome == "correct") for s in items
         ),
         response_families={"gpt-4o": "openai"},
-        scores={s.pair_id: s for s in items},
+        scores=ScoreColumns.of(items),
     )
 
 
