@@ -141,11 +141,12 @@ data = {f: [orjson.loads(l) for l in (run / f).read_bytes().splitlines()]
 """
 
 
-def child(code: str, *args: str) -> tuple[float, float, str]:
-    """(peak RSS MiB, wall seconds, stdout) of `python -c code args` in its own process."""
+def child(code: str, *args: str, cwd: Path = REPO) -> tuple[float, float, str]:
+    """(peak RSS MiB, wall seconds, stdout) of `python -c code args` in its own process,
+    importing the engine of the checkout `cwd`."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, *args], cwd=cwd, stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     out = proc.stdout.read()
