@@ -183,3 +183,16 @@ def test_bad_judge_settings_are_job_errors(tmp_path: Path) -> None:
     path = _job(tmp_path, GOOD + "    params: {max_tokens: 0}\n")
     with pytest.raises(JobError, match=r"judges\.0: .*max_tokens"):
         load_job(path, env={"TEST_KEY": "x"})
+
+
+def test_verify_backend_and_address_are_checked(tmp_path: Path) -> None:
+    loaded = load_job(_job(tmp_path), env={"TEST_KEY": "x"})
+    assert loaded.job.verify.backend == "local"  # the default: nothing needs Ray
+    ok = GOOD + "verify: {backend: ray, address: 'ray://head:10001', max_in_flight: 8}\n"
+    spec = load_job(_job(tmp_path, ok), env={"TEST_KEY": "x"}).job.verify
+    assert (spec.backend, spec.address, spec.max_in_flight) == ("ray", "ray://head:10001", 8)
+    [problem] = _problems(_job(tmp_path, GOOD + "verify: {backend: ray, address: head}\n"))
+    assert problem.startswith(f"{tmp_path / 'job.yaml'}:20: verify")
+    assert "host:port" in problem
+    [problem] = _problems(_job(tmp_path, GOOD + "verify: {backend: dask}\n"))
+    assert problem.startswith(f"{tmp_path / 'job.yaml'}:20: verify.backend")

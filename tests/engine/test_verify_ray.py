@@ -199,6 +199,37 @@ def test_a_killed_ray_worker_gives_a_retried_check_not_a_wrong_verdict(
     assert isinstance(lost, ray.exceptions.RayError)
 
 
+def test_checks_in_flight_never_pass_max_in_flight(cluster: tuple[str, int]) -> None:
+    """Back-pressure: with one place in flight, four checks sent at once go one by one."""
+    q = _sum_question()
+    answer = SLOW_SUM.replace("time.sleep(4)", "time.sleep(0.5)")
+
+    async def main() -> tuple[list[Verdict], int]:
+        spec = VerifySpec(backend="ray", address=cluster[0], max_in_flight=1)
+        backend = RayBackend(spec, "auto", LocalBackend(2))
+        await backend.start()
+        peak = 0
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def watch() -> None:
+                    nonlocal peak
+                    while True:
+                        peak = max(peak, backend.in_flight)
+                        await anyio.sleep(0.005)
+
+                tg.start_soon(watch)
+                verdicts = await _all(backend.check, [(q, answer)] * 4)
+                tg.cancel_scope.cancel()
+        finally:
+            await backend.close()
+        return verdicts, peak
+
+    verdicts, peak = anyio.run(main)
+    assert peak == 1
+    assert [v.correct for v in verdicts] == [True] * 4
+
+
 JOB = """
 name: {name}
 output_dir: {out}
