@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from engine.records import JudgmentRecord, PairRecord
-from engine.report import columns
 from engine.report.columns import ScoreColumns, key_hash
+from engine.report.columns import score_code as code_of
 from engine.report.families import model_family
 from engine.report.locate import Finder, Span, finder_for, utf16_offsets, verdict_spans
 from engine.report.model import Report, Row
@@ -45,7 +45,7 @@ _SHORT = " [… {n:,} cut …] "  # for caps too small for the full note
 
 def score_code(outcome: str, decision_ab: str | None, decision_ba: str | None) -> str:
     """A score as one character: outcome × 16 + decision_AB × 4 + decision_BA (pair terms)."""
-    return ALPHABET[columns.score_code(outcome, decision_ab, decision_ba)]
+    return ALPHABET[code_of(outcome, decision_ab, decision_ba)]
 
 
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), np.uint8)
