@@ -4,7 +4,8 @@ One cluster for the session (`ray start --head`, 2 CPUs, tests/ray_cluster.py). 
 LiveCodeBench sample is verified through it and locally, and the verdicts must be equal;
 a Ray worker killed while it runs a check makes Ray run the check again, and the verdict
 is the right one; an engine run with `verify: {backend: ray}` writes the same verdicts as
-one with the local backend, and resumes without checking anything again.
+one with the local backend once every check is final (a check that timed out is checked
+again on resume, on Ray as locally), and resumes without checking a final verdict again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from engine.verify_backend import TASK_NAME, LocalBackend, RayBackend
 from tests.engine.helpers import read_jsonl
 from tests.ray_cluster import descendants, ray_cluster, title
 from verifiers import livecodebench as lcb
-from verifiers.base import Question, Verdict
+from verifiers.base import RETRIED_KINDS, Question, Verdict
 
 ray = pytest.importorskip("ray", reason="the `ray` extra is not installed")
 
@@ -164,6 +165,10 @@ def test_a_killed_ray_worker_gives_a_retried_check_not_a_wrong_verdict(
     q = _sum_question()
     assert q.meta["question_id"] == "demo_001"
     expected = lcb.verify(q, SLOW_SUM)
+    for _ in range(2):  # a failed check is no verdict: checked again, as a resume would
+        if expected.final:
+            break
+        expected = lcb.verify(q, SLOW_SUM)
     assert expected.correct is True
 
     async def main(retries: int) -> tuple[Verdict | BaseException, int, tuple[str, int] | None]:
@@ -256,15 +261,31 @@ def test_an_engine_run_on_ray_writes_the_local_verdicts_and_resumes(
         assert result.exit_code == 0
         return read_jsonl(tmp_path / name / "verdicts.jsonl")
 
+    def settled(name: str, verify: str) -> dict[str, dict]:
+        # A check that hit the wall-clock backstop or failed is no verdict (main's
+        # RETRIED_KINDS): a resume checks it again, on the same backend, until it is final.
+        rows = run(name, verify)
+        for _ in range(3):
+            last = {v["response_key"]: v for v in rows}  # a later line wins
+            retried = [v for v in last.values() if v["kind"] in RETRIED_KINDS]
+            if not retried:
+                break
+            rows = run(name, verify)
+            stats = json.loads((tmp_path / name / "stats.json").read_text())
+            assert stats["stages"]["verify"]["reused"] == len(last) - len(retried)
+        return {v["response_key"]: v for v in rows}
+
+    ray_verify = f"{{backend: ray, address: '{cluster[0]}'}}"
     script = "tests.engine.scripts:code_answers"
     with fake_server_process("--script", script, "--log", str(tmp_path / "log")) as (_, url):
-        here = run("local", "{backend: local}")
-        there = run("ray", f"{{backend: ray, address: '{cluster[0]}'}}")
-        again = run("ray", f"{{backend: ray, address: '{cluster[0]}'}}")  # a resume
-    key = lambda v: v["response_key"]  # noqa: E731
+        here = settled("local", "{backend: local}")
+        there = settled("ray", ray_verify)
+        lines = len(read_jsonl(tmp_path / "ray" / "verdicts.jsonl"))
+        again = run("ray", ray_verify)  # a resume
     assert len(here) == 6 * 4
-    assert sorted(there, key=key) == sorted(here, key=key)
-    assert {v["correct"] for v in here} == {True, False}
-    assert len(again) == len(there)  # nothing was checked twice
+    assert there == here
+    assert {v["correct"] for v in here.values()} == {True, False}
+    assert not any(v["kind"] in RETRIED_KINDS for v in there.values())
+    assert len(again) == lines  # nothing final was checked twice
     stats = json.loads((tmp_path / "ray" / "stats.json").read_text())
     assert stats["stages"]["verify"]["reused"] == len(there)
