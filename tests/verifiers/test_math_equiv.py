@@ -120,31 +120,41 @@ def test_shutdown_kills_the_children() -> None:
 
 
 def test_the_limit_is_cpu_time_so_a_busy_machine_gives_the_same_verdict() -> None:
-    """A comparison that needs C CPU seconds, under a limit of 2C, on a machine made busy
-    by burner processes: its wall time exceeds the limit (a wall-clock limit timed it out
-    and froze "unverifiable"), but its CPU time does not, so the verdict is the quiet one."""
+    """A comparison that needs C CPU seconds, under a limit of 2C, whose worker is held off
+    the CPU mid-check (SIGSTOP, then SIGCONT: what a busy machine does to it, made exact) so
+    that its wall time exceeds the limit. A wall-clock limit timed it out and froze
+    "unverifiable"; the CPU-time limit does not, so the verdict is the quiet one."""
+    import signal
+    import threading
+
     p = EquivPool(workers=1)
-    burners: list[subprocess.Popen[bytes]] = []
     try:
         # A long answer: parsing it is a second or so of CPU, as for the long AMPS_Hard
-        # answers that timed out. The child keeps what it parsed, so the busy run gets
+        # answers that timed out. The child keeps what it parsed, so the held-off run gets
         # another sum of the same length.
         def long_sum(shift: int) -> str:
             return " + ".join(f"\\frac{{{i + shift}}}{{x+{i}}}" for i in range(1, 11))
 
+        p.check(long_sum(100), "x", timeout=60)  # warm: lazy imports and caches paid
         quiet = p.check(long_sum(0), "x", timeout=60)
         assert quiet.status == "different"
         limit = max(2 * quiet.cpu_s, 0.5)
-        burn = "while True: pass"
-        burners = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(4 * CORES)]
+        (child,) = [w.proc.pid for w in list(p._idle.queue)]
+
+        def hold_off() -> None:
+            time.sleep(0.1)
+            os.kill(child, signal.SIGSTOP)
+            time.sleep(limit + 0.5)
+            os.kill(child, signal.SIGCONT)
+
+        holder = threading.Thread(target=hold_off)
         start = time.monotonic()
+        holder.start()
         busy = p.check(long_sum(1), "x", timeout=limit)
         wall = time.monotonic() - start
+        holder.join()
         assert (busy.status, busy.equal) == (quiet.status, quiet.equal), busy
         assert busy.cpu_s <= limit
-        assert wall > limit, "the burners did not slow the check: nothing was shown"
+        assert wall > limit
     finally:
-        for b in burners:
-            b.kill()
-            b.wait()
         p.shutdown()
