@@ -23,6 +23,7 @@ def load_script(spec: str) -> Script:
 async def _serve(args: argparse.Namespace) -> None:
     log = open(args.log, "ab") if args.log else None  # closed in finally below
     faults = [f or None for f in args.faults.split(",")] if args.faults else None
+    outcomes = [o or None for o in args.batch_outcomes.split(",")] if args.batch_outcomes else None
     server = FakeServer(
         load_script(args.script) if args.script else None,
         latency=args.latency,
@@ -39,6 +40,8 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         log=log,
         keep_log=False,
+        batch_delay=args.batch_delay,
+        batch_outcomes=outcomes,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         "--compatible", action="store_true", help="an OpenAI-compatible server: no OpenAI refusals"
     )
     p.add_argument("--log", help="append one JSON line per request here")
+    p.add_argument("--batch-delay", type=float, default=0.5, help="seconds until a batch ends")
+    p.add_argument(
+        "--batch-outcomes", help='per batch in order: "expire", "fail" or empty, e.g. ,expire'
+    )
     args = p.parse_args(argv)
     try:
         asyncio.run(_serve(args))

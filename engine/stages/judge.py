@@ -14,6 +14,7 @@ from dataclasses import replace
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from engine.batching.tag import Mode, tagged
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput
 from engine.keys import judgment_key, with_adjustments
@@ -114,7 +115,8 @@ async def _judgment(
         request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
     )
     try:
-        out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
+        with tagged(key, _mode(ctx, name)):  # a batch line's custom_id is the request key
+            out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
@@ -136,3 +138,8 @@ async def _judgment(
         ctx.counters.out_of_tokens[name] += 1
     stats.done += 1
     return record
+
+
+def _mode(ctx: RunContext, name: str) -> Mode | None:
+    """The judge's own `mode`, if it gives one (else its provider's)."""
+    return next((j.mode for j in ctx.job.judges if j.name == name), None)
