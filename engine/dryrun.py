@@ -2,7 +2,9 @@
 
 Questions are streamed through the real loaders (so filters and limits count exactly);
 tokens are estimated at 4 characters a token for prompts and `max_tokens` (or a stated
-default) for answers, which makes the cost an upper-bound-style estimate.
+default) for answers, which makes the cost an upper-bound-style estimate. Each model's
+calls are priced online and through its API's batch mode (`batch.prices`, else the online
+price times `batch.discount`); the total uses the mode the job gives each call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 from engine.jobload import LoadedJob
 from engine.jobspec import effective_limit
 from engine.requests import judge_spec
+from providers.accounting import batch_cost, cost_of, price_for
+from providers.base import Usage
+from providers.config import BATCH_TYPES
 from verifiers import registry
 from verifiers.pair_files import load_pairs
 
@@ -29,7 +34,12 @@ class Estimate:
     calls: Counter[str] = field(default_factory=Counter)  # "provider/model" -> calls
     input_tokens: Counter[str] = field(default_factory=Counter)
     output_tokens: Counter[str] = field(default_factory=Counter)
-    cost: float = 0.0
+    # "provider/model" -> cost of its calls online and through the batch API (None: the
+    # provider has no batch API), and the modes the job sends them in.
+    cost_online: dict[str, float] = field(default_factory=dict)
+    cost_batch: dict[str, float | None] = field(default_factory=dict)
+    modes: dict[str, set[str]] = field(default_factory=dict)
+    cost: float = 0.0  # in the modes the job gives
     questions: int = 0
     pairs: int = 0
 
@@ -64,15 +74,26 @@ def _items(loaded: LoadedJob, limit: int | None) -> Iterator[Any]:
 def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     job = loaded.job
     est = Estimate()
-    prices = {(name, m): p for name, cfg in job.providers.items() for m, p in cfg.prices.items()}
 
-    def add(provider: str, model: str, n: int, tin: int, tout: int) -> None:
+    def add(provider: str, model: str, n: int, tin: int, tout: int, mode: str | None) -> None:
         key = f"{provider}/{model}"
         est.calls[key] += n
         est.input_tokens[key] += tin
         est.output_tokens[key] += tout
-        if price := prices.get((provider, model)):
-            est.cost += (tin * price.input + tout * price.output) / 1e6
+        cfg = job.providers.get(provider)
+        if cfg is None:
+            return
+        usage = Usage(input_tokens=tin, output_tokens=tout)
+        online = cost_of(price_for(cfg.prices, model), usage)
+        batch = batch_cost(cfg, model, usage) if cfg.type in BATCH_TYPES else None
+        est.cost_online[key] = est.cost_online.get(key, 0.0) + online
+        if batch is not None:
+            est.cost_batch[key] = (est.cost_batch.get(key) or 0.0) + batch
+        else:
+            est.cost_batch[key] = None
+        mode = mode or cfg.mode
+        est.modes.setdefault(key, set()).add(mode)
+        est.cost += batch if mode == "batch" and batch is not None else online
 
     judge_in = 0
     for item in _items(loaded, limit):
@@ -86,7 +107,8 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
         refs = ([job.response_model] if job.response_model else []) + list(job.solvers)
         for ref in refs:
             tout = ref.max_tokens or DEFAULT_ANSWER_TOKENS
-            add(ref.provider, ref.model, ref.samples, tin * ref.samples, tout * ref.samples)
+            n = ref.samples
+            add(ref.provider, ref.model, n, tin * n, tout * n, ref.mode)
         if job.response_model:
             # At most per_question pairs; a pair shows the question and two answers.
             ans = job.response_model.max_tokens or DEFAULT_ANSWER_TOKENS
@@ -97,11 +119,12 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     for judge in job.judges:
         tout = judge_spec(judge, loaded.base_dir).options.max_tokens or DEFAULT_ANSWER_TOKENS
         judge_out[judge.name] = tout
-        add(judge.provider, judge.model, 2 * est.pairs, 2 * judge_in, 2 * est.pairs * tout)
+        n = 2 * est.pairs
+        add(judge.provider, judge.model, n, 2 * judge_in, n * tout, judge.mode)
     if job.meta_judge is not None:  # one call per judgment: the pair, the reply, the rubric
         mj = job.meta_judge
         tout = mj.max_tokens or 1024
         for name in job.meta_judged():
             tin = 2 * (judge_in + est.pairs * (judge_out[name] + JUDGE_PROMPT_OVERHEAD))
-            add(mj.provider, mj.model, 2 * est.pairs, tin, 2 * est.pairs * tout)
+            add(mj.provider, mj.model, 2 * est.pairs, tin, 2 * est.pairs * tout, None)
     return est

@@ -76,9 +76,9 @@ class Ledger:
         self._index: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.tags: set[tuple[str, str]] = set()  # (provider, custom_id) ever given out
 
-    def open(self) -> int:
-        """Cut a torn tail and read every event; return the bytes cut."""
-        cut = self._log.recover() if self.path.exists() else 0
+    def open(self, *, recover: bool = True) -> int:
+        """Cut a torn tail (unless only reading) and read every event; return the bytes cut."""
+        cut = self._log.recover() if recover and self.path.exists() else 0
         for line in self._log.read():
             self._apply(line.record)
         return cut

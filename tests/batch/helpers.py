@@ -40,6 +40,16 @@ def batch_job(
     questions = tmp / "q.jsonl"
     if not questions.exists():
         write_questions(questions, n)
+    start = (
+        f"sources:\n  - {{format: mmlu_pro, path: {questions}}}\n"
+        f"response_model: {{provider: p, model: answerer, samples: {samples}, "
+        f"temperature: 0.7, max_tokens: 64}}"
+    )
+    if api == "anthropic":  # no seed: the k samples are alike, so judge a pairs file
+        pairs = tmp / "pairs.jsonl"
+        if not pairs.exists():
+            write_pairs(pairs, n)
+        start = f"pairs:\n  - {{format: judgebench, path: {pairs}}}"
     judge_extra = f", mode: {judge_mode}" if judge_mode else ""
     job = tmp / f"{name}.yaml"
     job.write_text(
@@ -57,15 +67,30 @@ providers:
     retry: {{max_attempts: 3, initial_backoff: 0.01, max_backoff: 0.05}}
     prices: {{"*": {{input: 2.0, output: 8.0}}}}
 {extra}
-sources:
-  - {{format: mmlu_pro, path: {questions}}}
-response_model: {{provider: p, model: answerer, samples: {samples}, temperature: 0.7, max_tokens: 64}}
+{start}
 judges:
   - {{name: j, type: vanilla, provider: p, model: judge, max_tokens: 64{judge_extra}}}
 concurrency: {{generate: {concurrency}, judge: {concurrency}}}
 """
     )
     return job
+
+
+def write_pairs(path: Path, n: int) -> None:
+    """JudgeBench-format pairs (our own text)."""
+    with open(path, "wb") as fh:
+        for i in range(n):
+            pair = {
+                "pair_id": f"p{i}",
+                "original_id": i,
+                "source": "mmlu-pro-math",
+                "question": f"Synthetic question {i}: what is {i} + {i}?",
+                "response_model": "answerer",
+                "response_A": f"It is {2 * i}.",
+                "response_B": f"It is {2 * i + 1}.",
+                "label": "A>B" if i % 2 else "B>A",
+            }
+            fh.write(orjson.dumps(pair) + b"\n")
 
 
 def records(run_dir: Path, name: str, drop: tuple[str, ...] = ()) -> Counter[bytes]:

@@ -13,7 +13,7 @@ from engine.run import run_job
 from fakes.server import FakeServer
 from tests.batch.helpers import ALL, KEY_ENV, PAID, batch_job, costless, records, submitted
 from tests.engine.helpers import read_jsonl
-from tests.engine.scripts import answer_or_judge
+from tests.batch.scripts import answer
 
 APIS = ("openai", "anthropic", "gemini")
 
@@ -25,7 +25,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _run(job: Path, **server: object) -> tuple[int, list[dict]]:
     async def main() -> tuple[int, list[dict]]:
-        async with FakeServer(answer_or_judge, batch_delay=0.1, **server) as srv:  # type: ignore[arg-type]
+        async with FakeServer(answer, batch_delay=0.1, **server) as srv:  # type: ignore[arg-type]
             text = job.read_text().replace("URL", srv.url)
             job.write_text(text)
             result = await run_job(load_job(job), quiet=True, report=False)
@@ -49,8 +49,10 @@ def test_batch_run_gives_the_online_records(tmp_path: Path, api: str) -> None:
             assert costless(runs / "batch", name) == costless(runs / "online", name), name
         else:
             assert records(runs / "batch", name) == records(runs / "online", name), name
-    online_cost = sum(r["usage"]["cost"] for r in read_jsonl(runs / "online" / "responses.jsonl"))
-    batch_cost = sum(r["usage"]["cost"] for r in read_jsonl(runs / "batch" / "responses.jsonl"))
+    online_cost, batch_cost = (
+        sum(r["usage"]["cost"] for name in PAID for r in read_jsonl(runs / run / name))
+        for run in ("online", "batch")
+    )
     assert online_cost > 0 and batch_cost == pytest.approx(online_cost / 2)
     # Online calls went to the chat endpoint, batch ones only through the batch API, each
     # request once, with its request key as custom_id.
@@ -61,3 +63,4 @@ def test_batch_run_gives_the_online_records(tmp_path: Path, api: str) -> None:
     ledger = read_jsonl(runs / "batch" / "batches.jsonl")
     events = {e["event"] for e in ledger}
     assert {"prepared", "submitted", "ended"} <= events
+    assert read_jsonl(runs / "batch" / "judgments.jsonl")  # the judge stage batched too
