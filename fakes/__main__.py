@@ -42,6 +42,8 @@ async def _serve(args: argparse.Namespace) -> None:
         keep_log=False,
         batch_delay=args.batch_delay,
         batch_outcomes=outcomes,
+        batch_create_delay=args.batch_create_delay,
+        batch_download_delay=args.batch_download_delay,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--log", help="append one JSON line per request here")
     p.add_argument("--batch-delay", type=float, default=0.5, help="seconds until a batch ends")
+    p.add_argument("--batch-create-delay", type=float, default=0.0, help="seconds a create takes")
+    p.add_argument(
+        "--batch-download-delay", type=float, default=0.0, help="seconds a results download takes"
+    )
     p.add_argument(
         "--batch-outcomes", help='per batch in order: "expire", "fail" or empty, e.g. ,expire'
     )

@@ -104,6 +104,8 @@ class FakeServer:
         keep_log: bool = True,
         batch_delay: float = 0.5,
         batch_outcomes: Outcomes = None,
+        batch_create_delay: float = 0.0,
+        batch_download_delay: float = 0.0,
     ) -> None:
         self.script = script or default_script
         self._latency = latency
@@ -126,7 +128,13 @@ class FakeServer:
         self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
         self.closing = asyncio.Event()
         # The batch APIs (fakes/batches.py): answers `batch_delay` s after a batch is made.
-        self.batch = BatchFakes(self, delay=batch_delay, outcomes=batch_outcomes)
+        self.batch = BatchFakes(
+            self,
+            delay=batch_delay,
+            outcomes=batch_outcomes,
+            create_delay=batch_create_delay,
+            download_delay=batch_download_delay,
+        )
         self._runner: web.AppRunner | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
