@@ -114,7 +114,6 @@ class BatchingProvider(Provider):
         self.max_bytes = min(self.settings.max_bytes, cap_b)
         self.live: dict[str, _Live] = {}
         self._queues: dict[str, _Queue] = {}
-        self._given: set[str] = set()  # custom_ids given out by this process
         self._tg: TaskGroup | None = None
         self.waiting = 0  # calls waiting for a batch (the view's "in flight")
 
@@ -164,9 +163,8 @@ class BatchingProvider(Provider):
             return await self._claim(info, call)
         if not batch:
             return await self.inner.chat(request)
-        custom_id = tag
-        if (self.name, tag) in self.ledger.tags or tag in self._given:
-            custom_id = f"{tag}-{body_hash[:8]}"  # a later turn of a multi-turn judge
+        first = self.ledger.first.setdefault((self.name, tag), body_hash)
+        custom_id = tag if first == body_hash else f"{tag}-{body_hash[:8]}"  # a later turn
         call = self._call(request, body, tag, body_hash, plan, custom_id, batch)
         if call.size > self.max_bytes:
             raise ProviderError("bad_request", f"{self.name}: a request larger than a batch")
@@ -185,7 +183,6 @@ class BatchingProvider(Provider):
         batch: bool,
     ) -> _Call:
         assert self.api is not None
-        self._given.add(custom_id)
         entry = BatchEntry(custom_id, request.model, body)
         return _Call(request, entry, tag, body_hash, plan, self.api.size(entry), batch)
 

@@ -74,7 +74,9 @@ class Ledger:
         self.batches: dict[str, BatchInfo] = {}
         # (provider, request key, body hash) -> (batch, custom_id): the latest batch wins.
         self._index: dict[tuple[str, str, str], tuple[str, str]] = {}
-        self.tags: set[tuple[str, str]] = set()  # (provider, custom_id) ever given out
+        # (provider, request key) -> the body hash of its first request (its custom_id is the
+        # key; a later turn under the same key has another body and a suffixed custom_id).
+        self.first: dict[tuple[str, str], str] = {}
 
     def open(self, *, recover: bool = True) -> int:
         """Cut a torn tail (unless only reading) and read every event; return the bytes cut."""
@@ -125,7 +127,7 @@ class Ledger:
         if event == "prepared":
             for r in info.requests:
                 self._index[(info.provider, r.tag, r.body_hash)] = (local_id, r.custom_id)
-                self.tags.add((info.provider, r.custom_id))
+                self.first.setdefault((info.provider, r.tag), r.body_hash)
         elif event == "submitted":
             info.remote_id = str(rec["remote_id"])
             info.state = str(rec.get("state") or "submitted")
