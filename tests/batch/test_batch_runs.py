@@ -12,8 +12,8 @@ from engine.jobload import load_job
 from engine.run import run_job
 from fakes.server import FakeServer
 from tests.batch.helpers import ALL, KEY_ENV, PAID, batch_job, costless, records, submitted
-from tests.engine.helpers import read_jsonl
 from tests.batch.scripts import answer
+from tests.engine.helpers import read_jsonl
 
 APIS = ("openai", "anthropic", "gemini")
 
@@ -56,6 +56,7 @@ def test_batch_run_gives_the_online_records(tmp_path: Path, api: str) -> None:
     assert online_cost > 0 and batch_cost == pytest.approx(online_cost / 2)
     # Online calls went to the chat endpoint, batch ones only through the batch API, each
     # request once, with its request key as custom_id.
+    assert online_log and all(e.get("op") is None for e in online_log)
     assert not [e for e in batch_log if e.get("op") is None]
     sent = submitted(batch_log)
     keys = {r["request_key"] for name in PAID for r in read_jsonl(runs / "batch" / name)}
