@@ -81,9 +81,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--log", help="append one JSON line per request here")
     p.add_argument("--batch-delay", type=float, default=0.5, help="seconds until a batch ends")
-    p.add_argument("--batch-create-delay", type=float, default=0.0, help="seconds a create takes")
     p.add_argument(
-        "--batch-download-delay", type=float, default=0.0, help="seconds a results download takes"
+        "--batch-create-delay", type=float, default=0.0, help="seconds the first create takes"
+    )
+    p.add_argument(
+        "--batch-download-delay", type=float, default=0.0, help="seconds the first download takes"
     )
     p.add_argument(
         "--batch-outcomes", help='per batch in order: "expire", "fail" or empty, e.g. ,expire'

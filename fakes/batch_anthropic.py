@@ -47,7 +47,7 @@ class AnthropicBatches(BatchCore):
             lines.append((cid, params))
         batch = self._new("anthropic", str(lines[0][1]["model"]), lines)
         self._log("create", "anthropic", batch.id)
-        await self.slow(self.create_delay)  # the batch exists; its id is not out yet
+        await self.slow("create")  # the batch exists; its id is not out yet
         return web.json_response(self._anthropic_object(batch, request))
 
     def _anthropic_object(self, batch: FakeBatch, request: web.Request) -> dict[str, Any]:
@@ -117,7 +117,7 @@ class AnthropicBatches(BatchCore):
             return self._error(
                 "anthropic", "bad_request", "results are not available until the batch has ended"
             )
-        await self.slow(self.download_delay)
+        await self.slow("download")
         out = []
         for r in batch.results:
             kind = r["kind"]

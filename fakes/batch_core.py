@@ -72,9 +72,11 @@ class BatchCore:
     ) -> None:
         self.server = server
         self.delay = delay
-        # Seconds a create (after the batch exists) or a results download takes to answer.
+        # Seconds the first create (after the batch exists) and the first results download
+        # take to answer: a moment to kill a client in; later ones are quick.
         self.create_delay = create_delay
         self.download_delay = download_delay
+        self._slowed: set[str] = set()
         self.outcomes = outcomes
         self.batches: dict[str, FakeBatch] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # id -> (purpose, content)
@@ -159,6 +161,8 @@ class BatchCore:
         kinds = [r["kind"] for r in batch.results or []]
         return {k: kinds.count(k) for k in ("ok", "error", "expired", "cancelled", "failed")}
 
-    async def slow(self, seconds: float) -> None:
-        if seconds > 0:
+    async def slow(self, what: str) -> None:
+        seconds = self.create_delay if what == "create" else self.download_delay
+        if seconds > 0 and what not in self._slowed:
+            self._slowed.add(what)
             await asyncio.sleep(seconds)

@@ -34,7 +34,7 @@ class GeminiBatches(BatchCore):
             lines.append((str((item.get("metadata") or {}).get("key", i)), req))
         batch = self._new("gemini", model, lines, display_name=str(batch_spec["displayName"]))
         self._log("create", "gemini", batch.id)
-        await self.slow(self.create_delay)  # the batch exists; its id is not out yet
+        await self.slow("create")  # the batch exists; its id is not out yet
         return web.json_response(self._gemini_op(batch))
 
     def _gemini_op(self, batch: FakeBatch) -> dict[str, Any]:
@@ -102,7 +102,7 @@ class GeminiBatches(BatchCore):
         op = self._gemini_op(batch)
         if op["done"]:  # the answers come inline with the finished operation
             self._log("results", "gemini", batch.id)
-            await self.slow(self.download_delay)
+            await self.slow("download")
         return web.json_response(op)
 
     async def _gemini_list(self, request: web.Request) -> web.Response:

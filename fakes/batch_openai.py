@@ -50,7 +50,7 @@ class OpenAIBatches(BatchCore):
         if hit is None:
             return self._error("openai", "not_found", "No such File object")
         if hit[0] == "batch_output":
-            await self.slow(self.download_delay)
+            await self.slow("download")
         return web.Response(body=hit[1], content_type="application/octet-stream")
 
     async def _openai_create(self, request: web.Request) -> web.Response:
@@ -77,7 +77,7 @@ class OpenAIBatches(BatchCore):
                 "openai", model, lines, input_file_id=file_id, metadata=body.get("metadata") or {}
             )
         self._log("create", "openai", batch.id)
-        await self.slow(self.create_delay)  # the batch exists; its id is not out yet
+        await self.slow("create")  # the batch exists; its id is not out yet
         return web.json_response(self._openai_object(batch))
 
     def _openai_lines(self, content: bytes) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
