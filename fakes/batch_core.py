@@ -52,6 +52,7 @@ class FakeBatch:
     results: list[dict[str, Any]] | None = None  # (custom_id, kind, body|error) as dicts
     output_file_id: str | None = None
     error_file_id: str | None = None
+    delay: float = 0.0  # seconds from creation to its end
 
 
 def iso(t: float) -> str:
@@ -65,7 +66,7 @@ class BatchCore:
         self,
         server: FakeServer,
         *,
-        delay: float = 0.5,
+        delay: float | Callable[[int], float] = 0.5,
         outcomes: Outcomes = None,
         create_delay: float = 0.0,
         download_delay: float = 0.0,
@@ -112,6 +113,7 @@ class BatchCore:
             lines,
             time.time(),
             outcome=outcome or None,
+            delay=self.delay(n) if callable(self.delay) else self.delay,
             **kw,
         )
         self.batches[batch.id] = batch
@@ -123,7 +125,7 @@ class BatchCore:
         """Run the batch once its time has come (or it was cancelled)."""
         if batch.results is not None:
             return
-        if not batch.cancelled and time.time() < batch.created + self.delay:
+        if not batch.cancelled and time.time() < batch.created + batch.delay:
             return
         batch.ended = time.time()
         out: list[dict[str, Any]] = []

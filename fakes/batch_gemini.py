@@ -44,7 +44,7 @@ class GeminiBatches(BatchCore):
         if not done:
             state = (
                 "BATCH_STATE_PENDING"
-                if time.time() < batch.created + self.delay / 10
+                if time.time() < batch.created + batch.delay / 10
                 else "BATCH_STATE_RUNNING"
             )
         elif batch.cancelled:

@@ -108,7 +108,7 @@ class OpenAIBatches(BatchCore):
         now = time.time()
         counts = self._count(batch)
         if batch.results is None:
-            status = "validating" if now < batch.created + self.delay / 10 else "in_progress"
+            status = "validating" if now < batch.created + batch.delay / 10 else "in_progress"
         elif batch.cancelled:
             status = "cancelled"
         elif batch.outcome == "fail":

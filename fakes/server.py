@@ -102,7 +102,7 @@ class FakeServer:
         port: int = 0,
         log: IO[bytes] | None = None,
         keep_log: bool = True,
-        batch_delay: float = 0.5,
+        batch_delay: float | Callable[[int], float] = 0.5,
         batch_outcomes: Outcomes = None,
         batch_create_delay: float = 0.0,
         batch_download_delay: float = 0.0,

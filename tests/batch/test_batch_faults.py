@@ -34,7 +34,8 @@ def _runs(jobs: list[Path], script: Callable[[Any], Any], **server: Any) -> tupl
 
     async def main() -> tuple[list[int], list]:
         codes = []
-        async with FakeServer(script, batch_delay=0.1, **server) as srv:
+        server.setdefault("batch_delay", 0.1)
+        async with FakeServer(script, **server) as srv:
             for job in jobs:
                 job.write_text(job.read_text().replace("URL", srv.url))
                 codes.append((await run_job(load_job(job), quiet=True, report=False)).exit_code)
@@ -145,3 +146,19 @@ def test_multi_turn_judges_send_each_turn_in_a_later_batch(tmp_path: Path) -> No
     keys = {r["request_key"] for r in read_jsonl(runs / "b" / "judgments.jsonl")}
     assert any(c.split("-")[0] in keys and "-" in c for c in later)
     assert set(submitted(log).values()) == {1}
+
+
+def test_the_graph_streams_past_a_slow_batch(tmp_path: Path) -> None:
+    """Answers of a quick batch are verified, paired and judged while a slow one is out."""
+    job = batch_job(tmp_path, "s", "gemini", "URL", n=12)
+    job.write_text(job.read_text().replace("max_age: 0.05,", "max_age: 0.05, max_requests: 8,"))
+    slow = 1  # the second batch of answers takes its time
+    (code,), _ = _runs([job], scripts.answer, batch_delay=lambda n: 3.0 if n == slow else 0.1)
+    assert code == ExitCode.OK
+    ledger = read_jsonl(tmp_path / "runs" / "s" / "batches.jsonl")
+    prepared = [e for e in ledger if e["event"] == "prepared"]
+    slow_id = prepared[slow]["batch"]
+    assert prepared[slow]["model"] == "answerer"
+    slow_end = next(e["t"] for e in ledger if e["event"] == "ended" and e["batch"] == slow_id)
+    judged_before = [e for e in prepared if e["model"] == "judge" and e["t"] < slow_end]
+    assert judged_before, "no judge batch was sent while the slow answer batch was out"
