@@ -162,3 +162,35 @@ def test_the_graph_streams_past_a_slow_batch(tmp_path: Path) -> None:
     slow_end = next(e["t"] for e in ledger if e["event"] == "ended" and e["batch"] == slow_id)
     judged_before = [e for e in prepared if e["model"] == "judge" and e["t"] < slow_end]
     assert judged_before, "no judge batch was sent while the slow answer batch was out"
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_answers_of_an_ended_batch_are_read_again_not_bought_again(
+    tmp_path: Path, api: str
+) -> None:
+    """A kill after a batch's end was recorded but before its answers were: the resume reads
+    the batch's results again instead of sending its requests again."""
+    job = batch_job(tmp_path, "e", api, "URL")
+    run_dir = tmp_path / "runs" / "e"
+    kept: dict[str, bytes] = {}
+
+    def lose_judgments() -> None:
+        for name in ("judgments.jsonl", "scores.jsonl"):
+            kept[name] = (run_dir / name).read_bytes()
+            (run_dir / name).unlink()
+
+    async def main() -> list:
+        async with FakeServer(scripts.answer, batch_delay=0.1) as srv:
+            job.write_text(job.read_text().replace("URL", srv.url))
+            assert (await run_job(load_job(job), quiet=True, report=False)).exit_code == 0
+            lose_judgments()
+            assert (await run_job(load_job(job), quiet=True, report=False)).exit_code == 0
+            return list(srv.requests)
+
+    log = anyio.run(main)
+    assert set(submitted(log).values()) == {1}
+    assert sorted((run_dir / "judgments.jsonl").read_bytes().splitlines()) == sorted(
+        kept["judgments.jsonl"].splitlines()
+    )
+    downloads = [e for e in log if e.get("op") in ("results", "poll")]
+    assert downloads
