@@ -159,6 +159,16 @@ class BatchCore:
             raise ValueError(f"unknown fault {reply.fault!r}")
         return {"custom_id": cid, "kind": "ok", "body": success_body(req, [reply], n)}
 
+    def phase(self, batch: FakeBatch) -> str:
+        """Where the batch is (each API names these its own way): starting, running, then
+        cancelled, failed, expired or completed."""
+        self._advance(batch)
+        if batch.results is None:
+            return "starting" if time.time() < batch.created + batch.delay / 10 else "running"
+        if batch.cancelled:
+            return "cancelled"
+        return {"fail": "failed", "expire": "expired"}.get(batch.outcome or "", "completed")
+
     def _count(self, batch: FakeBatch) -> dict[str, int]:
         kinds = [r["kind"] for r in batch.results or []]
         return {k: kinds.count(k) for k in ("ok", "error", "expired", "cancelled", "failed")}

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from fakes.batch_core import GEMINI_TYPE, BatchCore, FakeBatch, iso
+
+STATES = {
+    "starting": "BATCH_STATE_PENDING",
+    "running": "BATCH_STATE_RUNNING",
+    "cancelled": "BATCH_STATE_CANCELLED",
+    "failed": "BATCH_STATE_FAILED",
+    "expired": "BATCH_STATE_EXPIRED",
+    "completed": "BATCH_STATE_SUCCEEDED",
+}
 
 
 class GeminiBatches(BatchCore):
@@ -38,23 +46,9 @@ class GeminiBatches(BatchCore):
         return web.json_response(self._gemini_op(batch))
 
     def _gemini_op(self, batch: FakeBatch) -> dict[str, Any]:
-        self._advance(batch)
+        state = STATES[self.phase(batch)]
         counts = self._count(batch)
         done = batch.results is not None
-        if not done:
-            state = (
-                "BATCH_STATE_PENDING"
-                if time.time() < batch.created + batch.delay / 10
-                else "BATCH_STATE_RUNNING"
-            )
-        elif batch.cancelled:
-            state = "BATCH_STATE_CANCELLED"
-        elif batch.outcome == "fail":
-            state = "BATCH_STATE_FAILED"
-        elif batch.outcome == "expire":
-            state = "BATCH_STATE_EXPIRED"
-        else:
-            state = "BATCH_STATE_SUCCEEDED"
         name = f"batches/{batch.id}"
         meta = {
             "@type": f"{GEMINI_TYPE}.GenerateContentBatch",

@@ -11,6 +11,9 @@ from aiohttp import web
 
 from fakes.batch_core import ENDPOINT, BatchCore, FakeBatch
 
+STATES = {"starting": "validating", "running": "in_progress"}
+STATES |= {s: s for s in ("cancelled", "failed", "expired", "completed")}
+
 
 class OpenAIBatches(BatchCore):
     # ---- OpenAI ------------------------------------------------------------------------
@@ -104,19 +107,8 @@ class OpenAIBatches(BatchCore):
         return lines, None
 
     def _openai_object(self, batch: FakeBatch) -> dict[str, Any]:
-        self._advance(batch)
-        now = time.time()
+        status = STATES[self.phase(batch)]
         counts = self._count(batch)
-        if batch.results is None:
-            status = "validating" if now < batch.created + batch.delay / 10 else "in_progress"
-        elif batch.cancelled:
-            status = "cancelled"
-        elif batch.outcome == "fail":
-            status = "failed"
-        elif batch.outcome == "expire":
-            status = "expired"
-        else:
-            status = "completed"
         if batch.results is not None and batch.output_file_id is None and status != "failed":
             self._openai_files(batch)
         total = len(batch.lines)

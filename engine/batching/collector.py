@@ -22,12 +22,12 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from engine.batching.calls import Call, Future, Live, Queue
 from engine.batching.ledger import BatchInfo, Ledger, Request
 from engine.batching.tag import Mode, current
 from engine.keys import stable_hash
@@ -40,60 +40,6 @@ from providers.errors import EmptyReply
 from providers.http import HTTPProvider
 from providers.models import Plan
 from providers.schema import Unsupported
-
-
-class _Future:
-    """What a waiting call gets, once: an answer, an error, or (None) "not run: send again"."""
-
-    def __init__(self) -> None:
-        self._done = anyio.Event()
-        self._value: ChatResponse | None = None
-        self._error: ProviderError | None = None
-
-    def set(self, value: ChatResponse | None) -> None:
-        self._value = value
-        self._done.set()
-
-    def fail(self, error: ProviderError) -> None:
-        self._error = error
-        self._done.set()
-
-    async def wait(self) -> ChatResponse | None:
-        await self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-@dataclass
-class _Call:
-    request: ChatRequest
-    entry: BatchEntry
-    tag: str
-    body_hash: str
-    plan: Plan
-    size: int
-    batch: bool  # made in batch mode: sent again in a batch (else online) when not run
-    future: _Future = field(default_factory=_Future)
-    tries: int = 0
-
-
-@dataclass
-class _Live:
-    """A batch this process follows: who waits for which request, and answers not yet asked
-    for (a resume reads a batch before its stages reach every question in it)."""
-
-    info: BatchInfo
-    waiters: dict[str, list[_Call]] = field(default_factory=dict)
-    answers: dict[str, Any] = field(default_factory=dict)
-    settled: bool = False
-
-
-@dataclass
-class _Queue:
-    calls: list[_Call] = field(default_factory=list)
-    size: int = 0
-    since: float = 0.0
 
 
 class BatchingProvider(Provider):
@@ -112,8 +58,8 @@ class BatchingProvider(Provider):
         cap_b = self.api.max_bytes if self.api else 1
         self.max_requests = min(self.settings.max_requests, cap_n)
         self.max_bytes = min(self.settings.max_bytes, cap_b)
-        self.live: dict[str, _Live] = {}
-        self._queues: dict[str, _Queue] = {}
+        self.live: dict[str, Live] = {}
+        self._queues: dict[str, Queue] = {}
         self._tg: TaskGroup | None = None
         self.waiting = 0  # calls waiting for a batch (the view's "in flight")
 
@@ -181,12 +127,12 @@ class BatchingProvider(Provider):
         plan: Plan,
         custom_id: str,
         batch: bool,
-    ) -> _Call:
+    ) -> Call:
         assert self.api is not None
         entry = BatchEntry(custom_id, request.model, body)
-        return _Call(request, entry, tag, body_hash, plan, self.api.size(entry), batch)
+        return Call(request, entry, tag, body_hash, plan, self.api.size(entry), batch)
 
-    async def _wait(self, call: _Call) -> ChatResponse:
+    async def _wait(self, call: Call) -> ChatResponse:
         """The call's answer; a request its batch did not run is sent again: in a new batch
         (at most `batch.resubmit` times), or online when the call was made online."""
         self.waiting += 1
@@ -196,7 +142,7 @@ class BatchingProvider(Provider):
                 if answer is not None:
                     return answer
                 call.tries += 1
-                call.future = _Future()
+                call.future = Future()
                 if not call.batch:
                     return await self.inner.chat(call.request)
                 if call.tries > self.settings.resubmit:
@@ -207,15 +153,17 @@ class BatchingProvider(Provider):
         finally:
             self.waiting -= 1
 
-    def _enqueue(self, call: _Call) -> None:
+    def _enqueue(self, call: Call) -> None:
         model = call.entry.model
-        queue = self._queues.setdefault(model, _Queue())
-        if queue.calls and queue.size + call.size > self.max_bytes:
+        queue = self._queues.setdefault(model, Queue())
+        full = queue.size + call.size > self.max_bytes
+        if queue.calls and (full or call.entry.custom_id in queue.ids):
             self._flush(model)
-            queue = self._queues.setdefault(model, _Queue())
+            queue = self._queues.setdefault(model, Queue())
         if not queue.calls:
             queue.since = time.monotonic()
         queue.calls.append(call)
+        queue.ids.add(call.entry.custom_id)
         queue.size += call.size
         if len(queue.calls) >= self.max_requests or self.settings.max_age == 0:
             self._flush(model)
@@ -248,15 +196,15 @@ class BatchingProvider(Provider):
                 self._flush_old()
 
     # ---- one batch ---------------------------------------------------------------------
-    def _follow(self, info: BatchInfo) -> _Live:
+    def _follow(self, info: BatchInfo) -> Live:
         live = self.live.get(info.local_id)
         if live is None:
-            live = self.live[info.local_id] = _Live(info)
+            live = self.live[info.local_id] = Live(info)
             assert self._tg is not None, "BatchingProvider.run is not running"
             self._tg.start_soon(self._watch, live)
         return live
 
-    async def _claim(self, info: BatchInfo, call: _Call) -> ChatResponse:
+    async def _claim(self, info: BatchInfo, call: Call) -> ChatResponse:
         """A request already in a batch: its answer, now or when the batch ends."""
         live = self._follow(info)
         cid = call.entry.custom_id
@@ -268,12 +216,12 @@ class BatchingProvider(Provider):
             live.waiters.setdefault(cid, []).append(call)
         return await self._wait(call)
 
-    async def _submit(self, model: str, calls: list[_Call]) -> None:
+    async def _submit(self, model: str, calls: list[Call]) -> None:
         assert self.api is not None
         reqs = [Request(c.entry.custom_id, c.tag, c.body_hash) for c in calls]
         info = BatchInfo(uuid.uuid4().hex[:16], self.name, model, reqs, time.time())
         self.ledger.prepared(info)  # before anything is sent: a crash from here on is found
-        live = self.live[info.local_id] = _Live(info)
+        live = self.live[info.local_id] = Live(info)
         for c in calls:
             live.waiters.setdefault(c.entry.custom_id, []).append(c)
         self.stats.requests += len(calls)
@@ -294,7 +242,7 @@ class BatchingProvider(Provider):
         self.ledger.write("submitted", info, remote_id=status.remote_id, state=status.state)
         await self._finish(live, status)
 
-    async def _watch(self, live: _Live) -> None:
+    async def _watch(self, live: Live) -> None:
         """A batch of the ledger: find it if its submission went unrecorded, then follow it."""
         assert self.api is not None
         info = live.info
@@ -316,7 +264,7 @@ class BatchingProvider(Provider):
             return
         await self._finish(live, status)
 
-    async def _finish(self, live: _Live, status: BatchStatus) -> None:
+    async def _finish(self, live: Live, status: BatchStatus) -> None:
         """Poll until the batch ends, read its results, answer its calls."""
         assert self.api is not None
         info, wait = live.info, self.settings.poll_initial
@@ -349,7 +297,7 @@ class BatchingProvider(Provider):
         if status.state != info.state or dict(status.counts) != info.counts:
             self.ledger.write("state", info, state=status.state, counts=dict(status.counts))
 
-    def _settle(self, live: _Live, status: BatchStatus | None, outcomes: list[Outcome]) -> None:
+    def _settle(self, live: Live, status: BatchStatus | None, outcomes: list[Outcome]) -> None:
         info = live.info
         by_id = {o.custom_id: o for o in outcomes}
         ids = [r.custom_id for r in info.requests]
@@ -383,7 +331,7 @@ class BatchingProvider(Provider):
                     call.future.set(None)  # not run: sent again
         live.waiters.clear()
 
-    def _fail(self, live: _Live, exc: ProviderError) -> None:
+    def _fail(self, live: Live, exc: ProviderError) -> None:
         live.settled = True
         for calls in live.waiters.values():
             for call in calls:
@@ -391,7 +339,7 @@ class BatchingProvider(Provider):
                 call.future.fail(exc)
         live.waiters.clear()
 
-    def _answer(self, body: Any, call: _Call) -> ChatResponse:
+    def _answer(self, body: Any, call: Call) -> ChatResponse:
         model = call.entry.model
         try:
             resp = self.inner.wire.parse(body)

@@ -51,6 +51,12 @@ def _wait_for(what: Callable[[], bool], proc: subprocess.Popen[str], timeout: fl
         time.sleep(0.01)
 
 
+def _kill_when_submitted(proc: subprocess.Popen[str], run_dir: Path) -> None:
+    _wait_for(lambda: bool(_events(run_dir, "submitted")), proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def _events(run_dir: Path, event: str) -> list[dict]:
     return [e for e in read_jsonl(run_dir / "batches.jsonl") if e.get("event") == event]
 
@@ -134,10 +140,7 @@ def test_switch_from_batch_to_online_and_back_pays_once(
         job = batch_job(tmp_path, "sw", "openai", url, n=10)
         run_dir = tmp_path / "runs" / "sw"
         # 1: batch mode, killed with its first batch out.
-        proc = _run(job, "--limit", "4")
-        _wait_for(lambda: bool(_events(run_dir, "submitted")), proc)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _kill_when_submitted(_run(job, "--limit", "4"), run_dir)
         first = {c for e in _events(run_dir, "prepared") for c, _, _ in e["requests"]}
         # 2: online, more questions: the batch out is collected, the rest is asked online.
         online = _run(job, "--limit", "7", "--set", "providers.p.mode=online")
