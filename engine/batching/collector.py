@@ -332,7 +332,10 @@ class BatchingProvider(Provider):
         live.waiters.clear()
 
     def _fail(self, live: Live, exc: ProviderError) -> None:
-        live.settled = True
+        """The batch could not be sent, polled or read: its waiting calls fail (recorded,
+        sent again on resume); a later call of this run that finds it in the ledger follows
+        it anew, so an answer the API still holds is not bought twice."""
+        self.live.pop(live.info.local_id, None)
         for calls in live.waiters.values():
             for call in calls:
                 self.stats.errors += 1
