@@ -1,9 +1,11 @@
 """Crash-safe, append-only JSONL checkpoints: the run store.
 
-Paid work (model answers, judgments) is written through to the OS as soon as it arrives:
-a `kill -9` a moment later cannot lose it, so a resume never pays twice for it. Derived
-records (verdicts, pairs, scores) are batched and flushed at least every second; losing
-their tail only means recomputing it. A torn last line is cut off when the store opens.
+Paid work (model answers, judgments, answer scores) is written through to the OS as soon as
+it arrives: a `kill -9` a moment later cannot lose it, so a resume never pays twice for it.
+Derived records (verdicts, pairs, scores) are batched and flushed at least every second;
+losing their tail only means recomputing it. Every second, what the OS holds is also
+fsynced (paid records first), so a power cut loses at most about a second of work. A torn
+last line is cut off when the store opens.
 Every line goes through `verifiers.jsonl` (its `JsonlLog` appends, its `read` indexes).
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.records import (
+    AnswerScoreRecord,
     JudgmentRecord,
     MetaJudgmentRecord,
     PairRecord,
@@ -23,6 +26,7 @@ from engine.records import (
     VerdictRecord,
     key_of,
 )
+from engine.usage import PAID, RunUsage
 from verifiers.jsonl import JsonlLog
 
 R = TypeVar("R", bound=Record)
@@ -30,6 +34,7 @@ R = TypeVar("R", bound=Record)
 DURABLE: dict[type[Record], bool] = {
     ResponseRecord: True,
     JudgmentRecord: True,
+    AnswerScoreRecord: True,
     VerdictRecord: False,
     PairRecord: False,
     ScoreRecord: False,
@@ -44,8 +49,11 @@ class RunStore:
     of finished keys only, never with answer texts.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, usage: RunUsage | None = None) -> None:
         self.run_dir = run_dir
+        # The run's usage and cost: its records of paid calls, counted as they are read on
+        # open and as they are written (engine.usage).
+        self.usage = usage if usage is not None else RunUsage()
         self.logs: dict[type[Record], JsonlLog] = {
             rtype: JsonlLog(run_dir / rtype.FILE, durable=durable)
             for rtype, durable in DURABLE.items()
@@ -61,7 +69,10 @@ class RunStore:
             if n := log.recover():
                 cut[log.path.name] = n
             index = self._index[rtype]
+            paid = rtype in PAID
             for line in log.read():
+                if paid:
+                    self.usage.add(line.record)
                 if line.record.get("error"):
                     # Failed calls are not results: they are sent again.
                     self.failed_before[rtype] += 1
@@ -79,11 +90,20 @@ class RunStore:
         return rtype.from_dict(self.logs[rtype].read_at(offset))
 
     def put(self, record: Record) -> None:
-        self.logs[type(record)].append(record.to_dict())
+        obj = record.to_dict()
+        if type(record) in PAID:
+            self.usage.add(obj)
+        self.logs[type(record)].append(obj)
 
     def flush(self) -> None:
         for log in self.logs.values():
             log.flush()
+
+    def sync(self) -> None:
+        """Make every record handed to the OS durable, paid ones first (blocking: the run
+        calls it from a worker thread, once a second)."""
+        for log in sorted(self.logs.values(), key=lambda log: not log.durable):
+            log.sync()
 
     def close(self) -> None:
         for log in self.logs.values():

@@ -10,12 +10,15 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from engine.exitcodes import ExitCode, help_text
 from engine.jobload import JobError, LoadedJob, load_job
 from engine.progress import output_console
 from engine.records import RECORD_TYPES
+from engine.usage import PAID, RunUsage, Tally, judge_providers
 from verifiers import jsonl
+from verifiers.errors import SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,12 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     console = Console(stderr=True, soft_wrap=True)
     if args.command in ("run", "validate"):
+        # Checking a job, or counting what it would send, needs no secrets: a missing API key
+        # is a warning there; a real run refuses to start without it.
+        sends = args.command == "run" and not args.dry_run
         try:
-            loaded = load_job(args.job, args.overrides)
+            loaded = load_job(args.job, args.overrides, keys_required=sends)
         except JobError as exc:
-            for line in exc.problems:
-                console.print(f"[red]error:[/] {line}", highlight=False, markup=True)
+            for line in exc.problems:  # as text: a problem may quote brackets
+                console.print(Text.assemble(("error:", "red"), " ", line), highlight=False)
             return ExitCode.INVALID
+        for line in loaded.warnings:
+            console.print(
+                Text.assemble(("warning:", "yellow"), f" {line} (needed to run)"), highlight=False
+            )
         if args.command == "validate":
             console.print(f"{args.job}: OK (starts from {loaded.job.start})")
             return ExitCode.OK
@@ -118,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
     from engine.dryrun import estimate
 
-    est = estimate(loaded, limit)
+    try:
+        est = estimate(loaded, limit)
+    except (SourceError, OSError, ValueError, TypeError) as exc:  # a source that cannot be read
+        Console(stderr=True).print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False)
+        return ExitCode.INVALID
     table = Table(title=f"dry run · {loaded.job.name} (nothing sent)")
     cols = (
         *("provider/model", "calls", "input tokens (est.)", "output tokens (max)"),
@@ -148,6 +162,8 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
     batch = sum(v if v is not None else est.cost_online[k] for k, v in est.cost_batch.items())
     out.print(f"{what}; estimated cost at most ${est.cost:.2f} in the job's modes")
     out.print(f"all online: ${online:.2f}; all in batches where the API has them: ${batch:.2f}")
+    for ref in est.uncapped:
+        out.print(f"note: {ref} has no max_tokens: its answers are counted at the assumed cap")
     return ExitCode.OK
 
 
@@ -162,25 +178,37 @@ def _status(run_dir: Path) -> int:
     )
     for col in ("file", "records", "with error", "torn tail"):
         table.add_column(col, justify="left" if col == "file" else "right")
+    usage = RunUsage(judge_providers(manifest.get("job")))
     for rtype in RECORD_TYPES:
         path = run_dir / rtype.FILE
         counts: Counter[str] = Counter()
         for line in jsonl.read(path, torn_tail="skip", on_bad="skip"):
             counts["error" if line.record.get("error") else "ok"] += 1
+            if rtype in PAID:
+                usage.add(line.record)
         torn = path.exists() and jsonl.has_torn_tail(path)
         table.add_row(rtype.FILE, str(counts["ok"]), str(counts["error"]), "yes" if torn else "")
     console.print(table)
     stats_path = run_dir / "stats.json"
-    if stats_path.exists():
-        stats = orjson.loads(stats_path.read_bytes())
-        for name, st in stats.get("providers", {}).items():
-            console.print(
-                f"provider {name}: {st.get('completed', 0)} calls, "
-                f"{st.get('retries', 0)} retries, {st.get('errors', 0)} errors, "
-                f"${st.get('cost', 0):.4f}"
-            )
-        if stats.get("no_pair_reasons"):
-            console.print(f"questions without a pair: {stats['no_pair_reasons']}")
+    stats = orjson.loads(stats_path.read_bytes()) if stats_path.exists() else {}
+    live = stats.get("providers", {}) if isinstance(stats, dict) else {}
+    # Usage and cost are summed over the records (every process of the run); retries and
+    # errors are the live counts the run's processes left in stats.json.
+    spent = usage.providers()
+    for name in dict.fromkeys([*spent, *live]):
+        u, st = spent.get(name, Tally()), live.get(name, {})
+        console.print(
+            f"provider {name}: {u.calls} calls, {u.input_tokens} input / {u.output_tokens} "
+            f"output tokens, ${u.cost:.4f}; {st.get('retries', 0)} retries, "
+            f"{st.get('errors', 0)} errors"
+        )
+    total = usage.total()
+    console.print(
+        f"run total: {total.calls} calls, {total.input_tokens} input / "
+        f"{total.output_tokens} output tokens, ${total.cost:.4f}"
+    )
+    if stats.get("no_pair_reasons"):
+        console.print(f"questions without a pair: {stats['no_pair_reasons']}")
     _batch_table(console, run_dir)
     return ExitCode.OK
 

@@ -11,13 +11,15 @@ import os
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from engine import jobyaml
+from engine.imported import sniff
 from engine.jobspec import Job, SourceSpec, resolve_path
 from engine.judges.registry import JUDGE_TYPES, create_judge
 from engine.provider_checks import provider_problems
@@ -45,6 +47,10 @@ class LoadedJob:
     base_dir: Path
     # The job as plain data after overrides (what the manifest hashes).
     data: dict[str, Any]
+    # The `--set` overrides as given (the resume hint repeats them).
+    overrides: tuple[str, ...] = ()
+    # Problems that do not stop a check of the job (a missing API key for `validate`).
+    warnings: tuple[str, ...] = ()
 
     def source_path(self, spec: SourceSpec) -> Path:
         """A source's file, or a stand-in naming its Hugging Face dataset."""
@@ -92,8 +98,8 @@ def _apply_override(data: dict[str, Any], assignment: str) -> None:
         raise JobError([f"--set {assignment}: expected PATH=VALUE"])
     path, raw = assignment.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
+        value = jobyaml.load_value(raw) if raw.strip() else ""
+    except (yaml.YAMLError, jobyaml.JobYamlError) as exc:
         raise JobError([f"--set {assignment}: value is not valid YAML ({exc})"]) from None
     steps = path.strip().split(".")
     node: Any = data
@@ -184,43 +190,92 @@ def _pydantic_problems(exc: ValidationError, path: Path, lines: Mapping[Loc, int
 
 
 def load_job(
-    path: Path | str, overrides: Sequence[str] = (), env: Mapping[str, str] | None = None
+    path: Path | str,
+    overrides: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    *,
+    keys_required: bool = True,
 ) -> LoadedJob:
-    """Parse, override and validate a job; raise `JobError` listing every problem."""
+    """Parse, override and validate a job; raise `JobError` listing every problem.
+
+    With `keys_required=False` (`validate`, `--dry-run`: nothing is sent) an API key that is
+    not set is a warning in `LoadedJob.warnings`, not a problem."""
     path = Path(path)
     env = os.environ if env is None else env
+    data, lines = _read_yaml(path)
+    for assignment in overrides:
+        _apply_override(data, assignment)
+    type_problems = _judge_type_problems(data, path, lines)
     try:
-        text = path.read_text(encoding="utf-8")
+        job = Job.model_validate(data)
+    except ValidationError as exc:
+        # Unknown judge types are told now too, not once the other errors are fixed.
+        raise JobError(_pydantic_problems(exc, path, lines) + type_problems) from None
+    loaded = LoadedJob(
+        job=job, path=path, base_dir=path.resolve().parent, data=data, overrides=tuple(overrides)
+    )
+    problems, key_problems = _semantic_problems(loaded, lines, env, type_problems)
+    if keys_required:
+        problems += key_problems
+    if problems:
+        raise JobError(problems)
+    return replace(loaded, warnings=tuple(key_problems))
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
+    """The job file's mapping and the line of every field in it."""
+    try:
+        raw = path.read_bytes()
     except OSError as exc:
         raise JobError([f"{path}: cannot read job file ({exc.strerror})"]) from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JobError(
+            [f"{path}: not a job file: not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})"]
+        ) from None
+    try:
+        node, data = jobyaml.load(text)
+    except jobyaml.JobYamlError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise JobError([f"{where}: {exc.message}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise JobError([f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
     if not isinstance(data, dict):
         raise JobError([f"{path}:1: a job file must be a mapping of settings"])
-    lines = _line_map(node) if node is not None else {}
-    for assignment in overrides:
-        _apply_override(data, assignment)
-    try:
-        job = Job.model_validate(data)
-    except ValidationError as exc:
-        raise JobError(_pydantic_problems(exc, path, lines)) from None
-    loaded = LoadedJob(job=job, path=path, base_dir=path.resolve().parent, data=data)
-    problems = _semantic_problems(loaded, lines, env)
-    if problems:
-        raise JobError(problems)
-    return loaded
+    return data, (_line_map(node) if node is not None else {})
+
+
+def _judge_type_problems(
+    data: Mapping[str, Any], path: Path, lines: Mapping[Loc, int]
+) -> list[str]:
+    """Unknown judge types, read from the raw job (so they are reported beside every other
+    error, even when the job does not validate)."""
+    judges = data.get("judges")
+    problems = []
+    known = sorted(JUDGE_TYPES)
+    for i, judge in enumerate(judges if isinstance(judges, list) else []):
+        kind = judge.get("type") if isinstance(judge, dict) else None
+        if not isinstance(kind, str) or kind in JUDGE_TYPES:
+            continue
+        close = difflib.get_close_matches(kind, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+        loc: Loc = ("judges", i, "type")
+        problems.append(
+            f"{_where(path, lines, loc)}: {_fmt_loc(loc)}: unknown judge type {kind!r}{hint}"
+        )
+    return problems
 
 
 def _semantic_problems(
-    loaded: LoadedJob, lines: Mapping[Loc, int], env: Mapping[str, str]
-) -> list[str]:
+    loaded: LoadedJob, lines: Mapping[Loc, int], env: Mapping[str, str], type_problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """(problems, API keys that are not set)."""
     job, path = loaded.job, loaded.path
-    problems: list[str] = []
+    problems: list[str] = list(type_problems)
+    key_problems: list[str] = []
 
     def report(loc: Loc, msg: str) -> None:
         problems.append(f"{_where(path, lines, loc)}: {_fmt_loc(loc)}: {msg}")
@@ -261,15 +316,16 @@ def _semantic_problems(
         for loc, message in registry.loader(src.format).problems(src.options):
             report(("sources", i, "options", *loc), message)
 
-    known_types = sorted(JUDGE_TYPES)
+    if job.responses is not None and loaded.resolve(job.responses).is_file():
+        if (why := sniff(loaded.resolve(job.responses))) is not None:
+            report(("responses",), f"not an earlier run's responses.jsonl: {why}")
+    for loc, why in _output_problems(job):
+        report(loc, why)
+
     for i, judge in enumerate(job.judges):
-        if judge.type not in known_types:
-            close = difflib.get_close_matches(judge.type, known_types, n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known_types)})"
-            )
-            report(("judges", i, "type"), f"unknown judge type {judge.type!r}{hint}")
-        elif not problems:
+        if judge.type not in JUDGE_TYPES:
+            continue  # told already (type_problems)
+        if not problems:
             # Build it once: a bad template or bad params is a job error, not a traceback.
             try:
                 create_judge(judge_spec(judge, loaded.base_dir))
@@ -296,7 +352,9 @@ def _semantic_problems(
             continue
         checked.add(name)
         if (problem := key_problem(config, env)) is not None:
-            report(("providers", name), problem)
+            key_problems.append(
+                f"{_where(path, lines, ('providers', name))}: providers.{name}: {problem}"
+            )
     for loc, problem in provider_problems(job, env):  # base URLs, schemas, efforts
         report(loc, problem)
     batching: list[tuple[Loc, str, str | None]] = []
@@ -308,4 +366,16 @@ def _semantic_problems(
         config = job.providers.get(name)
         if mode == "batch" and config is not None and config.type not in BATCH_TYPES:
             report((*loc, "mode"), f"provider {name!r} ({config.type}) has no batch API")
-    return problems
+    return problems, key_problems
+
+
+def _output_problems(job: Job) -> list[tuple[Loc, str]]:
+    """Where the run folder would go, when that cannot be a folder."""
+    out = Path(os.path.expandvars(job.output_dir)).expanduser()
+    run_dir = out / job.name
+    for folder in (*reversed(out.parents), out):
+        if folder.exists() and not folder.is_dir():
+            return [(("output_dir",), f"{folder} is a file, not a folder")]
+    if run_dir.exists() and not run_dir.is_dir():
+        return [(("name",), f"{run_dir} is a file, not a run folder")]
+    return []

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from providers.config import ProviderConfig
 from providers.options import DecodingOptions
@@ -163,6 +163,8 @@ class Concurrency(_Strict):
 
 
 class Job(_Strict):
+    # The run folder's name, under output_dir: a plain folder name, so a run (and its
+    # `--fresh`) can only ever touch <output_dir>/<name>.
     name: str = Field(..., min_length=1)
     output_dir: str = "runs"
     seed: int = 0
@@ -211,6 +213,16 @@ class Job(_Strict):
         if self.pairs:
             return "pairs"
         return "responses" if self.responses else "sources"
+
+    @field_validator("name")
+    @classmethod
+    def _plain_folder_name(cls, name: str) -> str:
+        if name in (".", "..") or any(c in name for c in ("/", "\\", "\0")):
+            raise ValueError(
+                f"{name!r} is not a plain folder name (no '/', '\\', '.' or '..'): the run "
+                "folder is <output_dir>/<name>"
+            )
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> Job:

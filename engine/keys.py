@@ -69,3 +69,19 @@ def meta_judgment_key(fingerprint: Mapping[str, Any], judgment_key: str) -> str:
     """The meta-judge's call on one judgment: its settings and the judgment's own key (which
     already covers the judge, the pair's content and the order)."""
     return stable_hash({"meta_judge": fingerprint, "judgment": judgment_key})
+
+
+def answer_score_key(
+    judge_name: str, provider: str, fingerprint: Mapping[str, Any], question: str, answer: str
+) -> str:
+    """One answer scored alone by an order-free judge: no pair, no order, so every pair and
+    order that shows this answer to this question shares the one paid score."""
+    return stable_hash(
+        {
+            "judge": judge_name,
+            "provider": provider,
+            "fingerprint": fingerprint,
+            "question": question,
+            "answer": answer,
+        }
+    )

@@ -7,6 +7,7 @@ pairing, an existing judge's settings) refuse unless the user asks for `--fresh`
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ import orjson
 
 from engine.jobspec import Job, JudgeConfig
 from engine.keys import stable_hash
+from verifiers.jsonl import sync_dir
 
 MANIFEST = "manifest.json"
 
@@ -88,8 +90,12 @@ def read(run_dir: Path) -> dict[str, Any] | None:
 def write(run_dir: Path, manifest: Mapping[str, Any]) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     tmp = run_dir / (MANIFEST + ".tmp")
-    tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    with open(tmp, "wb") as fh:
+        fh.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        fh.flush()
+        os.fsync(fh.fileno())  # the manifest is what makes the folder a run: keep it
     tmp.replace(run_dir / MANIFEST)  # atomic: a crash never leaves half a manifest
+    sync_dir(run_dir)
 
 
 def incompatibilities(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ from anyio.streams.memory import MemoryObjectSendStream as Send
 
 from engine.context import RunContext
 from engine.records import PairRecord
+from engine.stages.answer_scores import AnswerScores
 from engine.stages.generate import generate_worker
 from engine.stages.intake import published_pairs, questions
 from engine.stages.items import Answers, QItem
@@ -99,6 +100,7 @@ async def run_graph(ctx: RunContext) -> None:
                     c_send,
                 )
                 _pool(tg, 1, lambda r, s: pair_worker(ctx, stats, r, s), c_recv, pairs_send)
+            scores = AnswerScores(ctx)  # order-free judges' answer scores, shared by all
             meta_send, meta_recv = anyio.create_memory_object_stream[MetaItem](conc.judge)
             for _ in range(conc.judge if ctx.judges else 1):
                 tg.start_soon(
@@ -106,6 +108,7 @@ async def run_graph(ctx: RunContext) -> None:
                     ctx,
                     stats["judge"],
                     stats["score"],
+                    scores,
                     pairs_recv.clone(),
                     meta_send.clone() if ctx.meta is not None else None,
                 )

@@ -21,7 +21,8 @@ from rich.text import Text
 from engine.batching.collector import BatchingProvider
 from engine.batching.commands import age
 from engine.context import RunCounters, StageStats
-from providers.base import Provider
+from engine.usage import Tally
+from providers.base import Provider, ProviderStats
 
 REFRESH_HZ = 4
 # Wide tables are unreadable at a pipe's default 80 columns.
@@ -47,6 +48,17 @@ def _eta(stage: StageStats) -> str:
         return "?"
     secs = int((stage.total - stage.done) / rate)
     return f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+
+
+def _endpoints_brief(st: ProviderStats) -> str:
+    """Per endpoint of a provider with several: in flight / errors, and its health if not up."""
+    if len(st.endpoints) < 2:
+        return ""
+    parts = [
+        f"{ep.url} {ep.in_flight}/{ep.errors}" + ("" if ep.state == "up" else f" {ep.state}")
+        for ep in st.endpoints
+    ]
+    return " (endpoints in flight/errors: " + ", ".join(parts) + ")"
 
 
 class _Window:
@@ -76,9 +88,13 @@ class ProgressView:
         title: str,
         quiet: bool = False,
         console: Console | None = None,
+        earlier: Mapping[str, Tally] | None = None,
     ) -> None:
         self.counters = counters
         self.providers = providers
+        # Usage of the run's records before this process started (a resume): tokens and
+        # cost are shown for the whole run, not only for what this process sent.
+        self.earlier = dict(earlier or {})
         self.title = title
         self.quiet = quiet
         self.console = console or Console(stderr=True)
@@ -117,6 +133,7 @@ class ProgressView:
         for name, p in self.providers.items():
             st = p.stats
             tokens = st.usage.input_tokens + st.usage.output_tokens
+            before = self.earlier.get(name, Tally())
             rpm, tpm = self.windows.setdefault(name, _Window()).rates(st.completed, tokens)
             rpm_s = f"{rpm:.0f}" + (
                 f"/{st.requests_per_minute_limit:.0f}" if st.requests_per_minute_limit else ""
@@ -132,10 +149,30 @@ class ProgressView:
                 str(st.retries),
                 str(st.rate_limited),
                 str(st.errors),
-                f"{st.usage.input_tokens}/{st.usage.output_tokens}",
-                f"{st.cost:.4f}",
+                f"{before.input_tokens + st.usage.input_tokens}/"
+                f"{before.output_tokens + st.usage.output_tokens}",
+                f"{before.cost + st.cost:.4f}",
             )
+            if len(st.endpoints) > 1:
+                self._endpoint_rows(t, name, st)
         return t
+
+    def _endpoint_rows(self, t: Table, name: str, st: ProviderStats) -> None:
+        """One row per endpoint of a provider with several: its load, rate, errors, health."""
+        for i, ep in enumerate(st.endpoints):
+            rpm, _ = self.windows.setdefault(f"{name}#{i}", _Window()).rates(ep.answered, 0)
+            state = "" if ep.state == "up" else f" [red]({ep.state})[/]"
+            t.add_row(
+                f"  └ {ep.url}{state}",
+                str(ep.in_flight),
+                f"{rpm:.0f}",
+                "",
+                "",
+                "",
+                str(ep.errors),
+                "",
+                "",
+            )
 
     def batch_table(self) -> Table | None:
         """Each batch still out, and how many have ended (batch mode)."""
@@ -208,7 +245,8 @@ class ProgressView:
             for s in self.counters.stages.values()
         )
         provs = " | ".join(
-            f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, ${p.stats.cost:.4f}"
+            f"{n}: {p.stats.in_flight} in flight, {p.stats.errors} errors, "
+            f"${self.earlier.get(n, Tally()).cost + p.stats.cost:.4f}" + _endpoints_brief(p.stats)
             for n, p in self.providers.items()
         )
         line = f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.jobspec import Job
 from providers.checks import model_problems
-from providers.registry import base_url_problem
+from providers.registry import base_url_problems
 
 Loc = tuple[str | int, ...]
 
@@ -38,8 +38,8 @@ def provider_problems(job: Job, env: Mapping[str, str]) -> list[tuple[Loc, str]]
     out: list[tuple[Loc, str]] = []
     used = {name for name, _ in job.used_providers()}
     for name in sorted(used & job.providers.keys()):
-        if (problem := base_url_problem(job.providers[name], env)) is not None:
-            out.append((("providers", name, "base_url"), problem))
+        found = base_url_problems(job.providers[name], env)
+        out += [(("providers", name, *loc), problem) for loc, problem in found]
     for loc, provider, model, schema in _schemas(job):
         config = job.providers.get(provider)
         if config is not None:

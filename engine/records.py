@@ -150,6 +150,28 @@ class JudgmentRecord(Record):
     sent: dict[str, Any] | None = None
     request_id: str | None = None
     service_tier: str | None = None
+    # Where the call went, so a run's usage can be totalled by provider and model from its
+    # records alone (even for a judge that a later job left out).
+    provider: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerScoreRecord(Record):
+    """One answer scored on its own by an order-free judge (a reward model): paid once per
+    answer, whatever pairs and orders show it. Judgments of such a judge are made from
+    these and carry no usage of their own. Only successful scores are written; a failed
+    call is recorded as the failed judgment that needed it."""
+
+    FILE: ClassVar[str] = "answer_scores.jsonl"
+    KEY: ClassVar[tuple[str, ...]] = ("request_key",)
+    request_key: str
+    judge: str
+    provider: str
+    model: str
+    score: float
+    response_key: str | None = None  # the answer's own key, when the pair names it
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +208,9 @@ class MetaJudgmentRecord(Record):
     error: str | None = None
     error_message: str | None = None
     request_id: str | None = None
+    # Where the call went (the meta-judge's provider and model), for the run's usage totals.
+    provider: str | None = None
+    model: str | None = None
 
 
 def key_of(rtype: type[Record], obj: Mapping[str, Any]) -> Hashable:
@@ -200,6 +225,7 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     VerdictRecord,
     PairRecord,
     JudgmentRecord,
+    AnswerScoreRecord,
     ScoreRecord,
     MetaJudgmentRecord,
 )

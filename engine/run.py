@@ -8,10 +8,11 @@ flush what is buffered and exit at once (lines are appended whole, so nothing is
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,9 @@ from types import MappingProxyType
 from typing import Any
 
 import anyio
-import orjson
 from rich.console import Console
 
-from engine import manifest
+from engine import manifest, runstats
 from engine.batching import open_batches_note, wrap_providers
 from engine.batching.collector import BatchingProvider
 from engine.batching.ledger import Ledger
@@ -35,6 +35,7 @@ from engine.judges.registry import create_judge
 from engine.pipeline import run_graph
 from engine.progress import ProgressView, output_console
 from engine.requests import judge_spec, meta_judge
+from engine.usage import RunUsage, judge_providers
 from providers.base import Provider
 from providers.registry import create_provider
 from verifiers.errors import SourceError
@@ -62,23 +63,27 @@ def run_dir_of(loaded: LoadedJob) -> Path:
 
 
 def prepare_run_dir(loaded: LoadedJob, *, fresh: bool) -> Path:
-    """Create or check the run folder; raise `ResumeRefused` if the job changed unsafely."""
+    """Create or check the run folder; raise `ResumeRefused` if the job changed unsafely, or
+    if the folder is not this job's run (then nothing in it is touched, `--fresh` or not)."""
     run_dir = run_dir_of(loaded)
     new = manifest.build(loaded.job, loaded.path)
-    old = manifest.read(run_dir)
-    if fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
-        old = None
-    if old is not None:
-        problems = manifest.incompatibilities(old, new)
-        if problems:
-            raise ResumeRefused(
-                f"{run_dir} was made by a different job:\n  - "
-                + "\n  - ".join(problems)
-                + "\nRe-run with --fresh to start over, or change the job's `name`."
-            )
-        new["created"] = old.get("created", new["created"])
-    manifest.write(run_dir, new)
+    try:
+        old = _own_manifest(run_dir, loaded.job.name)
+        if fresh and old is not None:
+            shutil.rmtree(run_dir)
+            old = None
+        if old is not None:
+            problems = manifest.incompatibilities(old, new)
+            if problems:
+                raise ResumeRefused(
+                    f"{run_dir} was made by a different job:\n  - "
+                    + "\n  - ".join(problems)
+                    + "\nRe-run with --fresh to start over, or change the job's `name`."
+                )
+            new["created"] = old.get("created", new["created"])
+        manifest.write(run_dir, new)
+    except OSError as exc:
+        raise ResumeRefused(f"cannot use {run_dir} as the run folder: {exc}") from None
     return run_dir
 
 
@@ -88,6 +93,33 @@ def build_meta(loaded: LoadedJob) -> MetaSlot | None:
         return None
     judge = meta_judge(spec, loaded.base_dir)
     return MetaSlot(judge, spec.provider, frozenset(loaded.job.meta_judged()))
+
+
+def _own_manifest(run_dir: Path, name: str) -> dict[str, Any] | None:
+    """The manifest of the run in `run_dir`: None for a folder that does not exist yet or is
+    empty; `ResumeRefused` for one that holds something else than this job's run."""
+    if not run_dir.exists():
+        return None
+    if not run_dir.is_dir() or run_dir.is_symlink():
+        raise ResumeRefused(f"{run_dir} is not a folder; change the job's `name` or `output_dir`")
+    try:
+        old = manifest.read(run_dir)
+    except ValueError:  # orjson's decode error
+        raise ResumeRefused(f"{run_dir}/{manifest.MANIFEST} is not readable JSON") from None
+    if old is None:
+        if any(p.name != manifest.MANIFEST + ".tmp" for p in run_dir.iterdir()):
+            raise ResumeRefused(
+                f"{run_dir} is not a run folder (it has files but no manifest.json); it is "
+                "left as it is, --fresh or not: change the job's `name` or `output_dir`"
+            )
+        return None
+    owner = (old.get("job") or {}).get("name")
+    if owner != name:
+        raise ResumeRefused(
+            f"{run_dir} holds the run of another job ({owner!r}); it is left as it is, "
+            "--fresh or not: change the job's `name` or `output_dir`"
+        )
+    return old
 
 
 def build_judges(loaded: LoadedJob) -> dict[str, JudgeSlot]:
@@ -114,51 +146,35 @@ async def _start_providers(loaded: LoadedJob, stack: AsyncExitStack) -> dict[str
     return providers
 
 
-def write_stats(run_dir: Path, counters: RunCounters, started: Mapping[str, Provider]) -> None:
-    providers = {}
-    for name, p in started.items():
-        st = p.stats
-        providers[name] = {
-            "requests": st.requests,
-            "completed": st.completed,
-            "retries": st.retries,
-            "rate_limited": st.rate_limited,
-            "errors": st.errors,
-            "input_tokens": st.usage.input_tokens,
-            "output_tokens": st.usage.output_tokens,
-            "reasoning_tokens": st.usage.reasoning_tokens,
-            "cached_tokens": st.usage.cached_tokens,
-            "cost": st.cost,
-            "stopped_reason": st.stopped_reason,
-            "by_model": {
-                m: {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cost": c}
-                for m, (u, c) in st.by_model.items()
-            },
-        }
-    stats = {
-        "providers": providers,
-        "stages": {
-            s.name: {"done": s.done, "reused": s.reused, "failed": s.failed, "total": s.total}
-            for s in counters.stages.values()
-        },
-        "no_pair_reasons": dict(counters.no_pair_reasons),
-        "incomplete_questions": counters.incomplete_questions,
-        "errors": dict(counters.errors),
-        "skipped_lines": counters.skipped_count,
-        "skipped_examples": counters.skipped_lines,
-        "warnings": counters.warnings,
-    }
-    (run_dir / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
-
-
-async def _flush_every(store: RunStore, seconds: float) -> None:
-    """Batched (derived) records reach the disk at least this often."""
+async def _flush_every(seconds: float, flush: Callable[[], None], store: RunStore) -> None:
+    """Every record the OS holds reaches stable storage (fsync in a worker thread, so the
+    loop never waits on the disk), then batched records and stats.json reach the OS; at
+    least this often. In that order, a derived record handed to the OS always comes after
+    the paid records it was made from are durable."""
     while True:
         await anyio.sleep(seconds)
-        store.flush()
+        await anyio.to_thread.run_sync(store.sync)
+        flush()
 
 
-async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, console: Console) -> None:
+def resume_command(
+    loaded: LoadedJob, *, limit: int | None = None, quiet: bool = False, report: bool = True
+) -> str:
+    """The command that resumes this run: the job and every `--set`, `--limit`, `--quiet`
+    and `--no-report` as given (never `--fresh`, which would start it over)."""
+    argv = ["python", "-m", "engine", "run", str(loaded.path)]
+    for assignment in loaded.overrides:
+        argv += ["--set", assignment]
+    if limit is not None:
+        argv += ["--limit", str(limit)]
+    argv += ["--quiet"] if quiet else []
+    argv += [] if report else ["--no-report"]
+    return shlex.join(argv)
+
+
+async def _watch_signals(
+    ctx: RunContext, graph_scope: anyio.CancelScope, console: Console, resume: str
+) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _sig in signals:
             if not ctx.stopping:
@@ -170,7 +186,7 @@ async def _watch_signals(ctx: RunContext, graph_scope: anyio.CancelScope, consol
                 graph_scope.deadline = anyio.current_time() + ctx.job.shutdown_grace
             else:
                 ctx.store.flush()
-                console.print(f"[red]Quit. Resume with: python -m engine run {ctx.loaded.path}[/]")
+                console.print(f"Quit. Resume with: {resume}", style="red", markup=False)
                 os._exit(ExitCode.INTERRUPTED)
 
 
@@ -187,23 +203,39 @@ async def run_job(
     configure_sandbox(loaded.job.sandbox.isolation)  # the pool is made on first use
     if loaded.job.sandbox.isolation == "none":
         console.print("[yellow]sandbox: {isolation: none}: code answers run unsandboxed[/]")
+    resume = resume_command(loaded, limit=limit, quiet=quiet, report=report)
+    imported = None
+    if loaded.job.responses:  # read before the run folder is made: a bad file is a job error
+        rm = loaded.job.response_model
+        imported = ImportedResponses(
+            loaded.resolve(loaded.job.responses), rm.model if rm is not None else None
+        )
+        try:
+            await anyio.to_thread.run_sync(imported.load)
+        except SourceError as exc:
+            raise RunAborted(f"responses: {exc}") from None
     run_dir = prepare_run_dir(loaded, fresh=fresh)
-    store = RunStore(run_dir)
+    earlier = runstats.earlier_counters(run_dir)
+    store = RunStore(run_dir, RunUsage(judge_providers(loaded.data)))
     cut = store.open()
     ledger = Ledger(run_dir)
     if n_cut := ledger.open():
         cut[ledger.path.name] = n_cut
     for name, n in cut.items():
         console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
-    imported = None
-    if loaded.job.responses:
-        imported = ImportedResponses(loaded.resolve(loaded.job.responses))
-        await anyio.to_thread.run_sync(imported.load)
     counters = RunCounters()
     providers: dict[str, Provider] = {}
     collectors: dict[str, BatchingProvider] = {}
     ctx: RunContext | None = None
     aborted: Exception | None = None
+
+    def write_stats() -> None:
+        runstats.write(run_dir, runstats.build(counters, providers, store.usage, earlier))
+
+    def flush() -> None:
+        store.flush()
+        write_stats()
+
     try:
         async with AsyncExitStack() as stack:
             providers = await _start_providers(loaded, stack)
@@ -221,13 +253,18 @@ async def run_job(
                 imported=imported,
             )
             view = ProgressView(
-                counters, ctx.providers, title=loaded.job.name, quiet=quiet, console=console
+                counters,
+                ctx.providers,
+                title=loaded.job.name,
+                quiet=quiet,
+                console=console,
+                earlier=store.usage.providers(),
             )
             async with anyio.create_task_group() as tg:
                 graph_scope = anyio.CancelScope()
-                tg.start_soon(_watch_signals, ctx, graph_scope, console)
+                tg.start_soon(_watch_signals, ctx, graph_scope, console, resume)
                 tg.start_soon(view.run)
-                tg.start_soon(_flush_every, store, FLUSH_EVERY_S)
+                tg.start_soon(_flush_every, FLUSH_EVERY_S, flush, store)
                 for collector in collectors.values():
                     await tg.start(collector.run)
                 with graph_scope:
@@ -242,18 +279,19 @@ async def run_job(
     finally:
         store.close()
         ledger.close()
-        if providers or counters.stages:
-            write_stats(run_dir, counters, providers)
+        write_stats()
     if aborted is not None:
-        raise RunAborted(str(aborted))
+        raise RunAborted(f"{aborted}\nFix it, then resume with: {resume}")
     assert ctx is not None  # the run was not aborted, so it started
-    code = _finish(ctx, console, report=report, quiet=quiet)
+    code = _finish(ctx, console, resume, report=report, quiet=quiet)
     for line in open_batches_note(collectors, run_dir):
         console.print(f"[yellow]{line}[/]")
     return RunResult(run_dir, code)
 
 
-def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> ExitCode:
+def _finish(
+    ctx: RunContext, console: Console, resume: str, *, report: bool, quiet: bool
+) -> ExitCode:
     """Tell the user how the run ended, write the report, and pick the exit code."""
     counters, loaded = ctx.counters, ctx.loaded
     for warning in counters.warnings:
@@ -266,17 +304,18 @@ def _finish(ctx: RunContext, console: Console, *, report: bool, quiet: bool) -> 
     failed = counters.failed_calls()
     if ctx.stopping:
         code = ExitCode.INTERRUPTED
-        console.print(f"Interrupted. Resume with: python -m engine run {loaded.path}")
+        console.print(f"Interrupted. Resume with: {resume}", markup=False)
     elif stopped:
         code = ExitCode.PROVIDER_STOPPED
         for name, why in stopped.items():
             console.print(f"[red]provider {name} stopped: {why}[/]")
-        console.print(f"Fix it, then resume with: python -m engine run {loaded.path}")
+        console.print(f"Fix it, then resume with: {resume}", markup=False)
     elif failed or counters.incomplete_questions:
         code = ExitCode.FAILED_CALLS
         console.print(
-            f"[yellow]{failed} calls failed; resume to retry them: "
-            f"python -m engine run {loaded.path}[/]"
+            f"{failed} calls failed; resume to retry them: {resume}",
+            style="yellow",
+            markup=False,
         )
     else:
         code = ExitCode.OK

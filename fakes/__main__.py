@@ -28,6 +28,7 @@ async def _serve(args: argparse.Namespace) -> None:
         load_script(args.script) if args.script else None,
         latency=args.latency,
         latency_sd=args.latency_sd,
+        capacity=args.capacity,
         rpm=args.rpm,
         tpm=args.tpm,
         burst=args.burst,
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--script", help="MODULE:FUNC answering each request")
     p.add_argument("--latency", type=float, default=0.0, help="mean seconds per answer")
     p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
+    p.add_argument("--capacity", type=int, help="requests worked on at once (the rest queue)")
     p.add_argument("--rpm", type=float, help="requests/min enforced per model")
     p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
     p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")

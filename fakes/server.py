@@ -36,7 +36,8 @@ that take none, `max_tokens` for reasoning models, a schema that is not strict w
 A request with `stream: true` (or Gemini's `:streamGenerateContent`) is answered with
 server-sent events in the API's format (fakes/sse.py), `stream_gap` seconds apart; `n` /
 `candidateCount` choices each come from the script (`FakeRequest.choice` says which). Every
-answer carries a request id header (`x-request-id`, Anthropic `request-id`).
+answer carries a request id header (`x-request-id`, Anthropic `request-id`). With `capacity`,
+at most that many requests are worked on (their latency slept) at once; the rest queue.
 
 The three batch APIs are served too (fakes/batches.py: OpenAI under /v1, Anthropic's Message
 Batches, Gemini under /v1beta), answering each request with the same script `batch_delay`
@@ -88,6 +89,7 @@ class FakeServer:
         *,
         latency: float | Callable[[], float] = 0.0,
         latency_sd: float = 0.0,
+        capacity: int | None = None,
         rpm: float | None = None,
         tpm: float | None = None,
         burst: float = 60.0,
@@ -110,6 +112,9 @@ class FakeServer:
         self.script = script or default_script
         self._latency = latency
         self._latency_sd = latency_sd
+        # A server that works on `capacity` requests at a time (a GPU replica's batch): the
+        # others queue, so it answers at most capacity / latency per second.
+        self._capacity = asyncio.Semaphore(capacity) if capacity else None
         self.limits = ServerLimits(rpm, tpm, burst) if (rpm or tpm) else None
         self.faults = faults
         self.fault_retry_after = fault_retry_after
@@ -291,7 +296,11 @@ class FakeServer:
                         f"Rate limit reached for {verdict.which}",
                         headers,
                     )
-            await self._sleep_latency()
+            if self._capacity is not None:
+                async with self._capacity:
+                    await self._sleep_latency()
+            else:
+                await self._sleep_latency()
             if fault is not None:
                 return await send_fault(
                     self, request, entry, wire_api, req, replies, fault, n, headers

@@ -174,8 +174,8 @@ class AnthropicProvider(HTTPProvider):
             headers["x-api-key"] = api_key
         return headers
 
-    def chat_url(self, request: ChatRequest, stream: bool) -> str:
-        return f"{self.base_url}/v1/messages"
+    def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
+        return f"{base}/v1/messages"
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
         return build_body(request, plan)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from providers.endpoints import EndpointStats
 from providers.options import NO_OPTIONS, DecodingOptions
 
 Role = Literal["system", "user", "assistant"]
@@ -71,6 +72,15 @@ class ChatResponse:
     service_tier: str | None = None  # the tier that served it (OpenAI, Anthropic)
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreResponse:
+    """A reward model's score of one conversation, with what it cost."""
+
+    score: float
+    usage: Usage = Usage()
+    cost: float = 0.0
+
+
 ErrorClass = Literal[
     "rate_limit",  # 429 after retries ran out
     "server",  # 5xx / 529 after retries ran out
@@ -128,6 +138,8 @@ class ProviderStats:
     paused_reason: str = ""
     # One line per thing the run output should say once (e.g. a model not in the table).
     notes: list[str] = field(default_factory=list)
+    # Per endpoint of an HTTP provider: in flight, sends, answers, errors, health.
+    endpoints: list[EndpointStats] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -170,6 +182,10 @@ class Provider(ABC):
 
     async def score(self, model: str, messages: tuple[Message, ...]) -> float:
         """Reward-model score of a conversation (OpenAI-compatible servers with a reward API)."""
+        return (await self.score_response(model, messages)).score
+
+    async def score_response(self, model: str, messages: tuple[Message, ...]) -> ScoreResponse:
+        """`score` with its usage and cost, for the records (a run's totals are their sum)."""
         raise ProviderError("bad_request", f"provider {self.name!r} has no reward-model API")
 
     async def start(self) -> None:  # noqa: B027 - optional hook

@@ -89,9 +89,42 @@ class LocalModel(_Strict):
     startup_timeout: float = 120.0
 
 
+class Endpoint(_Strict):
+    """One server of a provider with several (replicas of a self-hosted model, regions)."""
+
+    base_url: str
+    weight: float = Field(1.0, gt=0, description="share of the load, relative to the others")
+    max_concurrency: int | None = Field(
+        None, ge=1, description="calls in flight here at most; default: the provider's"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _checked_url(value)
+
+
+class EndpointHealth(_Strict):
+    """When an endpoint of several is taken out of the rotation and how it comes back."""
+
+    # Consecutive connection errors, timeouts or 5xx answers that eject an endpoint.
+    eject_after: int = Field(3, ge=1)
+    # Seconds out after the first ejection, doubled after each failed probe.
+    backoff: float = Field(1.0, gt=0)
+    max_backoff: float = Field(60.0, gt=0)
+
+
 class ProviderConfig(_Strict):
     type: ProviderType
     base_url: str | None = None
+    # Several servers behind one provider, balanced by least outstanding requests; `base_url`
+    # is the one-endpoint case of it (give one or the other).
+    endpoints: tuple[Endpoint, ...] | None = None
+    endpoint_health: EndpointHealth = EndpointHealth()
+    # Whose limit requests_per_minute / tokens_per_minute (and the servers' limit headers)
+    # describe: the account's, shared by all endpoints (cloud APIs), or each server's own
+    # (self-hosted). Default: "endpoint" for openai_compatible, "account" otherwise.
+    rate_limit_scope: Literal["account", "endpoint"] | None = None
     api_key_env: str | None = Field(None, description="name of the env var holding the key")
     requests_per_minute: float | None = Field(None, gt=0)
     tokens_per_minute: float | None = Field(None, gt=0)
@@ -118,10 +151,24 @@ class ProviderConfig(_Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        problem = url_problem(value, vars_allowed=True) if value is not None else None
-        if problem is not None:
-            raise ValueError(problem)
-        return value
+        return _checked_url(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_way_to_name_servers(self) -> ProviderConfig:
+        if self.endpoints is not None:
+            if self.base_url is not None:
+                raise ValueError("give base_url or endpoints, not both")
+            if not self.endpoints:
+                raise ValueError("endpoints is empty: list at least one {base_url: ...}")
+            if self.type == "local":
+                raise ValueError("a local provider runs its own server: it takes no endpoints")
+        return self
+
+    @property
+    def limit_scope(self) -> Literal["account", "endpoint"]:
+        if self.rate_limit_scope is not None:
+            return self.rate_limit_scope
+        return "endpoint" if self.type == "openai_compatible" else "account"
 
     @model_validator(mode="after")
     def _batch_api(self) -> ProviderConfig:
@@ -133,3 +180,10 @@ class ProviderConfig(_Strict):
         if self.api_key_env:
             return (self.api_key_env,)
         return DEFAULT_KEY_ENV[self.type]
+
+
+def _checked_url(value: str) -> str:
+    problem = url_problem(value, vars_allowed=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value

@@ -210,9 +210,9 @@ class GeminiProvider(HTTPProvider):
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": api_key} if api_key else {}
 
-    def chat_url(self, request: ChatRequest, stream: bool) -> str:
+    def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        return f"{self.base_url}/models/{model_id(request.model)}:{method}"
+        return f"{base}/models/{model_id(request.model)}:{method}"
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
         return build_body(request, plan, n)

@@ -5,13 +5,16 @@ events); this class owns one aiohttp session with a connection cap, a `ModelLimi
 model, the model table (providers.models), the tenacity retry loop, the stop-on-fatal rule
 and the live `ProviderStats`. A streamed attempt has an idle timeout between events
 (`attempt_timeout`) and a generous total (`stream_timeout`); a plain one has one timeout.
+Each attempt goes to one of the provider's endpoints (providers.endpoints: balancing and
+health), and its rate limits are the account's (one limiter per model) or, for self-hosted
+servers, each endpoint's own (`rate_limit_scope`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -23,6 +26,7 @@ from providers.accounting import cost_of, price_for
 from providers.base import ChatRequest, ChatResponse, ErrorClass, Provider, ProviderError, Usage
 from providers.checks import table_api
 from providers.config import ProviderConfig
+from providers.endpoints import Endpoint, EndpointSet, EndpointSpec, Lease, Outcome
 from providers.errors import (
     EmptyReply,
     ErrorDetail,
@@ -40,6 +44,8 @@ from providers.streaming import NewAssembler, read_stream
 
 T = TypeVar("T")
 Parsed = tuple[T, Usage]
+# A call's URL on an endpoint, from that endpoint's base URL.
+Route = Callable[[str], str]
 # Client-side failures: the request cannot be made, so it is never retried.
 _CLIENT_ERRORS = (aiohttp.InvalidURL, aiohttp.ClientConnectorCertificateError)
 
@@ -68,17 +74,30 @@ class HTTPProvider(Provider):
     default_max_tokens: ClassVar[int | None] = None
 
     def __init__(
-        self, name: str, config: ProviderConfig, *, api_key: str | None, base_url: str
+        self,
+        name: str,
+        config: ProviderConfig,
+        *,
+        api_key: str | None,
+        base_url: str | None = None,
+        endpoints: Sequence[EndpointSpec] | None = None,
     ) -> None:
         super().__init__(name)
         self.config = config
         self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
+        if endpoints is None:
+            if base_url is None:
+                raise TypeError(f"provider {name!r}: give base_url or endpoints")
+            endpoints = [EndpointSpec(base_url)]
+        self.pool = EndpointSet(endpoints, config.endpoint_health)
+        self.stats.endpoints = self.pool.stats
+        # One limiter per model for the account, or one per model and endpoint.
+        self._per_endpoint_limits = not self.pool.single and config.limit_scope == "endpoint"
         self.table = ModelTable(table_api(config), config.models)
         self._session: aiohttp.ClientSession | None = None
-        self._limiters: dict[str, ModelLimiter] = {}
+        self._limiters: dict[tuple[str, int], ModelLimiter] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
-        self._slots = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
+        self._slots = anyio.Semaphore(self.total_concurrency, fast_acquire=True)
         retry = config.retry
         self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
@@ -87,11 +106,33 @@ class HTTPProvider(Provider):
         self.stats.requests_per_minute_limit = config.requests_per_minute
         self.stats.tokens_per_minute_limit = config.tokens_per_minute
 
+    @property
+    def base_url(self) -> str:
+        """The first endpoint's base URL (the only one, unless the job lists `endpoints`)."""
+        return self.pool.endpoints[0].base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self.pool.endpoints[0].base_url = value.rstrip("/")
+
+    @property
+    def total_concurrency(self) -> int:
+        """Calls in flight at most: `max_concurrency`, or with several endpoints and no
+        `max_concurrency` given, the sum of theirs (each defaults to `max_concurrency`)."""
+        config = self.config
+        if self.pool.single or "max_concurrency" in config.model_fields_set:
+            return config.max_concurrency
+        return sum(
+            config.max_concurrency if s.max_concurrency is None else s.max_concurrency
+            for s in self.pool.specs
+        )
+
     # ---- wire-format hooks -------------------------------------------------------------
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {}
 
-    def chat_url(self, request: ChatRequest, stream: bool) -> str:
+    def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
+        """The URL of a chat call on the endpoint whose base URL is `base`."""
         raise NotImplementedError
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
@@ -108,7 +149,7 @@ class HTTPProvider(Provider):
     async def start(self) -> None:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                limit=self.config.max_concurrency, limit_per_host=0, ttl_dns_cache=300
+                limit=self.total_concurrency, limit_per_host=0, ttl_dns_cache=300
             )
             headers = {
                 **self.config.headers,
@@ -168,11 +209,14 @@ class HTTPProvider(Provider):
         return rule.max_n
 
     # ---- calls -------------------------------------------------------------------------
-    def limiter(self, model: str) -> ModelLimiter:
-        lim = self._limiters.get(model)
+    def limiter(self, model: str, endpoint: Endpoint | None = None) -> ModelLimiter:
+        """The model's limiter: the account's, or `endpoint`'s own where limits are per
+        endpoint (rate_limit_scope: endpoint)."""
+        key = (model, endpoint.index if endpoint is not None and self._per_endpoint_limits else -1)
+        lim = self._limiters.get(key)
         if lim is None:
             lim = ModelLimiter(self.config.requests_per_minute, self.config.tokens_per_minute)
-            self._limiters[model] = lim
+            self._limiters[key] = lim
         return lim
 
     def _payload(self, request: ChatRequest, plan_: Plan, n: int) -> bytes:
@@ -185,9 +229,10 @@ class HTTPProvider(Provider):
         plan_ = self.plan_for(request)
         payload = self._payload(request, plan_, 1)
         chars = sum([len(m.content) for m in request.messages])
+        stream = plan_.stream
         (resp, usage), rid = await self.call(
             request.model,
-            self.chat_url(request, plan_.stream),
+            lambda base: self.chat_url(base, request, stream),
             payload,
             chars,
             plan_.max_tokens,
@@ -207,9 +252,10 @@ class HTTPProvider(Provider):
         plan_ = self.plan_for(request)
         payload = self._payload(request, plan_, n)
         chars = sum(len(m.content) for m in request.messages)
+        stream = plan_.stream
         (resps, usage), rid = await self.call(
             request.model,
-            self.chat_url(request, plan_.stream),
+            lambda base: self.chat_url(base, request, stream),
             payload,
             chars,
             plan_.max_tokens * n if plan_.max_tokens else None,
@@ -264,7 +310,7 @@ class HTTPProvider(Provider):
     async def call(
         self,
         model: str,
-        url: str,
+        url: Route,
         payload: bytes,
         chars: int,
         max_tokens: int | None,
@@ -272,17 +318,17 @@ class HTTPProvider(Provider):
         *,
         stream: NewAssembler | None = None,
     ) -> tuple[Parsed[T], str | None]:
-        """POST `payload` with limits and retries; `parse` turns the JSON body (or the body
-        the streamed events assemble to) into a result. Returns it and the request id."""
+        """POST `payload` with limits and retries to `url(base URL)` on one endpoint per
+        attempt; `parse` turns the JSON body (or the body the streamed events assemble to)
+        into a result. Returns it and the request id."""
         self._check_stopped()
         if self._session is None:
             await self.start()
         policy = self.config.retry
-        limiter = self.limiter(model)
         deadline = time.monotonic() + policy.total_deadline
 
         def once(left: float) -> Awaitable[tuple[Parsed[T], str | None]]:
-            args = (limiter, url, payload, chars, max_tokens, deadline)
+            args = (model, url, payload, chars, max_tokens, deadline)
             return self._attempt(*args, left, parse, stream)
 
         self.stats.requests += 1
@@ -306,10 +352,32 @@ class HTTPProvider(Provider):
         self.stats.completed += 1
         return result
 
+    async def _admit(
+        self, model: str, chars: int, max_tokens: int | None, deadline: float
+    ) -> tuple[ModelLimiter, Lease, int]:
+        """Wait for the rate limits and an endpoint: the account's limits first, so the
+        endpoint is chosen when the call can go; an endpoint's own after choosing it."""
+        if not self._per_endpoint_limits:
+            limiter = self.limiter(model)
+            estimate = _estimate(limiter, chars, max_tokens)
+            if limiter.active:
+                await limiter.acquire(estimate, deadline)
+            return limiter, self.pool.take_nowait() or await self.pool.take(), estimate
+        lease = self.pool.take_nowait() or await self.pool.take()
+        try:
+            limiter = self.limiter(model, lease[0])
+            estimate = _estimate(limiter, chars, max_tokens)
+            if limiter.active:
+                await limiter.acquire(estimate, deadline)
+        except BaseException:
+            self.pool.done(lease, "neutral")
+            raise
+        return limiter, lease, estimate
+
     async def _attempt(
         self,
-        limiter: ModelLimiter,
-        url: str,
+        model: str,
+        route: Route,
         payload: bytes,
         chars: int,
         max_tokens: int | None,
@@ -319,18 +387,19 @@ class HTTPProvider(Provider):
         stream: NewAssembler | None,
     ) -> tuple[Parsed[T], str | None]:
         assert self._session is not None
-        # Token estimates matter only to a tokens/min budget; skip them on the plain path.
-        budget = limiter.budget is not None
-        estimate = limiter.estimator.estimate(chars, max_tokens) if budget else 0
         data: Any = None
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
-            if limiter.active:
-                await limiter.acquire(estimate, deadline)
+            limiter, lease, estimate = await self._admit(model, chars, max_tokens, deadline)
+            ep = lease[0]
+            # Token estimates matter only to a tokens/min budget (0 on the plain path).
+            budget = limiter.budget is not None
             self.stats.in_flight += 1
+            outcome: Outcome = "neutral"  # for the endpoint's health: cancelled, our fault
             sent = time.monotonic()
             try:
+                url = route(ep.base_url)
                 if stream is not None:
                     post = self._session.post(url, data=payload, timeout=self._stream_timeout)
                 elif left >= self.config.retry.attempt_timeout:
@@ -344,16 +413,20 @@ class HTTPProvider(Provider):
                         data, _ = await read_stream(resp.content, stream(), self.name)
                     else:
                         body = await resp.read()
+                outcome = "failed" if status >= 500 else "ok"
             except RetryableError:
+                outcome = "failed"
                 limiter.settle(estimate, estimate)  # a broken stream: assume it cost
                 raise
             except TimeoutError:
+                outcome = "failed"
                 limiter.settle(estimate, estimate)  # it may have been served: assume it cost
                 retry = self.config.retry
                 what = "no event for" if stream else "no complete answer within"
                 limit = retry.attempt_timeout if stream else min(left, retry.attempt_timeout)
                 raise RetryableError("timeout", f"{self.name}: {what} {limit:.1f}s") from None
             except aiohttp.ClientPayloadError as exc:
+                outcome = "failed"
                 limiter.settle(estimate, estimate)
                 raise RetryableError(
                     "truncated", self._redact(f"{self.name}: answer cut off ({exc})"), once=True
@@ -361,12 +434,17 @@ class HTTPProvider(Provider):
             except _CLIENT_ERRORS as exc:
                 raise self._stop("client", self._redact(f"{self.name}: {exc!r}"), None) from None
             except aiohttp.ClientError as exc:
+                outcome = "failed"
                 limiter.settle(estimate, estimate)
                 raise RetryableError(
-                    "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
+                    "connection",
+                    self._redact(f"{self.name}: {type(exc).__name__}: {exc}"),
+                    # A server that is gone: another endpoint takes the call without a wait.
+                    retry_after=0.0 if self.pool.others_up(ep) else None,
                 ) from None
             finally:
                 self.stats.in_flight -= 1
+                self.pool.done(lease, outcome)
         rid = request_id(headers)
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
@@ -482,6 +560,10 @@ class HTTPProvider(Provider):
 
     def _count_retry(self) -> None:
         self.stats.retries += 1
+
+
+def _estimate(limiter: ModelLimiter, chars: int, max_tokens: int | None) -> int:
+    return limiter.estimator.estimate(chars, max_tokens) if limiter.budget is not None else 0
 
 
 def _at(status: int, rid: str | None) -> dict[str, Any]:

@@ -29,7 +29,14 @@ import aiohttp
 import anyio
 from anyio.abc import Process
 
-from providers.base import ChatRequest, ChatResponse, Message, Provider, ProviderError
+from providers.base import (
+    ChatRequest,
+    ChatResponse,
+    Message,
+    Provider,
+    ProviderError,
+    ScoreResponse,
+)
 from providers.config import LocalModel, ProviderConfig
 from providers.openai import OpenAIProvider
 
@@ -287,8 +294,8 @@ class LocalProvider(Provider):
     def choices_per_call(self, model: str) -> int:
         return self._inner.choices_per_call(model) if self._inner else 1
 
-    async def score(self, model: str, messages: tuple[Message, ...]) -> float:
-        return await self._client().score(model, messages)
+    async def score_response(self, model: str, messages: tuple[Message, ...]) -> ScoreResponse:
+        return await self._client().score_response(model, messages)
 
 
 async def _stop_process(proc: Process) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from providers.accounting import cost_of, price_for
-from providers.base import ChatRequest, ChatResponse, Message, Usage
+from providers.base import ChatRequest, ChatResponse, Message, ScoreResponse, Usage
 from providers.errors import EmptyReply, ErrorDetail, RetryableError, short
 from providers.headers import RateLimitHeaders, openai_limits
 from providers.http import HTTPProvider, Parsed, WireFormat
@@ -264,8 +264,8 @@ class OpenAIProvider(HTTPProvider):
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def chat_url(self, request: ChatRequest, stream: bool) -> str:
-        return f"{self.base_url}/chat/completions"
+    def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
+        return f"{base}/chat/completions"
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
         return build_body(request, plan, n)
@@ -281,9 +281,8 @@ class OpenAIProvider(HTTPProvider):
             return None  # most compatible servers send none: skip the parsing
         return openai_limits(headers, now)
 
-    async def score(self, model: str, messages: tuple[Message, ...]) -> float:
+    async def score_response(self, model: str, messages: tuple[Message, ...]) -> ScoreResponse:
         """Reward-model score through vLLM's pooling API (served at the root, not under /v1)."""
-        root = self.base_url.removesuffix("/v1")
         payload = orjson.dumps(
             {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
         )
@@ -292,6 +291,10 @@ class OpenAIProvider(HTTPProvider):
         def parse(data: Any) -> Parsed[float]:
             return parse_pooling(data), parse_usage(data.get("usage") or {})
 
-        (score, usage), _ = await self.call(model, f"{root}/pooling", payload, chars, 1, parse)
-        self.stats.record_usage(model, usage, cost_of(price_for(self.config.prices, model), usage))
-        return score
+        def url(base: str) -> str:
+            return f"{base.removesuffix('/v1')}/pooling"
+
+        (score, usage), _ = await self.call(model, url, payload, chars, 1, parse)
+        cost = cost_of(price_for(self.config.prices, model), usage)
+        self.stats.record_usage(model, usage, cost)
+        return ScoreResponse(score, usage, cost)

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 
 from providers.base import Provider
 from providers.config import DEFAULT_BASE_URL, DEFAULT_BASE_URL_ENV, ProviderConfig
+from providers.endpoints import EndpointSpec
 from providers.urls import expand_vars, url_problem
+
+Loc = tuple[str | int, ...]
 
 
 class MissingKeyError(ValueError):
@@ -40,11 +43,7 @@ def resolve_base_url(config: ProviderConfig, env: Mapping[str, str]) -> str:
     """The job's base_url ($VARS expanded), else the usual *_BASE_URL env var, else the public
     endpoint; ValueError when the result cannot be a URL (a client-side error: not retried)."""
     if config.base_url:
-        url = expand_vars(config.base_url, env)
-        problem = url_problem(url)
-        if problem is not None:
-            raise ValueError(f"base_url {config.base_url!r} expands to {problem}")
-        return url
+        return _expanded("base_url", config.base_url, env)
     family = "openai" if config.type == "openai_compatible" else config.type
     env_name = DEFAULT_BASE_URL_ENV.get(family)
     if env_name and env.get(env_name):
@@ -59,15 +58,52 @@ def resolve_base_url(config: ProviderConfig, env: Mapping[str, str]) -> str:
     return DEFAULT_BASE_URL[family]
 
 
-def base_url_problem(config: ProviderConfig, env: Mapping[str, str] = os.environ) -> str | None:
-    """What is wrong with the provider's base URL once expanded (None: nothing)."""
-    if config.type == "local":
-        return None
+def resolve_endpoints(config: ProviderConfig, env: Mapping[str, str]) -> list[EndpointSpec]:
+    """The provider's servers: each of `endpoints` ($VARS expanded and checked as base_url
+    is), or the one `resolve_base_url` names. ValueError names the field at fault."""
+    if config.endpoints is None:
+        return [EndpointSpec(resolve_base_url(config, env), 1.0, config.max_concurrency)]
+    return [
+        EndpointSpec(
+            _expanded(f"endpoints[{i}].base_url", ep.base_url, env),
+            ep.weight,
+            ep.max_concurrency or config.max_concurrency,
+        )
+        for i, ep in enumerate(config.endpoints)
+    ]
+
+
+def _expanded(field: str, value: str, env: Mapping[str, str]) -> str:
     try:
-        resolve_base_url(config, env)
-    except ValueError as exc:
-        return str(exc)
-    return None
+        url = expand_vars(value, env)
+    except ValueError as exc:  # "base_url names $X, which is not set", for the field at fault
+        raise ValueError(str(exc).replace("base_url", field, 1)) from None
+    problem = url_problem(url)
+    if problem is not None:
+        raise ValueError(f"{field} {value!r} expands to {problem}")
+    return url
+
+
+def base_url_problems(
+    config: ProviderConfig, env: Mapping[str, str] = os.environ
+) -> list[tuple[Loc, str]]:
+    """What is wrong with the provider's base URLs once expanded, each with its field (a job
+    error at `validate`, as a URL that cannot be one would fail every call the same way)."""
+    if config.type == "local":
+        return []
+    if config.endpoints is None:
+        try:
+            resolve_base_url(config, env)
+        except ValueError as exc:
+            return [(("base_url",), str(exc))]
+        return []
+    out: list[tuple[Loc, str]] = []
+    for i, ep in enumerate(config.endpoints):
+        try:
+            _expanded(f"endpoints[{i}].base_url", ep.base_url, env)
+        except ValueError as exc:
+            out.append((("endpoints", i, "base_url"), str(exc)))
+    return out
 
 
 def create_provider(
@@ -81,17 +117,17 @@ def create_provider(
     if problem is not None:
         raise MissingKeyError(f"provider {name!r}: {problem}")
     key = resolve_key(config, env)
-    base_url = resolve_base_url(config, env)
+    servers = resolve_endpoints(config, env)
     if config.type in ("openai", "openai_compatible"):
         from providers.openai import OpenAIProvider
 
-        return OpenAIProvider(name, config, api_key=key, base_url=base_url)
+        return OpenAIProvider(name, config, api_key=key, endpoints=servers)
     if config.type == "anthropic":
         from providers.anthropic import AnthropicProvider
 
-        return AnthropicProvider(name, config, api_key=key, base_url=base_url)
+        return AnthropicProvider(name, config, api_key=key, endpoints=servers)
     if config.type == "gemini":
         from providers.gemini import GeminiProvider
 
-        return GeminiProvider(name, config, api_key=key, base_url=base_url)
+        return GeminiProvider(name, config, api_key=key, endpoints=servers)
     raise ValueError(f"provider {name!r}: unknown type {config.type!r}")

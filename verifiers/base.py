@@ -9,10 +9,10 @@ from typing import Any, Literal
 # Why a verdict is what it is, as a typed field (the `reason` text is for people):
 # * checked       – an answer was extracted and compared with the ground truth;
 # * no_answer     – nothing the rule accepts was found: a wrong answer;
-# * time_limit    – the answer's program ran out of its CPU-time limit on a test: wrong;
+# * time_limit    – the answer's program ran out of its CPU-time limit (or slept past the
+#                   wall-clock backstop) on a test: wrong;
 # * unverifiable  – the ground truth or the tests cannot be used: no verdict;
-# * timeout       – the check itself ran out of time (e.g. sympy), or a program reached
-#                   the wall-clock backstop before its CPU limit: no verdict, and not a
+# * timeout       – the check itself ran out of time (e.g. sympy): no verdict, and not a
 #                   final one: a resumed run checks the answer again;
 # * error         – the verifier or the sandbox failed: no verdict, checked again on resume.
 VerdictKind = Literal["checked", "no_answer", "time_limit", "unverifiable", "timeout", "error"]

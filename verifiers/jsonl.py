@@ -119,7 +119,9 @@ class JsonlLog:
 
     `durable` logs hand every line to the OS as it is appended (a `kill -9` a moment later
     cannot lose it); the others buffer up to FLUSH_BYTES until `flush`. A line is written
-    with one `write`, so lines stay whole.
+    with one `write`, so lines stay whole. What the OS holds reaches stable storage (a power
+    cut cannot lose it) when `sync` runs: the run store calls it every second, from a worker
+    thread, so appends never wait on the disk.
     """
 
     def __init__(self, path: Path, *, durable: bool) -> None:
@@ -127,6 +129,11 @@ class JsonlLog:
         self.durable = durable
         self._buf = bytearray()
         self._fd: int | None = None
+        # Writes handed to the OS, and how many of them the last `sync` covered (counted,
+        # not flagged, so a write during a sync in another thread is not missed).
+        self._written = 0
+        self._synced = 0
+        self._new_entry = False  # the file was created: its folder entry needs a sync too
 
     def recover(self) -> int:
         """Cut a torn last line (see `cut_torn_tail`); return how many bytes were cut."""
@@ -149,15 +156,41 @@ class JsonlLog:
             return
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._new_entry = not self.path.exists()
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         data, self._buf = bytes(self._buf), bytearray()
         view = memoryview(data)
         while view:  # a single write of a line keeps lines whole; loop only on short writes
             written = os.write(self._fd, view)
             view = view[written:]
+        self._written += 1
+
+    def sync(self) -> bool:
+        """Make what was handed to the OS durable (fsync; also the folder entry of a file
+        this log created). Safe from another thread than the one appending. True if it
+        had anything to do."""
+        fd, target = self._fd, self._written
+        if fd is None or target == self._synced:
+            return False
+        os.fsync(fd)
+        if self._new_entry:
+            sync_dir(self.path.parent)
+            self._new_entry = False
+        self._synced = target
+        return True
 
     def close(self) -> None:
         self.flush()
         if self._fd is not None:
+            self.sync()
             os.close(self._fd)
             self._fd = None
+
+
+def sync_dir(folder: Path) -> None:
+    """fsync a folder, so that files created or renamed in it survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

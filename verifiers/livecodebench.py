@@ -33,8 +33,7 @@ TASKS = frozenset({"livecodebench"})
 DEFAULT_TIMEOUT_S = 6.0
 # The per-test limit is CPU time; the wall clock is only a backstop against programs that
 # sleep or block. At 3x the CPU limit a correct program starved by a busy machine (our own
-# pool's other slots included) is not cut; one that still reaches it gets no verdict and is
-# checked again on resume, so a busy machine never makes a verdict wrong.
+# pool's other slots included) is not cut.
 WALL_FACTOR = 3.0
 DEFAULT_MEMORY_MB = 2048
 
@@ -293,11 +292,6 @@ def _verify(question: Question, answer: str) -> Verdict:
         return Verdict(None, 0.0, code, f"{result.error}", "error")
     if result.tampered is not None:
         return Verdict(False, 0.0, code, f"program tampered with the sandbox: {result.tampered}")
-    if failure and timed_out[0] == "wall":
-        # The backstop, not the CPU limit: the program slept, blocked or was starved by a
-        # busy machine. That says nothing sure about the answer, so it is checked again on
-        # resume rather than frozen as wrong.
-        return Verdict(None, 0.0, code, failure[0] + notes, "timeout")
     if failure:
         kind: VerdictKind = "time_limit" if timed_out[0] else "checked"
         return Verdict(False, 0.0, code, failure[0] + notes, kind)

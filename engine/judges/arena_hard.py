@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from engine.judges.base import JudgeInput, JudgeOutput, JudgeParams
+from engine.judges.base import CallBudget, JudgeInput, JudgeOutput, JudgeParams
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.records import Decision
 from providers.base import Message, Provider, Usage
@@ -74,6 +74,17 @@ class ArenaHardJudge(PromptJudge):
         if self.faithful is not None and self.faithful.labels is not None:
             return self.faithful.labels(text)
         return parse(text), not verdicts(text)
+
+    def budget(self, prompt_tokens: int, out: int | None = None) -> CallBudget:
+        """Up to `turns` calls; each follow-up resends the conversation so far (the prompt,
+        every reply, every follow-up request)."""
+        out = out or self.max_output_tokens()
+        attempts, followup = self.turns()
+        ask = len(followup) // 4 + 1
+        total = CallBudget()
+        for turn in range(attempts):
+            total += CallBudget(1, prompt_tokens + turn * (out + ask), out)
+        return total
 
     async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
         messages = self.messages(item)

@@ -9,19 +9,25 @@ is no decision.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import anyio
 from pydantic import Field
 
 from engine.judges import arena_hard
-from engine.judges.base import JudgeInput, JudgeOutput, JudgeParams, JudgeSpec
+from engine.judges.base import (
+    CallBudget,
+    JudgeInput,
+    JudgeOutput,
+    JudgeParams,
+    JudgeSpec,
+    concurrently,
+)
 from engine.judges.prompted import ANSWER_FIELDS, PromptJudge
 from engine.judges.templating import render
 from engine.records import Decision
-from providers.base import Message, Provider, Usage
+from providers.base import ChatResponse, Message, Provider, Usage
 from providers.options import DecodingOptions
 
 parse_vote = arena_hard.parse
@@ -97,6 +103,17 @@ class MultiAgentJudge(PromptJudge):
     def parse(self, text: str) -> Decision | None:
         return parse(text)
 
+    def budget(self, prompt_tokens: int, out: int | None = None) -> CallBudget:
+        """rounds x agents turns, each seeing every turn before it, then one vote per agent
+        seeing the whole discussion."""
+        out, agents = out or self.max_output_tokens(), len(self.agents)
+        said = out + 8  # a turn as the next ones see it: the reply and its speaker's name
+        turns = self.rounds * agents
+        total = CallBudget()
+        for i in range(turns):
+            total += CallBudget(1, prompt_tokens + i * said, out)
+        return total + CallBudget(agents, agents * (prompt_tokens + turns * said), agents * out)
+
     def _messages(
         self, item: JudgeInput, agent: Agent, step: str, discussion: str
     ) -> list[Message]:
@@ -123,20 +140,18 @@ class MultiAgentJudge(PromptJudge):
                 said.append(f"[{agent.name}]\n{resp.text}")
                 usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
         discussion = "\n\n".join(said)
-        replies: list[str] = [""] * len(self.agents)
 
-        async def vote(i: int, agent: Agent) -> None:
-            nonlocal usage, cost, calls
-            resp = await provider.chat(
-                self.request(self._messages(item, agent, "vote", discussion))
-            )
-            replies[i] = resp.text
+        def vote(agent: Agent) -> Callable[[], Awaitable[ChatResponse]]:
+            request = self.request(self._messages(item, agent, "vote", discussion))
+            return lambda: provider.chat(request)
+
+        # A failed vote fails the judgment with its own ProviderError (see `concurrently`).
+        responses = await concurrently([vote(agent) for agent in self.agents])
+        for resp in responses:
             usage, cost, calls = usage + resp.usage, cost + resp.cost, calls + 1
-            sent[0], tier[0] = resp.sent, resp.service_tier
-
-        async with anyio.create_task_group() as tg:
-            for i, agent in enumerate(self.agents):
-                tg.start_soon(vote, i, agent)
+        replies = [resp.text for resp in responses]
+        # What the last vote was sent and the tier that served it, for the record.
+        sent[0], tier[0] = responses[-1].sent, responses[-1].service_tier
         votes = [parse(r) for r in replies]
         ballots = "\n\n".join(
             f"[vote: {a.name}] -> {v}\n{r}"

@@ -1,17 +1,17 @@
 """`reward_model`: each answer is scored on its own by a reward model; higher score wins.
 
-Scores come from `Provider.score` (an OpenAI-compatible server's reward/pooling API, as
-vLLM serves it). The two answers are scored concurrently; equal scores are a tie (with the
-`judgebench` template set, B wins them, as in JudgeBench).
+Scores come from `Provider.score_response` (an OpenAI-compatible server's reward/pooling
+API, as vLLM serves it); equal scores are a tie (with the `judgebench` template set, B wins
+them, as in JudgeBench). The judge is order-free: in a run each
+answer is scored once, however many pairs and orders show it (engine.stages.answer_scores).
 """
 
 from __future__ import annotations
 
-import anyio
 import orjson
 
 from engine.judges import judgebench_rules
-from engine.judges.base import Judge, JudgeInput, JudgeOutput
+from engine.judges.base import AnswerScore, OrderFreeJudge
 from engine.records import Decision
 from providers.base import Message, Provider
 
@@ -32,19 +32,14 @@ def parse(text: str) -> Decision | None:
         return None
 
 
-class RewardModelJudge(Judge):
+class RewardModelJudge(OrderFreeJudge):
     TYPE = "reward_model"
 
-    async def judge(self, item: JudgeInput, provider: Provider) -> JudgeOutput:
-        scores: list[float] = [0.0, 0.0]
+    async def score_answer(self, question: str, answer: str, provider: Provider) -> AnswerScore:
+        conv = (Message("user", question), Message("assistant", answer))
+        got = await provider.score_response(self.spec.model, conv)
+        return AnswerScore(got.score, got.usage, got.cost)
 
-        async def one(i: int, answer: str) -> None:
-            conv = (Message("user", item.question), Message("assistant", answer))
-            scores[i] = await provider.score(self.spec.model, conv)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(one, 0, item.answer_a)
-            tg.start_soon(one, 1, item.answer_b)
-        raw = orjson.dumps({"scores": scores}).decode()
+    def decide(self, first: float, second: float) -> Decision:
         rule = judgebench_rules.reward if self.faithful is not None else decide
-        return JudgeOutput(rule(*scores), raw=raw, calls=2)
+        return rule(first, second)

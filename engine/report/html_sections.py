@@ -22,6 +22,7 @@ from engine.report.table import (
     diff_ci,
     excludes_zero,
     pct,
+    usage_line,
 )
 
 LEGEND = (
@@ -237,6 +238,8 @@ def run_section(s: RunSummary) -> str:
             for n, p in s.providers.items()
         ]
         out += table(["provider", *PROVIDER_COLUMNS], rows, cls="plain")
+    if s.usage:
+        out += f"<p>{h(usage_line(s.usage))}</p>"
     if s.no_pair_reasons:
         rows = [td(h(k)) + td(h(v)) for k, v in s.no_pair_reasons.items()]
         out += table(["questions without a pair", "count"], rows, cls="plain")

@@ -15,6 +15,7 @@ from engine.report.table import (
     diff_ci,
     frac,
     pct,
+    usage_line,
 )
 from engine.scoring import CATEGORIES
 
@@ -156,6 +157,8 @@ def _run_section(s: RunSummary, rows: Sequence[Row]) -> list[str]:
             ["provider", *PROVIDER_COLUMNS],
             [[n, *(p.get(k, "–") for k in PROVIDER_COLUMNS)] for n, p in s.providers.items()],
         )
+    if s.usage:
+        out += [usage_line(s.usage), ""]
     if s.no_pair_reasons:
         out += ["### Questions without a pair", ""]
         out += _table(["reason", "questions"], list(s.no_pair_reasons.items()))

@@ -185,6 +185,9 @@ class RunSummary:
     no_pair_reasons: Mapping[str, int]
     # The job's `sandbox.isolation`: "none" means code answers ran unconfined.
     sandbox: str = "auto"
+    # The run's calls, tokens and cost: the sum over its records (engine.usage), so over
+    # every process that worked on it; None when no record carries usage.
+    usage: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -200,6 +203,7 @@ class RunSummary:
             "solve_vs_judge": [g.as_dict() for g in self.solve_vs_judge],
             "providers": {k: dict(v) for k, v in self.providers.items()},
             "no_pair_reasons": dict(self.no_pair_reasons),
+            "usage": dict(self.usage) if self.usage is not None else None,
         }
 
 

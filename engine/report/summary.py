@@ -13,12 +13,13 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from engine.records import MetaJudgmentRecord, ScoreRecord, out_of_tokens
+from engine.records import AnswerScoreRecord, MetaJudgmentRecord, ScoreRecord, out_of_tokens
 from engine.report.analyses import solve_accuracy, solve_vs_judge
 from engine.report.families import model_family
 from engine.report.model import JudgeSummary, MetaFiltered, RunCounts, RunSummary
 from engine.report.runfiles import iter_jsonl, read_json
 from engine.scoring import accuracy_ci, group_accuracy, judge_metrics
+from engine.usage import RunUsage, Tally, judge_providers
 
 _META = ("type", "model", "provider", "orders")
 
@@ -111,6 +112,7 @@ class JudgmentTally:
 
     def __init__(self) -> None:
         self._seen: set[int] = set()
+        self.usage = RunUsage()  # what the judgments cost (engine.usage), counted on the way
         self._failed: dict[int, str] = {}
         self._spent: dict[int, str] = {}  # empty replies cut at max_tokens (out of tokens)
         self.calls: Counter[str] = Counter()
@@ -119,6 +121,7 @@ class JudgmentTally:
         """Count one judgments.jsonl line; returns its judge's name."""
         h = hash(str(judgment.get("request_key")))
         judge = intern(str(judgment.get("judge")))
+        self.usage.add(judgment)
         if h not in self._seen:
             self._seen.add(h)
             self.calls[judge] += 1
@@ -209,9 +212,16 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
             else None,
         )
 
+    # The run's usage: its answers', judgments', answer scores' and meta-judgments' records.
+    usage = tally.usage
+    usage.judges = judge_providers((manifest or {}).get("job"))
     solve = solve_accuracy(
-        iter_jsonl(run_dir / "responses.jsonl"), iter_jsonl(run_dir / "verdicts.jsonl")
+        usage.counting(iter_jsonl(run_dir / "responses.jsonl")),
+        iter_jsonl(run_dir / "verdicts.jsonl"),
     )
+    for rtype in (AnswerScoreRecord, MetaJudgmentRecord):
+        for record in iter_jsonl(run_dir / rtype.FILE):
+            usage.add(record)
     job = (manifest or {}).get("job") or {}
     return RunSummary(
         run=str(run_dir),
@@ -230,6 +240,19 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
         judges=judges,
         solve=solve,
         solve_vs_judge=solve_vs_judge(judges, solve),
-        providers=stats.get("providers", {}),
+        providers=_providers(stats, usage),
         no_pair_reasons=stats.get("no_pair_reasons", {}),
+        usage=usage.total().to_dict() if usage else stats.get("usage"),
     )
+
+
+def _providers(stats: dict[str, Any], usage: RunUsage) -> dict[str, Any]:
+    """Each provider's figures: live counters from stats.json; calls, tokens and cost summed
+    over the records. A folder whose records carry no usage at all (published outputs
+    imported, a hand-made folder) keeps stats.json's figures as they are."""
+    live: dict[str, Any] = stats.get("providers", {})
+    if not usage:
+        return live
+    spent = usage.to_json()["providers"]
+    zero = {**Tally().to_dict(), "by_model": {}}
+    return {name: {**live.get(name, {}), **spent.get(name, zero)} for name in {**live, **spent}}

@@ -8,8 +8,9 @@ The terminal never cuts a cell: a name too wide for its column wraps onto more l
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 
@@ -28,6 +29,15 @@ PROVIDER_COLUMNS = (
     "output_tokens",
     "cost",
 )
+
+
+def usage_line(usage: Mapping[str, Any]) -> str:
+    """One sentence on what a whole run cost (the sum over its records)."""
+    return (
+        "Usage over all the run's records (every process that worked on it): "
+        f"{usage.get('calls', 0)} calls, {usage.get('input_tokens', 0)} input and "
+        f"{usage.get('output_tokens', 0)} output tokens, ${usage.get('cost', 0.0):.4f}."
+    )
 
 
 def missing(x: float | None) -> bool:

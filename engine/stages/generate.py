@@ -163,7 +163,7 @@ def _keep(ctx: RunContext, stats: StageStats, record: ResponseRecord, paired: bo
     stats.done += 1
     if out_of_tokens(record.text, record.finish_reason):
         ctx.counters.out_of_tokens[record.model] += 1
-    return Answer(record, paired)
+    return Answer(record, paired, fresh=True)
 
 
 async def _ask(
@@ -210,7 +210,8 @@ def _imported_answers(ctx: RunContext, item: QItem, stats: StageStats) -> list[A
     for rec in ctx.imported.answers_for(item.question.id):
         if not ctx.store.has(ResponseRecord, rec.request_key):
             ctx.store.put(rec)  # this run's records stay self-contained
-        answers.append(Answer(rec, paired=True))
+        # Each answer keeps its model: only the response model's answers are paired.
+        answers.append(Answer(rec, paired=ctx.imported.paired(rec)))
     stats.reused += len(answers)
     stats.done += len(answers)
     return answers

@@ -27,6 +27,9 @@ class Answer:
     record: ResponseRecord
     paired: bool  # an answer of the response model (pairs are made of these), not a solver's
     verdict: Verdict | None = None
+    # Asked for by this process, not read back from the run store: a verdict stored under
+    # its key was made from an answer that was lost (the new one may say something else).
+    fresh: bool = False
 
     @property
     def key(self) -> str:

@@ -5,6 +5,11 @@ two orders both succeeded gets its score record. Errors are recorded but are nev
 decisions: no score is written, and a resume sends the failed call again. With a
 meta-judge, every judgment of the judges it scores (new, or found in the checkpoint) goes
 on to the meta-judge stage with its pair.
+
+A pair × judge counts as done only when its score and both judgments it was made from are
+in the run store: a score whose judgment was lost (say, to a power cut) is judged again
+and written anew. An order-free judge (a reward model) pays for each answer once, not per
+pair and order (engine.stages.answer_scores); its judgments are made from those scores.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from engine.batching.tag import Mode, tagged
 from engine.context import RunContext, StageStats
-from engine.judges.base import JudgeInput
+from engine.judges.base import JudgeInput, JudgeOutput, OrderFreeJudge, concurrently
 from engine.keys import judgment_key, with_adjustments
 from engine.records import (
     Decision,
@@ -29,6 +34,7 @@ from engine.records import (
     usage_fields,
 )
 from engine.scoring import score_record
+from engine.stages.answer_scores import AnswerScores, Side
 from providers.base import ChatRequest, ProviderError
 
 ORDERS: tuple[Order, Order] = ("AB", "BA")
@@ -38,6 +44,7 @@ async def judge_worker(
     ctx: RunContext,
     stats: StageStats,
     scored: StageStats,
+    scores: AnswerScores,
     receive: MemoryObjectReceiveStream[PairRecord],
     meta: MemoryObjectSendStream[tuple[PairRecord, JudgmentRecord]] | None = None,
 ) -> None:
@@ -45,7 +52,7 @@ async def judge_worker(
         async for pair in receive:
             if ctx.stopping:
                 continue
-            made = await judge_pair(ctx, stats, pair)
+            made = await judge_pair(ctx, stats, scores, pair)
             scored.done += 1
             if meta is not None:
                 for record in made:
@@ -54,15 +61,35 @@ async def judge_worker(
         meta.close()
 
 
-async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> list[JudgmentRecord]:
+def judgment_keys(ctx: RunContext, name: str, pair: PairRecord) -> dict[Order, str]:
+    """The request keys of judge `name`'s two judgments of the pair."""
+    slot = ctx.judges[name]
+    probe = ChatRequest(slot.judge.spec.model, (), slot.judge.options)  # as the model table sees
+    adjusted = ctx.providers[slot.provider].adjustments(probe)
+    fingerprint, fields = with_adjustments(slot.judge.fingerprint(), adjusted), pair.to_dict()
+    return {o: judgment_key(name, slot.provider, fingerprint, fields, o) for o in ORDERS}
+
+
+async def judge_pair(
+    ctx: RunContext, stats: StageStats, scores: AnswerScores, pair: PairRecord
+) -> list[JudgmentRecord]:
     """Judge one pair; returns the judgments the meta-judge scores (those with a reply)."""
-    todo = [name for name in ctx.judges if not ctx.store.has(ScoreRecord, (pair.pair_id, name))]
+    keys = {name: judgment_keys(ctx, name, pair) for name in ctx.judges}
+    todo = []
+    for name, by_order in keys.items():
+        if ctx.store.has(ScoreRecord, (pair.pair_id, name)) and all(
+            ctx.store.has(JudgmentRecord, k) for k in by_order.values()
+        ):
+            stats.done += len(ORDERS)
+            stats.reused += len(ORDERS)
+        else:
+            todo.append(name)
     decisions: dict[tuple[str, Order], Decision | Exception | None] = {}
     made: list[JudgmentRecord] = []
     meta_judged = ctx.meta.judges if ctx.meta is not None else frozenset()
 
     async def one(name: str, order: Order) -> None:
-        result = await _judgment(ctx, stats, name, pair, order)
+        result = await _judgment(ctx, stats, scores, name, pair, order, keys[name][order])
         if isinstance(result, JudgmentRecord):
             decisions[(name, order)] = result.decision
             if name in meta_judged and result.raw is not None:
@@ -76,7 +103,8 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> li
                 tg.start_soon(one, name, order)
     # Judges already scored on this pair (a resume) still hand their judgments on.
     for name in meta_judged - set(todo):
-        made += _recorded(ctx, name, pair)
+        found = (ctx.store.get(JudgmentRecord, k) for k in keys[name].values())
+        made += [r for r in found if r is not None and r.raw is not None]
 
     for name in todo:
         d_ab, d_ba = decisions[(name, "AB")], decisions[(name, "BA")]
@@ -86,37 +114,39 @@ async def judge_pair(ctx: RunContext, stats: StageStats, pair: PairRecord) -> li
     return made
 
 
-def _key(ctx: RunContext, name: str, pair: PairRecord, order: Order) -> str:
-    judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
-    probe = ChatRequest(judge.spec.model, (), judge.options)  # what the model table sees
-    fingerprint = with_adjustments(
-        judge.fingerprint(), ctx.providers[provider_name].adjustments(probe)
-    )
-    return judgment_key(name, provider_name, fingerprint, pair.to_dict(), order)
-
-
-def _recorded(ctx: RunContext, name: str, pair: PairRecord) -> list[JudgmentRecord]:
-    """The judge's recorded judgments of the pair (with a reply), in both orders."""
-    found = (ctx.store.get(JudgmentRecord, _key(ctx, name, pair, order)) for order in ORDERS)
-    return [r for r in found if r is not None and r.raw is not None]
-
-
 async def _judgment(
-    ctx: RunContext, stats: StageStats, name: str, pair: PairRecord, order: Order
+    ctx: RunContext,
+    stats: StageStats,
+    scores: AnswerScores,
+    name: str,
+    pair: PairRecord,
+    order: Order,
+    key: str,
 ) -> JudgmentRecord | Exception:
     judge, provider_name = ctx.judges[name].judge, ctx.judges[name].provider
-    key = _key(ctx, name, pair, order)
+    provider = ctx.providers[provider_name]
     cached = ctx.store.get(JudgmentRecord, key)
     if cached is not None:
         stats.done += 1
         stats.reused += 1
         return cached
     unsent = JudgmentRecord(
-        request_key=key, pair_id=pair.pair_id, judge=name, order=order, raw=None, decision=None
+        request_key=key,
+        pair_id=pair.pair_id,
+        judge=name,
+        order=order,
+        raw=None,
+        decision=None,
+        provider=provider_name,
+        model=judge.spec.model,
     )
+    asked = True
     try:
         with tagged(key, _mode(ctx, name)):  # a batch line's custom_id is the request key
-            out = await judge.judge(JudgeInput.shown(pair, order), ctx.providers[provider_name])
+            if isinstance(judge, OrderFreeJudge):
+                out, asked = await _from_answer_scores(judge, scores, name, pair, order)
+            else:
+                out = await judge.judge(JudgeInput.shown(pair, order), provider)
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
@@ -137,9 +167,24 @@ async def _judgment(
     if out_of_tokens(out.raw, out.finish_reason):
         ctx.counters.out_of_tokens[name] += 1
     stats.done += 1
+    stats.reused += not asked
     return record
 
 
 def _mode(ctx: RunContext, name: str) -> Mode | None:
     """The judge's own `mode`, if it gives one (else its provider's)."""
     return next((j.mode for j in ctx.job.judges if j.name == name), None)
+
+
+async def _from_answer_scores(
+    judge: OrderFreeJudge, scores: AnswerScores, name: str, pair: PairRecord, order: Order
+) -> tuple[JudgeOutput, bool]:
+    """An order-free judge's judgment in one order, made of the two answers' scores. It
+    carries no usage: each score's own record does (answer_scores.jsonl)."""
+    first: Side = "A" if order == "AB" else "B"
+    second: Side = "B" if order == "AB" else "A"
+    (s1, sent1), (s2, sent2) = await concurrently(
+        [lambda: scores.score(name, pair, first), lambda: scores.score(name, pair, second)]
+    )
+    out = JudgeOutput(judge.decide(s1, s2), raw=judge.raw_of(s1, s2), calls=0)
+    return out, sent1 or sent2

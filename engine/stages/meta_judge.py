@@ -48,6 +48,8 @@ async def meta_judge_one(
         judge=judgment.judge,
         order=judgment.order,
         raw=None,
+        provider=ctx.meta.provider,
+        model=meta.model,
     )
     item = JudgeInput.shown(pair, judgment.order)
     try:

@@ -42,7 +42,9 @@ async def pair_worker(
             if outcome.no_pair_reason:
                 ctx.counters.no_pair_reasons[outcome.no_pair_reason] += 1
             for pair in outcome.pairs:
-                if not ctx.store.has(PairRecord, pair.pair_id):
+                # Written again when it differs from the stored one: an answer it holds was
+                # lost and asked for anew (its judgments are then new work too).
+                if ctx.store.get(PairRecord, pair.pair_id) != pair:
                     ctx.store.put(pair)
                 await send.send(pair)
                 n_pairs += 1

@@ -2,8 +2,9 @@
 
 Verifiers are blocking functions; they run in worker threads bounded by a capacity
 limiter (sympy and code verifiers start their own child processes underneath).
-A final verdict already in the checkpoint is reused; one whose check timed out or failed
-(`Verdict.final` is False) is checked again, so a busy moment is never frozen into a run.
+A final verdict already in the checkpoint is reused for an answer read back from it; one
+whose check timed out or failed (`Verdict.final` is False) is checked again, so a busy
+moment is never frozen into a run.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ async def _verify_all(
 async def _verdict(
     ctx: RunContext, stats: StageStats, limiter: anyio.CapacityLimiter, q: Question, answer: Answer
 ) -> Verdict:
-    cached = ctx.store.get(VerdictRecord, answer.key)
+    # A fresh answer is checked anew: a verdict stored under its key was made from the
+    # answer that was lost, and a model need not say the same thing twice.
+    cached = None if answer.fresh else ctx.store.get(VerdictRecord, answer.key)
     if cached is not None and cached.verdict().final:
         stats.reused += 1
         return cached.verdict()

@@ -84,6 +84,9 @@ class BatchAPI(ABC):
 
     @property
     def base(self) -> str:
+        # Batch calls go to the provider's first endpoint: a batch, its files and its
+        # results live with the account that made them, and these calls are few, so they
+        # are not spread over `endpoints` as chat calls are.
         return self.provider.base_url
 
     @abstractmethod

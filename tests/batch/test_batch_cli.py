@@ -93,6 +93,8 @@ def test_dry_run_shows_the_online_and_the_batch_price(
     row = next(line for line in out.splitlines() if "p/answerer" in line)
     cells = [c.strip() for c in row.strip("│ ").split("│")]
     assert cells[4] == "batch" and float(cells[6]) == pytest.approx(float(cells[5]) / 2, rel=0.05)
+    # The token counts stay upper bounds: every answer at its whole cap (max_tokens: 64).
+    assert int(cells[1]) > 0 and int(cells[3]) == 64 * int(cells[1])
     online = float(out.split("all online: $")[1].split(";")[0])
     batch = float(out.split("where the API has them: $")[1].split()[0])
     total = float(out.split("estimated cost at most $")[1].split()[0])

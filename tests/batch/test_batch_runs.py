@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import orjson
 import pytest
 
 from engine.exitcodes import ExitCode
@@ -54,6 +55,10 @@ def test_batch_run_gives_the_online_records(tmp_path: Path, api: str) -> None:
         for run in ("online", "batch")
     )
     assert online_cost > 0 and batch_cost == pytest.approx(online_cost / 2)
+    # stats.json sums those records (engine/usage.py): the batch price, on the real provider.
+    stats = orjson.loads((runs / "batch" / "stats.json").read_bytes())
+    assert stats["usage"]["cost"] == pytest.approx(batch_cost)
+    assert stats["providers"]["p"]["cost"] == pytest.approx(batch_cost)
     # Online calls went to the chat endpoint, batch ones only through the batch API, each
     # request once, with its request key as custom_id.
     assert online_log and all(e.get("op") is None for e in online_log)

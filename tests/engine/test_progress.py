@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from engine.context import RunCounters
 from engine.progress import ProgressView
 from providers.base import ChatRequest, Provider, Usage
+from providers.endpoints import EndpointStats
 
 
 class _Idle(Provider):
@@ -73,3 +74,26 @@ def test_terminal_refresh_is_at_most_4_hz(tmp_path: Path) -> None:
     anyio.run(main)
     # Initial frame + at most 4 per second + the final frame.
     assert 3 <= renders <= 6
+
+
+def test_a_provider_with_several_endpoints_shows_each(tmp_path: Path) -> None:
+    view = _view(tmp_path)
+    prov = view.providers["oa"]
+    prov.stats.endpoints = [
+        EndpointStats("http://gpu0:8000/v1", 1.0, None, in_flight=4, answered=90, errors=1),
+        EndpointStats("http://gpu1:8000/v1", 1.0, None, errors=5, ejections=1, state="out"),
+    ]
+    out = io.StringIO()
+    console = Console(file=out, width=200, force_terminal=False)
+    console.print(view.render())
+    rows = [line for line in out.getvalue().splitlines() if "└ http://gpu" in line]
+    cells = [[c.strip() for c in row.strip("│ ").split("│")] for row in rows]
+    assert [(c[0], c[1], c[6]) for c in cells] == [
+        ("└ http://gpu0:8000/v1", "4", "1"),
+        ("└ http://gpu1:8000/v1 (out)", "0", "5"),
+    ]
+    assert "(endpoints in flight/errors: http://gpu0:8000/v1 4/1, http://gpu1:8000/v1 0/5 out)" in (
+        view.plain_line()
+    )
+    prov.stats.endpoints = prov.stats.endpoints[:1]  # one endpoint: nothing extra to show
+    assert "endpoints" not in view.plain_line()

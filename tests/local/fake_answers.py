@@ -1,8 +1,9 @@
 """A fake-server script for the shipped jobs: an answerer that knows the demo set's ground
 truth, plus a position-biased judge.
 
-Answer requests carry a per-sample `seed` (judge requests do not). The answer is right when
-the seed is even and wrong when it is odd, in each source's own answer format, so every
+Answer requests carry a per-sample `seed`, or ask for several choices in one call (`n`,
+`candidateCount`); judge requests do neither. The answer is right when the seed (or the
+choice's index) is even and wrong when it is odd, in each source's own answer format, so every
 source yields pairs; the judge always prefers the answer shown first (`always_first`).
 """
 
@@ -59,9 +60,9 @@ def answer(kind: str, truth: str, right: bool) -> str:
 
 
 def answer_or_judge(req: Any) -> str:
-    if "seed" not in req.body:
+    if "seed" not in req.body and req.n == 1:
         return always_first(req)
-    right = int(req.body["seed"]) % 2 == 0
+    right = (int(req.body.get("seed") or 0) + req.choice) % 2 == 0
     for text, kind, truth in truths():
         if text in req.last_user:
             return answer(kind, truth, right)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from pathlib import Path
 
@@ -36,16 +37,32 @@ def wait_gone(pid: int, timeout: float = 10.0) -> bool:
     return not running(pid)
 
 
-def server_pids() -> set[int]:
-    """Pids of every llama_cpp.server child on the machine (for leak checks)."""
+MARKER_ENV = "JUDGEFLOW_TEST_RUN"
+
+
+def marked_env(marker: str) -> dict[str, str]:
+    """This process's environment plus a marker that every descendant inherits (the engine
+    starts its llama.cpp server with the environment it was given)."""
+    return {**os.environ, MARKER_ENV: marker}
+
+
+def server_pids(marker: str | None = None) -> set[int]:
+    """Pids of running llama_cpp.server processes: every one on the machine, or (with
+    `marker`) only those started under `marked_env(marker)`, so that servers of other
+    checkouts running at the same time are not counted."""
+    tag = f"{MARKER_ENV}={marker}".encode() if marker is not None else None
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmd = (entry / "cmdline").read_bytes()
+            if b"llama_cpp.server" not in cmd:
+                continue
+            if tag is not None and tag not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
         except OSError:
             continue
-        if b"llama_cpp.server" in cmd and running(int(entry.name)):
+        if running(int(entry.name)):
             pids.add(int(entry.name))
     return pids

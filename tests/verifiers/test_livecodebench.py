@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import pickle
-import subprocess
-import sys
-import time
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -17,7 +13,7 @@ import pytest
 
 from verifiers import lcb_private
 from verifiers import livecodebench as lcb
-from verifiers.base import RETRIED_KINDS, Question
+from verifiers.base import Question
 from verifiers.registry import verifier_for
 
 SAMPLE = "sources/livecodebench_release_v1_public_tests_sample100.jsonl"
@@ -255,43 +251,18 @@ def test_verify_is_thread_safe_under_concurrent_calls() -> None:
     assert [v.correct for v in verdicts] == [True, False] * 4
 
 
-def test_a_correct_program_starved_by_a_busy_machine_still_passes() -> None:
-    """The per-test limit is CPU time; the wall clock is a backstop at WALL_FACTOR times it.
-    A program needing about a third of its CPU limit, slowed past that limit in wall time
-    by burner processes, must pass as it does on a quiet machine (a wall limit equal to the
-    CPU limit failed it as a time-out)."""
-    burn_s = 0.6
-    code = (
-        "import time\nt = time.process_time()\n"
-        f"while time.process_time() - t < {burn_s}:\n    pass\nprint(6)"
-    )
+def test_the_wall_clock_is_a_backstop_at_three_times_the_cpu_limit() -> None:
+    """The per-test limit is CPU time; the wall clock only stops programs that sleep or block,
+    at WALL_FACTOR times it, so a correct program slowed by a busy machine is not cut. A
+    program idle for 1.5x its CPU limit passes (a wall limit equal to the CPU limit failed it,
+    as it failed correct programs on a loaded machine); one sleeping far past it is wrong."""
+    assert lcb.WALL_FACTOR == 3.0
     q = _question(STDIN_TESTS, timeout_s=2.0)
-    fenced = f"```python\n{code}\n```"
-    assert lcb.verify(q, fenced).correct is True  # quiet (and the pool is warm)
-    cores = len(os.sched_getaffinity(0))
-    burners = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4 * cores)
-    ]
-    try:
-        time.sleep(0.5)
-        start = time.monotonic()
-        busy = lcb.verify(q, fenced)
-        wall = time.monotonic() - start
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
-    assert busy.correct is True, busy.reason
-    assert 2.0 < wall, "the burners did not slow the program past its CPU limit: nothing shown"
-    assert lcb.WALL_FACTOR * 2.0 > wall
-
-
-def test_a_program_that_reaches_the_wall_clock_backstop_gets_no_verdict() -> None:
-    """Sleeping (or being starved) past the backstop says nothing sure about the answer: no
-    verdict, of a kind a resumed run checks again; running out of CPU time is wrong."""
-    q = _question(STDIN_TESTS, timeout_s=1.0)
+    slow = lcb.verify(q, "```python\nimport time\ntime.sleep(3)\nprint(6)\n```")
+    assert slow.correct is True, slow.reason
     sleeper = lcb.verify(q, "```python\nimport time\ntime.sleep(60)\n```")
-    assert (sleeper.correct, sleeper.kind) == (None, "timeout"), sleeper.reason
-    assert sleeper.kind in RETRIED_KINDS
+    assert (sleeper.correct, sleeper.kind) == (False, "time_limit"), sleeper.reason
+    assert "wall clock" in sleeper.reason
     busy = lcb.verify(q, "```python\nwhile True:\n    pass\n```")
     assert (busy.correct, busy.kind) == (False, "time_limit"), busy.reason
+    assert "CPU time" in busy.reason

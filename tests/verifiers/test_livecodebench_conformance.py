@@ -46,16 +46,12 @@ def _outcomes(
     jobs = [(questions[qid], f"```python\n{code}\n```") for qid, *codes in pairs for code in codes]
     with ThreadPoolExecutor(4) as ex:
         verdicts = list(ex.map(lambda job: lcb.verify(*job), jobs))
-    # A program that ran out of time on a loaded machine is run again, alone, before it
-    # counts (the verdict's typed kind says so; its text is not matched): a CPU-time limit
-    # once, a wall-clock backstop (no verdict) until it resolves, as resumed runs do.
-    for attempt in range(4):
-        verdicts = [
-            lcb.verify(*job)
-            if v.kind == "timeout" or (v.kind == "time_limit" and not attempt)
-            else v
-            for job, v in zip(jobs, verdicts, strict=True)
-        ]
+    # A program that ran out of time on a loaded machine is run once more, alone, before
+    # it counts (the verdict's typed kind says so; its text is not matched).
+    verdicts = [
+        lcb.verify(*job) if v.kind == "time_limit" else v
+        for job, v in zip(jobs, verdicts, strict=True)
+    ]
     by_question: dict[str, Counter[tuple[bool, bool]]] = {}
     for n, (qid, _, _) in enumerate(pairs):
         key = (verdicts[2 * n].correct, verdicts[2 * n + 1].correct)
