@@ -1,4 +1,5 @@
-"""Requests/min limiter: asyncio-throttle (public API) vs aiolimiter, side by side in one run.
+"""Requests/min limiter: asyncio-throttle (public API) vs aiolimiter vs our bucket
+(providers.limits.TokenBudget, the GCRA the providers use since issue 17), side by side.
 
 Both are driven the way providers.limits.ModelLimiter drives its requests/min limiter:
 `workers` tasks each acquire before every send. asyncio-throttle keeps a log of send
@@ -20,11 +21,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiolimiter import AsyncLimiter
 from asyncio_throttle.throttler import Throttler
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 Acquire = Callable[[], Awaitable[None]]
 
@@ -49,6 +54,18 @@ def aiolimiter_acquire(per_second: float) -> Acquire:
     return acquire
 
 
+def bucket_acquire(per_second: float) -> Acquire:
+    """providers.limits.TokenBudget as ModelLimiter drives it for requests/min (cost 1)."""
+    from providers.limits import TokenBudget
+
+    bucket = TokenBudget(per_second * 60)
+
+    async def acquire() -> None:
+        await bucket.reserve(1)
+
+    return acquire
+
+
 def no_limit(per_second: float) -> Acquire:
     async def acquire() -> None:
         await asyncio.sleep(0)
@@ -60,6 +77,7 @@ LIMITERS = {
     "none": no_limit,
     "asyncio-throttle": throttle_acquire,
     "aiolimiter": aiolimiter_acquire,
+    "bucket (ours)": bucket_acquire,
 }
 
 

@@ -31,6 +31,7 @@ async def _serve(args: argparse.Namespace) -> None:
         capacity=args.capacity,
         rpm=args.rpm,
         tpm=args.tpm,
+        otpm=args.otpm,
         burst=args.burst,
         faults=faults,
         api_key=args.api_key,
@@ -46,6 +47,8 @@ async def _serve(args: argparse.Namespace) -> None:
         batch_create_delay=args.batch_create_delay,
         batch_download_delay=args.batch_download_delay,
     )
+    if args.stamps:
+        server.stamps = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -57,6 +60,9 @@ async def _serve(args: argparse.Namespace) -> None:
     finally:
         if log is not None:
             log.close()
+        if args.stamps and server.stamps is not None:
+            with open(args.stamps, "w") as fh:
+                fh.write("\n".join(f"{t:.6f}" for t in server.stamps))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--latency-sd", type=float, default=0.0, help="std. dev. (normal, >= 0)")
     p.add_argument("--capacity", type=int, help="requests worked on at once (the rest queue)")
     p.add_argument("--rpm", type=float, help="requests/min enforced per model")
-    p.add_argument("--tpm", type=float, help="tokens/min enforced per model")
+    p.add_argument("--tpm", type=float, help="tokens/min per model (Anthropic, Gemini: input)")
+    p.add_argument("--otpm", type=float, help="output tokens/min enforced per model (Anthropic)")
     p.add_argument("--burst", type=float, default=60.0, help="seconds of limit a bucket holds")
     p.add_argument("--faults", help="comma-separated fault per request in order, e.g. 503,,hang")
     p.add_argument("--api-key", help="require this key (tests of auth failures)")
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--batch-outcomes", help='per batch in order: "expire", "fail" or empty, e.g. ,expire'
     )
+    p.add_argument("--stamps", help="at exit, write each request's arrival time (monotonic)")
     args = p.parse_args(argv)
     try:
         asyncio.run(_serve(args))

@@ -13,7 +13,7 @@ In-process:
 As a program (for benchmarks and other engineers' end-to-end tests):
 
     python -m fakes --host 127.0.0.1 --port 0 --script MODULE:FUNC \
-        --latency 0.05 --rpm 1200 --tpm 200000 --log FILE.jsonl
+        --latency 0.05 --rpm 1200 --tpm 200000 [--otpm 40000] [--burst 1] --log FILE.jsonl
 
 prints one line `READY <url>` once listening, appends one JSON line per request to FILE
 (flushed at once), and exits cleanly on SIGTERM. OpenAI routes are served both under /v1 and
@@ -58,7 +58,7 @@ from aiohttp import web
 
 from fakes.batches import BatchFakes, Outcomes
 from fakes.faults import FAULTS, send_fault
-from fakes.limits import ServerLimits
+from fakes.limits import ServerLimits, cost_of
 from fakes.rules import refusal
 from fakes.sse import frames
 from fakes.wire import (
@@ -92,6 +92,7 @@ class FakeServer:
         capacity: int | None = None,
         rpm: float | None = None,
         tpm: float | None = None,
+        otpm: float | None = None,
         burst: float = 60.0,
         faults: Faults = None,
         fault_retry_after: float = 0.05,
@@ -115,7 +116,7 @@ class FakeServer:
         # A server that works on `capacity` requests at a time (a GPU replica's batch): the
         # others queue, so it answers at most capacity / latency per second.
         self._capacity = asyncio.Semaphore(capacity) if capacity else None
-        self.limits = ServerLimits(rpm, tpm, burst) if (rpm or tpm) else None
+        self.limits = ServerLimits(rpm, tpm, burst, otpm) if (rpm or tpm or otpm) else None
         self.faults = faults
         self.fault_retry_after = fault_retry_after
         self.api_key = api_key
@@ -129,6 +130,9 @@ class FakeServer:
         self._keep_log = keep_log
         self.requests: list[dict[str, Any]] = []
         self.count = 0
+        # Arrival time of every chat request (kept only when asked: benchmarks time rounds
+        # by the server's clock, at no cost to the client).
+        self.stamps: list[float] | None = None
         self.in_flight = 0
         self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
         self.closing = asyncio.Event()
@@ -236,6 +240,8 @@ class FakeServer:
             self.in_flight -= 1
 
     async def _handle_one(self, api: Api, request: web.Request) -> web.StreamResponse:
+        if self.stamps is not None:
+            self.stamps.append(time.monotonic())
         raw = await request.read()
         entry: dict[str, Any] = {
             "t": time.time(),
@@ -283,9 +289,12 @@ class FakeServer:
             reply = replies[0]
             fault = self._fault_for(req, n, reply)
             entry["fault"] = fault
+            cost = None
             if self.limits is not None:
                 u = usage_of(req, replies)
-                verdict = self.limits.admit(wire_api, req.model, u["input"] + u["output"])
+                cost = cost_of(wire_api, body, req.n, u)
+                entry["charged"] = cost.tokens + cost.output
+                verdict = self.limits.admit(wire_api, req.model, cost)
                 headers.update(verdict.headers)
                 if not verdict.admitted:
                     return await self.rate_limited(
@@ -301,6 +310,8 @@ class FakeServer:
                     await self._sleep_latency()
             else:
                 await self._sleep_latency()
+            if cost is not None and self.limits is not None:
+                self.limits.settle(wire_api, req.model, cost, u["output"])
             if fault is not None:
                 return await send_fault(
                     self, request, entry, wire_api, req, replies, fault, n, headers

@@ -165,6 +165,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class AnthropicProvider(HTTPProvider):
     api = "anthropic"
+    charging = "anthropic"
     wire = WireFormat(parse_response, error_detail, parse_choices, EventAssembler)
     default_max_tokens = DEFAULT_MAX_TOKENS
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,6 +81,14 @@ class BatchSettings(_Strict):
     resubmit: int = Field(2, ge=0)
 
 
+class RateLimits(_Strict):
+    """One model's limits where they differ from the provider's (Gemini states them per model)."""
+
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    output_tokens_per_minute: float | None = Field(None, gt=0)
+
+
 class LocalModel(_Strict):
     """The embedded llama.cpp server (provider type `local`)."""
 
@@ -127,7 +136,12 @@ class ProviderConfig(_Strict):
     rate_limit_scope: Literal["account", "endpoint"] | None = None
     api_key_env: str | None = Field(None, description="name of the env var holding the key")
     requests_per_minute: float | None = Field(None, gt=0)
+    # Anthropic, OpenAI and Gemini each count tokens/min their own way (providers/limits.py):
+    # for Anthropic and Gemini it is input tokens/min; Anthropic's output limit is apart.
     tokens_per_minute: float | None = Field(None, gt=0)
+    output_tokens_per_minute: float | None = Field(None, gt=0)
+    # Per model (glob -> limits, the first match wins, exact names first), over the above.
+    rate_limits: dict[str, RateLimits] = Field(default_factory=dict)
     max_concurrency: int = Field(64, ge=1)
     retry: RetryPolicy = RetryPolicy()
     prices: dict[str, Price] = Field(default_factory=dict, description="model -> price")
@@ -175,6 +189,22 @@ class ProviderConfig(_Strict):
         if self.mode == "batch" and self.type not in BATCH_TYPES:
             raise ValueError(f"mode: batch needs a provider type with a batch API ({BATCH_TYPES})")
         return self
+
+    def limits_for(self, model: str) -> RateLimits:
+        """The limits of `model`: the provider's, with a per-model entry's fields over them."""
+        base = RateLimits(
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
+            output_tokens_per_minute=self.output_tokens_per_minute,
+        )
+        entry = self.rate_limits.get(model)
+        if entry is None:
+            entry = next(
+                (v for g, v in self.rate_limits.items() if fnmatch.fnmatchcase(model, g)), None
+            )
+        if entry is None:
+            return base
+        return base.model_copy(update=entry.model_dump(exclude_none=True))
 
     def key_env_names(self) -> tuple[str, ...]:
         if self.api_key_env:

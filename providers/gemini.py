@@ -205,6 +205,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class GeminiProvider(HTTPProvider):
     api = "gemini"
+    charging = "gemini"
     wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:

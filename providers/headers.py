@@ -152,12 +152,12 @@ def openai_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
 def anthropic_limits(headers: Mapping[str, str], now: float) -> RateLimitHeaders:
     """`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`.
 
-    The token budget follows `tokens-*`, or `input-tokens-*` where the API sends the input
-    and output limits apart (the input limit is the one a judging run meets first); an
-    exhausted `output-tokens-*` pauses sends until its reset."""
-    tokens = _reading(headers, "anthropic-ratelimit-tokens-{}", now)
+    The token budget is input tokens/min: `input-tokens-*`, or `tokens-*` where only that is
+    sent (`tokens-*` is the most restrictive of the two when both are, so it must not cap the
+    input budget); `output-tokens-*` feeds the output budget."""
+    tokens = _reading(headers, "anthropic-ratelimit-input-tokens-{}", now)
     if tokens == NO_READING:
-        tokens = _reading(headers, "anthropic-ratelimit-input-tokens-{}", now)
+        tokens = _reading(headers, "anthropic-ratelimit-tokens-{}", now)
     return RateLimitHeaders(
         requests=_reading(headers, "anthropic-ratelimit-requests-{}", now),
         tokens=tokens,

@@ -35,7 +35,7 @@ from providers.errors import (
     loads_or_text,
 )
 from providers.headers import RateLimitHeaders, parse_retry_after, request_id, should_retry
-from providers.limits import ModelLimiter
+from providers.limits import NO_CHARGE, Charge, Charging, ModelLimiter
 from providers.models import ModelTable, Plan, plan
 from providers.retry import retry_after_first
 from providers.sampling import split_usage
@@ -70,6 +70,8 @@ class HTTPProvider(Provider):
 
     api = "http"
     wire: ClassVar[WireFormat]
+    # How the API counts tokens against its limits (providers/limits.py).
+    charging: ClassVar[Charging] = "openai"
     # A token cap the API requires when the job gives none (Anthropic).
     default_max_tokens: ClassVar[int | None] = None
 
@@ -215,7 +217,13 @@ class HTTPProvider(Provider):
         key = (model, endpoint.index if endpoint is not None and self._per_endpoint_limits else -1)
         lim = self._limiters.get(key)
         if lim is None:
-            lim = ModelLimiter(self.config.requests_per_minute, self.config.tokens_per_minute)
+            limits = self.config.limits_for(model)
+            lim = ModelLimiter(
+                limits.requests_per_minute,
+                limits.tokens_per_minute,
+                output_tokens_per_minute=limits.output_tokens_per_minute,
+                charging=self.charging,
+            )
             self._limiters[key] = lim
         return lim
 
@@ -354,25 +362,25 @@ class HTTPProvider(Provider):
 
     async def _admit(
         self, model: str, chars: int, max_tokens: int | None, deadline: float
-    ) -> tuple[ModelLimiter, Lease, int]:
+    ) -> tuple[ModelLimiter, Lease, Charge]:
         """Wait for the rate limits and an endpoint: the account's limits first, so the
         endpoint is chosen when the call can go; an endpoint's own after choosing it."""
         if not self._per_endpoint_limits:
             limiter = self.limiter(model)
-            estimate = _estimate(limiter, chars, max_tokens)
+            charge = _charge(limiter, chars, max_tokens)
             if limiter.active:
-                await limiter.acquire(estimate, deadline)
-            return limiter, self.pool.take_nowait() or await self.pool.take(), estimate
+                await limiter.acquire(charge, deadline)
+            return limiter, self.pool.take_nowait() or await self.pool.take(), charge
         lease = self.pool.take_nowait() or await self.pool.take()
         try:
             limiter = self.limiter(model, lease[0])
-            estimate = _estimate(limiter, chars, max_tokens)
+            charge = _charge(limiter, chars, max_tokens)
             if limiter.active:
-                await limiter.acquire(estimate, deadline)
+                await limiter.acquire(charge, deadline)
         except BaseException:
             self.pool.done(lease, "neutral")
             raise
-        return limiter, lease, estimate
+        return limiter, lease, charge
 
     async def _attempt(
         self,
@@ -391,10 +399,10 @@ class HTTPProvider(Provider):
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
-            limiter, lease, estimate = await self._admit(model, chars, max_tokens, deadline)
+            limiter, lease, charge = await self._admit(model, chars, max_tokens, deadline)
             ep = lease[0]
-            # Token estimates matter only to a tokens/min budget (0 on the plain path).
-            budget = limiter.budget is not None
+            # Token charges matter only to a token budget (none on the plain path).
+            budget = limiter.counts_tokens
             self.stats.in_flight += 1
             outcome: Outcome = "neutral"  # for the endpoint's health: cancelled, our fault
             sent = time.monotonic()
@@ -414,20 +422,18 @@ class HTTPProvider(Provider):
                     else:
                         body = await resp.read()
                 outcome = "failed" if status >= 500 else "ok"
+            # A failed attempt keeps its token reservation: it may have been served, and counted.
             except RetryableError:
                 outcome = "failed"
-                limiter.settle(estimate, estimate)  # a broken stream: assume it cost
                 raise
             except TimeoutError:
                 outcome = "failed"
-                limiter.settle(estimate, estimate)  # it may have been served: assume it cost
                 retry = self.config.retry
                 what = "no event for" if stream else "no complete answer within"
                 limit = retry.attempt_timeout if stream else min(left, retry.attempt_timeout)
                 raise RetryableError("timeout", f"{self.name}: {what} {limit:.1f}s") from None
             except aiohttp.ClientPayloadError as exc:
                 outcome = "failed"
-                limiter.settle(estimate, estimate)
                 raise RetryableError(
                     "truncated", self._redact(f"{self.name}: answer cut off ({exc})"), once=True
                 ) from None
@@ -435,7 +441,6 @@ class HTTPProvider(Provider):
                 raise self._stop("client", self._redact(f"{self.name}: {exc!r}"), None) from None
             except aiohttp.ClientError as exc:
                 outcome = "failed"
-                limiter.settle(estimate, estimate)
                 raise RetryableError(
                     "connection",
                     self._redact(f"{self.name}: {type(exc).__name__}: {exc}"),
@@ -448,17 +453,16 @@ class HTTPProvider(Provider):
         rid = request_id(headers)
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
-            limiter.observe(info, estimate, age=time.monotonic() - sent)
+            limiter.observe(info, charge.tokens, age=time.monotonic() - sent)
             self.stats.requests_per_minute_limit = limiter.rpm
             self.stats.tokens_per_minute_limit = limiter.tpm
         if status != 200:
-            limiter.settle(estimate, 0)
+            if budget:
+                limiter.settle(charge, chars, None)  # refused: the server counted nothing
             raise self._error(status, loads_or_text(body), headers, limiter)
         result = self._read(data if data is not None else body, data is None, parse, rid)
         if budget:
-            usage = result[1]
-            limiter.settle(estimate, usage.input_tokens + usage.output_tokens)
-            limiter.estimator.learn(chars, usage)
+            limiter.settle(charge, chars, result[1])
         if limiter.drip_gap or limiter.blocked_until:
             limiter.succeeded()
             self.stats.paused_until = 0.0  # an answer came: the live view's pause is over
@@ -562,8 +566,8 @@ class HTTPProvider(Provider):
         self.stats.retries += 1
 
 
-def _estimate(limiter: ModelLimiter, chars: int, max_tokens: int | None) -> int:
-    return limiter.estimator.estimate(chars, max_tokens) if limiter.budget is not None else 0
+def _charge(limiter: ModelLimiter, chars: int, max_tokens: int | None) -> Charge:
+    return limiter.charge(chars, max_tokens) if limiter.counts_tokens else NO_CHARGE
 
 
 def _at(status: int, rid: str | None) -> dict[str, Any]:

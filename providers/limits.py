@@ -1,112 +1,63 @@
 """Client-side rate limits for one provider+model: requests/min, tokens/min and a 429 pause.
 
-* Requests/min: asyncio-throttle over a short sliding window (rpm/60 per second, or one request
-  per 60/rpm seconds when slower), so sends are spread out instead of bursting a minute's worth.
-* Tokens/min: a continuously refilled budget. A call reserves an estimate before it is sent and
-  settles with the real usage afterwards; the estimate learns from past usage.
+* Every limit is a leaky bucket (the GCRA: a bucket refilled continuously at rate/60 per
+  second) holding only `burst_seconds` of its rate, a quarter second until the server's own
+  bucket shows in its headers (then half of it, at most a second). A bucket that small cannot
+  burst: sends leave evenly spaced, at 99% (HEADROOM) of the limit. A request costs 1 in the
+  requests bucket; a call costs in the token buckets what the API charges (`Charging`):
+  - "openai": prompt + max_tokens x n against tokens/min when the request arrives; only the
+    prompt part is settled afterwards (to the real prompt tokens), max_tokens never is;
+  - "anthropic": input tokens/min (the prompt) and output tokens/min apart; the output bucket
+    takes max_tokens at the start and is settled to the real output at the end, as Anthropic
+    documents it;
+  - "gemini": tokens/min count the prompt only.
+  Where no max_tokens is given, the output part is a learned estimate, settled with the usage.
+* The prompt's tokens are estimated from its characters with a calibrated upper bound (the
+  highest tokens-per-character the API has reported lately), so a reservation is not below
+  what the server charges; no tokenizer is needed (none is cheap, offline and exact for all
+  three APIs).
 * Adaptive: the limit/remaining/reset headers can lower the rates and pause sends before the
   server starts answering 429, and a 429 pauses every new send for its Retry-After, then lets
   the paused calls out one per Retry-After until they have drained.
 
-We aim a little under a configured limit (HEADROOM) because the server's clock and ours differ
-by network jitter; aiming exactly at the limit would earn occasional 429s.
+Why not asyncio-throttle (the requests/min limiter before issue 17): it counts sends in a
+sliding window, so it lets a whole window's worth out at once and rounds the rate up to whole
+sends per window (20/s where 19.6/s was meant); a server counting with a bucket answers those
+with 429s. The bucket (providers/budget.py) is a few lines, spaces sends exactly, and is the
+same class for requests and tokens (bench/limiter_choice.py measures all three).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
-from collections.abc import Callable
+from typing import Literal
 
 import anyio
-from asyncio_throttle.throttler import Throttler
 
 from providers.base import ProviderError, Usage
-from providers.headers import RateLimitHeaders
+from providers.budget import Clock, TokenBudget, TokenEstimator
+from providers.headers import LimitReading, RateLimitHeaders
 
-HEADROOM = 0.98
-# Chars per token for a first guess before any usage was seen (English text, BPE tokenizers).
-CHARS_PER_TOKEN = 4.0
-DEFAULT_OUTPUT_GUESS = 1024
+__all__ = ["NO_CHARGE", "Charge", "Charging", "ModelLimiter", "TokenBudget", "TokenEstimator"]
 
-Clock = Callable[[], float]
-
-
-class TokenBudget:
-    """Tokens per minute as a bucket refilled continuously, holding at most `burst_seconds`."""
-
-    def __init__(
-        self, per_minute: float, *, burst_seconds: float = 1.0, clock: Clock = time.monotonic
-    ) -> None:
-        self._clock = clock
-        self._burst = burst_seconds
-        self._lock = anyio.Lock()  # FIFO: a large reservation is not starved by small ones
-        self.set_rate(per_minute)
-        self._level = self.capacity
-        self._stamp = clock()
-
-    def set_rate(self, per_minute: float) -> None:
-        self.per_minute = per_minute
-        self.rate = per_minute / 60.0
-        self.capacity = max(self.rate * self._burst, 1.0)
-
-    @property
-    def level(self) -> float:
-        self._refill()
-        return self._level
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._level = min(self.capacity, self._level + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    async def reserve(self, tokens: int) -> None:
-        """Wait until `tokens` fit (capped at the capacity, so nothing waits forever), take them."""
-        need = min(float(tokens), self.capacity)
-        async with self._lock:
-            self._refill()
-            while self._level < need:
-                await anyio.sleep((need - self._level) / self.rate)
-                self._refill()
-            self._level -= tokens
-
-    def cap(self, remaining: float) -> None:
-        """Never believe we hold more than the server says remains."""
-        self._refill()
-        self._level = min(self._level, remaining)
-
-    def settle(self, reserved: int, actual: int) -> None:
-        """Give back an over-estimate, or take the shortfall (the level may go below zero)."""
-        self._refill()
-        self._level = min(self.capacity, self._level + reserved - actual)
+HEADROOM = 0.99
+MAX_BURST = 1.0  # the most of a server's bucket we hold, in seconds of its rate
+Charging = Literal["openai", "anthropic", "gemini"]
 
 
-class TokenEstimator:
-    """Guesses a call's tokens from its characters, calibrated by the usage the API reports."""
+class Charge:
+    """What one call holds in the token buckets, from its send until its answer settles it."""
 
-    def __init__(self) -> None:
-        self.input_ratio: float | None = None  # real input tokens per (chars / CHARS_PER_TOKEN)
-        self.output_mean: float | None = None
+    __slots__ = ("fixed", "output", "tokens")
 
-    def estimate(self, chars: int, max_tokens: int | None) -> int:
-        guess_in = chars / CHARS_PER_TOKEN * (self.input_ratio or 1.0) * 1.05
-        if self.output_mean is None:
-            guess_out = float(max_tokens or DEFAULT_OUTPUT_GUESS)
-        else:
-            guess_out = self.output_mean * 1.25 + 1
-        if max_tokens is not None:
-            guess_out = min(guess_out, float(max_tokens))
-        return int(guess_in + guess_out) + 1
+    def __init__(self, tokens: int = 0, output: int = 0, fixed: int | None = None) -> None:
+        self.tokens = tokens  # in the tokens/min (Anthropic: input tokens/min) bucket
+        self.output = output  # in the output tokens/min bucket (Anthropic)
+        self.fixed = fixed  # max_tokens counted up front and never settled (OpenAI)
 
-    def learn(self, chars: int, usage: Usage) -> None:
-        if usage.input_tokens and chars:
-            ratio = usage.input_tokens / (chars / CHARS_PER_TOKEN)
-            prev = self.input_ratio
-            self.input_ratio = ratio if prev is None else 0.8 * prev + 0.2 * ratio
-        prev_out = self.output_mean
-        out = float(usage.output_tokens)
-        self.output_mean = out if prev_out is None else 0.9 * prev_out + 0.1 * out
+
+NO_CHARGE = Charge()
 
 
 class ModelLimiter:
@@ -117,19 +68,21 @@ class ModelLimiter:
         requests_per_minute: float | None,
         tokens_per_minute: float | None,
         *,
+        output_tokens_per_minute: float | None = None,
+        charging: Charging = "openai",
         clock: Clock = time.monotonic,
     ) -> None:
         self._clock = clock
+        self.charging: Charging = charging
         self.rpm: float | None = None
         self.tpm: float | None = None
-        self._throttle: Throttler | None = None
-        self._throttle_lock = anyio.Lock()  # one poller at a time instead of hundreds
-        # Our own sends within the throttle's window (its log is private to it), and sends
-        # the server has counted that we did not make: taken from the window at next acquire.
-        self._sent: deque[float] = deque()
-        self._unseen = 0
+        self.output_tpm: float | None = None
+        self.requests: TokenBudget | None = None
         self.budget: TokenBudget | None = None
+        self.output_budget: TokenBudget | None = None
         self.estimator = TokenEstimator()
+        # The most each of the server's buckets was seen to hold, in seconds of its rate.
+        self._seen_seconds: dict[str, float] = {}
         self.pause_until = 0.0
         # When the server asked for more than we wait (Retry-After above the cap): calls whose
         # deadline ends before then fail at once instead of waiting for nothing.
@@ -144,23 +97,30 @@ class ModelLimiter:
             self.set_rpm(requests_per_minute)
         if tokens_per_minute:
             self.set_tpm(tokens_per_minute)
+        if output_tokens_per_minute:
+            self.set_output_tpm(output_tokens_per_minute)
+
+    def _bucket(self, bucket: TokenBudget | None, per_minute: float) -> TokenBudget:
+        if bucket is None:
+            return TokenBudget(per_minute * HEADROOM, clock=self._clock)
+        bucket.set_rate(per_minute * HEADROOM)
+        return bucket
 
     def set_rpm(self, rpm: float) -> None:
         self.rpm = rpm
-        target = rpm * HEADROOM
-        window = max(1.0, 60.0 / target)
-        if self._throttle is None:
-            self._throttle = Throttler(rate_limit=1, period=window, retry_interval=0.005)
-        self._throttle.period = window
-        # The throttle lets a send through while fewer than `rate_limit` are in the window.
-        self._throttle.rate_limit = max(1, math.ceil(target * window / 60.0))
+        self.requests = self._bucket(self.requests, rpm)
 
     def set_tpm(self, tpm: float) -> None:
         self.tpm = tpm
-        if self.budget is None:
-            self.budget = TokenBudget(tpm * HEADROOM, clock=self._clock)
-        else:
-            self.budget.set_rate(tpm * HEADROOM)
+        self.budget = self._bucket(self.budget, tpm)
+
+    def set_output_tpm(self, tpm: float) -> None:
+        self.output_tpm = tpm
+        self.output_budget = self._bucket(self.output_budget, tpm)
+
+    @property
+    def counts_tokens(self) -> bool:
+        return self.budget is not None or self.output_budget is not None
 
     def pause(self, seconds: float) -> None:
         """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
@@ -181,15 +141,57 @@ class ModelLimiter:
         """False when nothing limits this model, so the hot path can skip `acquire`."""
         return (
             self.drip_gap > 0
-            or self._throttle is not None
-            or self.budget is not None
+            or self.requests is not None
+            or self.counts_tokens
             or self.pause_until > self._clock()
             or self.blocked_until > self._clock()
         )
 
-    async def acquire(self, tokens: int, deadline: float = math.inf) -> None:
+    # ---- what a call costs -------------------------------------------------------------
+    def charge(self, chars: int, max_tokens: int | None) -> Charge:
+        """What the server will count for a call of `chars` prompt characters (max_tokens
+        already times n), as an upper bound."""
+        est = self.estimator
+        prompt = est.estimate_input(chars)
+        if self.charging == "openai":
+            if max_tokens is not None:
+                return Charge(prompt + max_tokens, fixed=max_tokens)
+            return Charge(prompt + est.estimate_output(None))
+        output = 0
+        if self.output_budget is not None:
+            output = max_tokens if max_tokens is not None else est.estimate_output(None)
+        return Charge(prompt, output)
+
+    def settle(self, charge: Charge, chars: int, usage: Usage | None) -> None:
+        """An answer came with `usage` (None: refused before it counted, e.g. a 429): give
+        back what the server did not count, take what it counted above the reservation."""
+        if usage is None:
+            if self.budget is not None:
+                self.budget.settle(charge.tokens, 0)
+            if self.output_budget is not None:
+                self.output_budget.settle(charge.output, 0)
+            return
+        if self.budget is not None:
+            if self.charging == "openai":
+                out = charge.fixed if charge.fixed is not None else usage.output_tokens
+                self.budget.settle(charge.tokens, usage.input_tokens + out)
+            else:
+                self.budget.settle(charge.tokens, usage.input_tokens)
+        if self.output_budget is not None:
+            self.output_budget.settle(charge.output, usage.output_tokens)
+        self.estimator.learn(chars, usage)
+
+    # ---- waiting -----------------------------------------------------------------------
+    async def acquire(
+        self, tokens: int | Charge, deadline: float = math.inf, *, output: int = 0
+    ) -> None:
         """Wait for every limit; a pause ending after `deadline` (the call's total deadline,
         on this limiter's clock) raises `rate_limit` at once rather than waiting in vain."""
+        if isinstance(tokens, Charge):
+            output = tokens.output
+            amount = tokens.tokens
+        else:
+            amount = tokens
         if self.blocked_until > deadline:
             raise self._beyond(self.blocked_until, "the server asked to wait until")
         while (wait := self.pause_until - self._clock()) > 0:
@@ -198,24 +200,12 @@ class ModelLimiter:
             await anyio.sleep(wait)
         if self.drip_gap > 0:
             await self._drip()
-        if self._throttle is not None:
-            async with self._throttle_lock:
-                while self._unseen > 0:
-                    self._unseen -= 1
-                    await self._take_slot(self._throttle)
-                await self._take_slot(self._throttle)
+        if self.requests is not None:
+            await self.requests.reserve(1)
         if self.budget is not None:
-            await self.budget.reserve(tokens)
-
-    async def _take_slot(self, throttle: Throttler) -> None:
-        await throttle.acquire()
-        self._sent.append(self._clock())
-        self._forget_sent(throttle.period)
-
-    def _forget_sent(self, window: float) -> None:
-        now = self._clock()
-        while self._sent and now - self._sent[0] > window:
-            self._sent.popleft()
+            await self.budget.reserve(amount)
+        if self.output_budget is not None and output:
+            await self.output_budget.reserve(output)
 
     async def _drip(self) -> None:
         self._dripping += 1
@@ -241,41 +231,46 @@ class ModelLimiter:
         if self.drip_gap > 0 and self._dripping == 0:
             self.drip_gap = 0.0
 
-    def settle(self, reserved: int, actual: int) -> None:
-        if self.budget is not None:
-            self.budget.settle(reserved, actual)
-
+    # ---- what the server says ----------------------------------------------------------
     def observe(self, info: RateLimitHeaders, next_tokens: int, age: float = 0.0) -> None:
-        """Adopt a lower limit the server states, and pause when what remains will not do.
+        """Adopt a lower limit the server states, size our buckets by its own, and pause when
+        what remains will not do.
 
         `age` is how long ago the request was sent: the server counted what remained then, and
         has refilled since, so taking its number at face value would waste capacity."""
-        req, tok = info.requests, info.tokens
+        req, tok, out = info.requests, info.tokens, info.output
         if req.limit and (self.rpm is None or req.limit < self.rpm):
             self.set_rpm(req.limit)
         if tok.limit and (self.tpm is None or tok.limit < self.tpm):
             self.set_tpm(tok.limit)
-        self._sync(
-            _refilled(req.remaining, req.limit, age), _refilled(tok.remaining, tok.limit, age)
-        )
+        if out.limit and (self.output_tpm is None or out.limit < self.output_tpm):
+            self.set_output_tpm(out.limit)
+        for kind, reading, bucket in (
+            ("requests", req, self.requests),
+            ("tokens", tok, self.budget),
+            ("output", out, self.output_budget),
+        ):
+            if bucket is not None:
+                self._sync(kind, reading, bucket, age)
         # Time to regain what is missing at the stated refill rate (limit per minute).
         if req.limit and req.remaining is not None and req.remaining < 1:
             self.pause(_refill_time(1 - req.remaining, req.limit, req.reset))
         if tok.limit and tok.remaining is not None and tok.remaining < next_tokens:
             self.pause(_refill_time(next_tokens - tok.remaining, tok.limit, tok.reset))
-        out = info.output
         if out.limit and out.remaining is not None and out.remaining < 1:
             self.pause(_refill_time(1 - out.remaining, out.limit, out.reset))
 
-    def _sync(self, requests_left: float | None, tokens_left: float | None) -> None:
-        """Take the server's word for what is left: sends we did not see (our first burst, before
-        any limit was known, or another client on the same key) count against our window too."""
-        if self._throttle is not None and requests_left is not None:
-            self._forget_sent(self._throttle.period)
-            missing = math.ceil(self._throttle.rate_limit - requests_left) - len(self._sent)
-            self._unseen = max(self._unseen, missing)
-        if self.budget is not None and tokens_left is not None:
-            self.budget.cap(tokens_left)
+    def _sync(self, kind: str, reading: LimitReading, bucket: TokenBudget, age: float) -> None:
+        """Take the server's word for what is left (sends we did not see count too), and hold
+        at most half of what its bucket was seen to hold, within [0.05 s, MAX_BURST]."""
+        left = _refilled(reading.remaining, reading.limit, age)
+        if left is None or not reading.limit:
+            return
+        bucket.cap(left)
+        seconds = left / (reading.limit / 60.0)
+        if seconds > self._seen_seconds.get(kind, 0.0):
+            self._seen_seconds[kind] = seconds
+            bucket.set_burst(min(MAX_BURST, max(0.05, seconds / 2)))
 
 
 def _refilled(remaining: float | None, per_minute: float | None, age: float) -> float | None:

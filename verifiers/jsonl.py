@@ -145,7 +145,8 @@ class JsonlLog:
     def read_at(self, offset: int) -> dict[str, Any]:
         return read_at(self.path, offset)
 
-    def append(self, obj: dict[str, Any]) -> None:
+    def append(self, obj: Any) -> None:
+        """One line: a JSON object, or a dataclass (orjson writes its fields in order)."""
         self._buf += orjson.dumps(obj)
         self._buf += b"\n"
         if self.durable or len(self._buf) >= FLUSH_BYTES:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import anyio
+import math
+
 import pytest
 
 from providers.accounting import cost_of, price_for
@@ -179,23 +180,87 @@ def test_openai_tool_call_answer_without_content() -> None:
     assert (resp.text, resp.finish_reason) == ("", "tool_calls")
 
 
-def test_sends_the_server_counted_but_we_did_not_fill_our_window() -> None:
-    """A first reply saying only 4 requests remain: 4 more go at once, the next one waits for
-    the window (a second) to move on, though we ourselves sent nothing yet."""
-    lim = ModelLimiter(None, None)
+def test_sends_the_server_counted_but_we_did_not_see_are_not_sent_again() -> None:
+    """A first reply saying only 4 of 600 requests remain (another client on the key, or our
+    first burst): we never believe we hold more than that, and from then on sends leave
+    evenly spaced at the server's rate (10/s, 99% of it), never a burst of a window's worth."""
+    clock = Clock()
+    lim = ModelLimiter(None, None, clock=clock)
     info = openai_limits(
         {"x-ratelimit-limit-requests": "600", "x-ratelimit-remaining-requests": "4"}, 0
     )
-    lim.observe(info, next_tokens=0)  # the throttle is made here: 10 sends per second
-    assert lim.rpm == 600
+    lim.observe(info, next_tokens=0)  # the requests bucket is made here
+    assert lim.rpm == 600 and lim.requests is not None
+    assert lim.requests.rate == pytest.approx(9.9)
+    assert lim.requests.level <= 4
+    # Its bucket was seen holding 0.4 s of its rate: ours holds half of that, at most.
+    assert lim.requests.capacity <= 2.0
+    info = openai_limits(
+        {"x-ratelimit-limit-requests": "600", "x-ratelimit-remaining-requests": "0.5"}, 0
+    )
+    lim.observe(info, next_tokens=0)
+    assert lim.requests.level <= 0.5  # less than one send: the next one waits
 
-    async def main() -> bool:
-        with anyio.fail_after(5):
-            for _ in range(4):
-                await lim.acquire(0)
-        with anyio.move_on_after(0.3):
-            await lim.acquire(0)
-            return True
-        return False
+    def sends_now(bucket: TokenBudget) -> int:
+        """How many sends would leave at this instant without waiting."""
+        n = 0
+        while bucket.level >= 1:
+            bucket.settle(0, 1)  # take one
+            n += 1
+        return n
 
-    assert anyio.run(main) is False
+    paced = ModelLimiter(600, None, clock=clock)
+    assert paced.requests is not None
+    assert sends_now(paced.requests) == 2  # a quarter second of 9.9/s, not a window's 10
+    clock.now += 60.0  # a long idle spell fills no more than the bucket
+    assert sends_now(paced.requests) == 2
+    clock.now += 1 / 9.9  # then one per 1/9.9 s
+    assert sends_now(paced.requests) == 1
+
+
+def test_each_api_is_charged_what_it_counts() -> None:
+    from providers.limits import ModelLimiter
+
+    usage = Usage(input_tokens=40, output_tokens=7)
+    openai = ModelLimiter(None, 60_000, charging="openai", clock=Clock())
+    openai.estimator.input_ratio = 0.25  # calibrated: 160 characters are 40 tokens
+    charge = openai.charge(160, max_tokens=300)  # 300 = 100 x n=3
+    assert charge.tokens == math.ceil(160 * 0.25 * 1.02) + 1 + 300 and charge.output == 0
+    assert openai.budget is not None
+    before = openai.budget.level
+    openai.budget._level -= charge.tokens  # as `acquire` takes it
+    openai.settle(charge, 160, usage)
+    # Settled to the real prompt, max_tokens kept: 40 + 300 charged, not 40 + 7.
+    assert openai.budget.level == pytest.approx(before - 340)
+
+    anthropic = ModelLimiter(None, 60_000, output_tokens_per_minute=6000, charging="anthropic")
+    charge = anthropic.charge(160, max_tokens=100)
+    assert charge.output == 100 and charge.tokens < 100  # the prompt only, output apart
+    gemini = ModelLimiter(None, 60_000, charging="gemini")
+    assert gemini.charge(160, max_tokens=100).tokens < 100 and not gemini.output_budget
+
+
+def test_estimate_of_the_prompt_is_an_upper_bound_of_what_was_seen() -> None:
+    est = TokenEstimator()
+    assert est.estimate_input(400) >= 200  # before any usage: 2 characters per token
+    for tokens in (90, 100, 95, 80):
+        est.learn(400, Usage(input_tokens=tokens, output_tokens=1))
+    assert est.estimate_input(400) >= 100  # the highest ratio seen, not the mean
+
+
+def test_rate_limits_per_model_over_the_providers() -> None:
+    from providers.config import RateLimits
+
+    cfg = ProviderConfig(
+        type="gemini",
+        requests_per_minute=100,
+        tokens_per_minute=1000,
+        rate_limits={
+            "gemini-2.5-pro": RateLimits(requests_per_minute=5),
+            "gemini-*": RateLimits(requests_per_minute=50),
+        },
+    )
+    assert cfg.limits_for("gemini-2.5-pro").requests_per_minute == 5
+    assert cfg.limits_for("gemini-2.0-flash").requests_per_minute == 50
+    assert cfg.limits_for("gemini-2.0-flash").tokens_per_minute == 1000  # inherited
+    assert cfg.limits_for("other").requests_per_minute == 100
