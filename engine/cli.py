@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="what a run folder holds")
     st.add_argument("run_dir", type=Path)
 
+    bat = sub.add_parser("batches", help="the batches of a run folder (batch mode)")
+    bat.add_argument(
+        "action", choices=("list", "cancel"), help="list them, or cancel the open ones"
+    )
+    bat.add_argument("run_dir", type=Path)
+
     rep = sub.add_parser("report", help="report on one or more run folders")
     rep.add_argument("run_dirs", type=Path, nargs="*")
     rep.add_argument(
@@ -114,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "status":
         return _status(args.run_dir)
+    if args.command == "batches":
+        return _batches(args.action, args.run_dir)
     return _report(args)
 
 
@@ -126,10 +134,23 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
         Console(stderr=True).print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False)
         return ExitCode.INVALID
     table = Table(title=f"dry run · {loaded.job.name} (nothing sent)")
-    for col in ("provider/model", "calls", "input tokens (est.)", "output tokens (max)"):
-        table.add_column(col, justify="left" if col == "provider/model" else "right")
+    cols = (
+        *("provider/model", "calls", "input tokens (est.)", "output tokens (max)"),
+        *("mode", "cost online $", "cost batch $"),
+    )
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("provider/model", "mode") else "right")
     for key, calls in est.calls.items():
-        table.add_row(key, str(calls), str(est.input_tokens[key]), str(est.output_tokens[key]))
+        batch = est.cost_batch.get(key)
+        table.add_row(
+            key,
+            str(calls),
+            str(est.input_tokens[key]),
+            str(est.output_tokens[key]),
+            "+".join(sorted(est.modes.get(key, ()))),
+            f"{est.cost_online.get(key, 0.0):.4f}",
+            "-" if batch is None else f"{batch:.4f}",
+        )
     out = output_console()
     out.print(table)
     what = (
@@ -137,7 +158,10 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
         if loaded.job.start == "pairs"
         else (f"{est.questions} questions, at most {est.pairs} pairs")
     )
-    out.print(f"{what}; estimated cost at most ${est.cost:.2f}")
+    online = sum(est.cost_online.values())
+    batch = sum(v if v is not None else est.cost_online[k] for k, v in est.cost_batch.items())
+    out.print(f"{what}; estimated cost at most ${est.cost:.2f} in the job's modes")
+    out.print(f"all online: ${online:.2f}; all in batches where the API has them: ${batch:.2f}")
     for ref in est.uncapped:
         out.print(f"note: {ref} has no max_tokens: its answers are counted at the assumed cap")
     return ExitCode.OK
@@ -185,6 +209,48 @@ def _status(run_dir: Path) -> int:
     )
     if stats.get("no_pair_reasons"):
         console.print(f"questions without a pair: {stats['no_pair_reasons']}")
+    _batch_table(console, run_dir)
+    return ExitCode.OK
+
+
+def _batch_table(console: Console, run_dir: Path) -> None:
+    from engine.batching.commands import batch_rows
+
+    rows = batch_rows(run_dir)
+    if not rows:
+        return
+    table = Table(title="batches")
+    cols = ("provider", "model", "batch", "API id", "state", "requests", "counts", "age")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("requests", "age") else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _batches(action: str, run_dir: Path) -> int:
+    console = output_console()
+    if not (run_dir / "manifest.json").exists():
+        console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
+        return ExitCode.INVALID
+    if action == "list":
+        _batch_table(console, run_dir)
+        return ExitCode.OK
+    import anyio
+
+    from engine.batching.commands import cancel_batches
+    from providers.registry import MissingKeyError
+
+    try:
+        lines = anyio.run(cancel_batches, run_dir)
+    except (MissingKeyError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return ExitCode.INVALID
+    for line in lines:
+        console.print(line, highlight=False)
+    console.print(
+        "A resume sends again what the cancelled batches did not run: python -m engine run JOB"
+    )
     return ExitCode.OK
 
 

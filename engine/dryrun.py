@@ -7,7 +7,9 @@ and each judge type's own call pattern is counted (arena_hard's follow-ups, a mu
 panel's turns and votes, a reward model's one score per answer), with each type's own
 output cap when the job sets none; a meta-judge makes one call per judgment of the judges
 it scores, each showing the pair, the judgment's whole reply and the rubric. Input tokens
-are estimated at 4 characters a token.
+are estimated at 4 characters a token. Each model's calls are priced online and through
+its API's batch mode (`batch.prices`, else the online price times `batch.discount`); the
+total uses the mode the job gives each call.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from engine.judges.base import UNCAPPED_OUTPUT_TOKENS, CallBudget, Judge, OrderF
 from engine.judges.meta import MetaJudge, rubric_text
 from engine.judges.registry import create_judge
 from engine.requests import judge_spec, meta_judge
+from providers.accounting import batch_cost, cost_of, price_for
 from providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_MAX_TOKENS
+from providers.base import Usage
 from providers.checks import table_api
-from providers.config import ProviderConfig
+from providers.config import BATCH_TYPES, ProviderConfig
 from providers.models import CUSTOM, ModelTable, plan
 from providers.options import DecodingOptions
 from verifiers import registry
@@ -44,7 +48,12 @@ class Estimate:
     calls: Counter[str] = field(default_factory=Counter)  # "provider/model" -> calls
     input_tokens: Counter[str] = field(default_factory=Counter)
     output_tokens: Counter[str] = field(default_factory=Counter)
-    cost: float = 0.0
+    # "provider/model" -> cost of its calls online and through the batch API (None: the
+    # provider has no batch API), and the modes the job sends them in.
+    cost_online: dict[str, float] = field(default_factory=dict)
+    cost_batch: dict[str, float | None] = field(default_factory=dict)
+    modes: dict[str, set[str]] = field(default_factory=dict)
+    cost: float = 0.0  # in the modes the job gives
     questions: int = 0
     pairs: int = 0
     # Answering models without max_tokens: their output is assumed, not bounded.
@@ -89,7 +98,6 @@ def max_pairs(samples: int | None, per_question: int) -> int:
 def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
     job = loaded.job
     est = Estimate()
-    prices = {(name, m): p for name, cfg in job.providers.items() for m, p in cfg.prices.items()}
     judges = [(cfg, create_judge(judge_spec(cfg, loaded.base_dir))) for cfg in job.judges]
     mj = job.meta_judge
     meta = meta_judge(mj, loaded.base_dir) if mj is not None else None
@@ -99,13 +107,27 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
         config = job.providers.get(provider)
         return sent_cap(config, model, options) if config is not None else options.max_tokens
 
-    def add(provider: str, model: str, cost: CallBudget) -> None:
+    def add(provider: str, model: str, cost: CallBudget, mode: str | None) -> None:
+        """Count `cost` against provider/model, priced online and in batches; `mode`: the
+        one the job gives these calls (None: the provider's)."""
         key = f"{provider}/{model}"
         est.calls[key] += cost.calls
         est.input_tokens[key] += cost.input_tokens
         est.output_tokens[key] += cost.output_tokens
-        if price := prices.get((provider, model)):
-            est.cost += (cost.input_tokens * price.input + cost.output_tokens * price.output) / 1e6
+        cfg = job.providers.get(provider)
+        if cfg is None:
+            return
+        usage = Usage(input_tokens=cost.input_tokens, output_tokens=cost.output_tokens)
+        online = cost_of(price_for(cfg.prices, model), usage)
+        batch = batch_cost(cfg, model, usage) if cfg.type in BATCH_TYPES else None
+        est.cost_online[key] = est.cost_online.get(key, 0.0) + online
+        if batch is not None:
+            est.cost_batch[key] = (est.cost_batch.get(key) or 0.0) + batch
+        else:
+            est.cost_batch[key] = None
+        mode = mode or cfg.mode
+        est.modes.setdefault(key, set()).add(mode)
+        est.cost += batch if mode == "batch" and batch is not None else online
 
     # With `responses:` the response model's answers exist already: only solvers answer.
     answering: list[ModelRef] = list(job.solvers)
@@ -128,10 +150,11 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
                 cost = judge.answer_budget(q + max(shown)).times(answers)
             else:
                 cost = _pair_cost(judge, q, shown, judge_out[cfg.name]).times(pairs)
-            add(cfg.provider, cfg.model, cost)
+            add(cfg.provider, cfg.model, cost, cfg.mode)
             if meta is not None and mj is not None and cfg.name in meta_judged:
                 caps = (judge_out[cfg.name], meta_out)
-                add(mj.provider, mj.model, _meta_cost(meta, judge, q, shown, caps).times(pairs))
+                meta_cost = _meta_cost(meta, judge, q, shown, caps).times(pairs)
+                add(mj.provider, mj.model, meta_cost, None)
 
     for item in _items(loaded, limit):
         if job.start == "pairs":
@@ -143,7 +166,7 @@ def estimate(loaded: LoadedJob, limit: int | None = None) -> Estimate:
         prompt = tokens(item.prompt)
         for ref in answering:
             out = answer_caps[id(ref)] or UNCAPPED_OUTPUT_TOKENS
-            add(ref.provider, ref.model, CallBudget(1, prompt, out).times(ref.samples))
+            add(ref.provider, ref.model, CallBudget(1, prompt, out).times(ref.samples), ref.mode)
         pairs = max_pairs(samples, job.pairing.per_question)
         est.pairs += pairs
         if pairs:

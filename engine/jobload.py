@@ -24,6 +24,7 @@ from engine.jobspec import Job, SourceSpec, resolve_path
 from engine.judges.registry import JUDGE_TYPES, create_judge
 from engine.provider_checks import provider_problems
 from engine.requests import judge_spec, meta_judge
+from providers.config import BATCH_TYPES
 from providers.registry import key_problem
 from verifiers import registry
 
@@ -356,6 +357,15 @@ def _semantic_problems(
             )
     for loc, problem in provider_problems(job, env):  # base URLs, schemas, efforts
         report(loc, problem)
+    batching: list[tuple[Loc, str, str | None]] = []
+    if job.response_model is not None:
+        batching.append((("response_model",), job.response_model.provider, job.response_model.mode))
+    batching += [(("solvers", i), s.provider, s.mode) for i, s in enumerate(job.solvers)]
+    batching += [(("judges", i), j.provider, j.mode) for i, j in enumerate(job.judges)]
+    for loc, name, mode in batching:
+        config = job.providers.get(name)
+        if mode == "batch" and config is not None and config.type not in BATCH_TYPES:
+            report((*loc, "mode"), f"provider {name!r} ({config.type}) has no batch API")
     return problems, key_problems
 
 

@@ -56,6 +56,9 @@ class ModelRef(RequestOptions):
     seed_per_sample: bool = True
     # Overrides keyed by source format or question task (task wins over format).
     per_source: dict[str, RequestOptions] = Field(default_factory=dict)
+    # `online` or `batch` for this model's calls (default: its provider's `mode`). Not part
+    # of any key or hash: a run may change it between resumes.
+    mode: Literal["online", "batch"] | None = None
 
 
 def effective_limit(spec_limit: int | None, run_limit: int | None) -> int | None:
@@ -119,6 +122,8 @@ class JudgeConfig(RequestOptions):
     # decoding options and win over the ones beside them (engine.requests.judge_spec).
     params: dict[str, Any] = Field(default_factory=dict)
     template: str | None = Field(None, description="a template file overriding the default")
+    # As for a response model: this judge's calls online or in batches (default: provider's).
+    mode: Literal["online", "batch"] | None = None
     # Another project's template set (default: the job's `templates`, else ours).
     templates: TemplateSetSpec | None = None
 

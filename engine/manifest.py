@@ -43,7 +43,10 @@ def _without_limits(
 
 def core_fingerprint(job: Job) -> dict[str, Any]:
     """The parts of a job that decide what earlier records mean."""
-    dump = job.model_dump(mode="json")
+    # A call's mode (online or batch) changes its price, not its result.
+    dump = job.model_dump(
+        mode="json", exclude={"response_model": {"mode"}, "solvers": {"__all__": {"mode"}}}
+    )
     return {
         "seed": dump["seed"],
         "sources": _without_limits(dump["sources"]),
@@ -57,7 +60,7 @@ def core_fingerprint(job: Job) -> dict[str, Any]:
 
 def judge_fingerprints(job: Job) -> dict[str, str]:
     def settings(judge: JudgeConfig) -> dict[str, Any]:
-        dump = judge.model_dump(mode="json")
+        dump = judge.model_dump(mode="json", exclude={"mode"})
         if dump.get("templates") is None:  # added later: unset leaves old hashes as they were
             dump.pop("templates", None)
         return dump

@@ -18,6 +18,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from engine.batching.collector import BatchingProvider
+from engine.batching.commands import age
 from engine.context import RunCounters, StageStats
 from engine.usage import Tally
 from providers.base import Provider, ProviderStats
@@ -172,6 +174,45 @@ class ProgressView:
                 "",
             )
 
+    def batch_table(self) -> Table | None:
+        """Each batch still out, and how many have ended (batch mode)."""
+        collectors = [p for p in self.providers.values() if isinstance(p, BatchingProvider)]
+        if not collectors:
+            return None
+        t = Table(title="batches", title_justify="left", expand=False)
+        for col in ("provider", "model", "API id", "state", "requests", "counts", "age"):
+            t.add_column(col, justify="right" if col in ("requests", "age") else "left")
+        now = time.time()
+        for c in collectors:
+            ended = 0
+            for b in c.ledger.of(c.name):
+                if not b.open:
+                    ended += 1
+                    continue
+                counts = ", ".join(f"{k} {v}" for k, v in b.counts.items())
+                t.add_row(
+                    c.name,
+                    b.model,
+                    b.remote_id or "(sending)",
+                    b.state,
+                    str(len(b.requests)),
+                    counts,
+                    age(now - b.prepared_at),
+                )
+            t.add_row(c.name, "", "", f"{ended} ended; {c.waiting} calls waiting", "", "", "")
+        return t
+
+    def batch_line(self) -> str:
+        parts = []
+        for p in self.providers.values():
+            if isinstance(p, BatchingProvider):
+                out = p.open_batches()
+                states = ", ".join(sorted({b.state for b in out}))
+                parts.append(
+                    f"{p.name}: {len(out)} batches out ({states or '-'}), {p.waiting} waiting"
+                )
+        return " | ".join(parts)
+
     def status_lines(self) -> list[str]:
         """Why sends are paused and until when, what ran out of tokens, and notes."""
         now = time.time()
@@ -192,6 +233,9 @@ class ProgressView:
         parts: list[Table | Text] = [self.stage_table()]
         if self.providers:
             parts.append(self.provider_table())
+        batches = self.batch_table()
+        if batches is not None:
+            parts.append(batches)
         parts += [Text(line, style="yellow") for line in self.status_lines()]
         return Group(*parts)
 
@@ -206,6 +250,8 @@ class ProgressView:
             for n, p in self.providers.items()
         )
         line = f"[{time.strftime('%H:%M:%S')}] {stages}" + (f" || {provs}" if provs else "")
+        if batches := self.batch_line():
+            line += f" || batches: {batches}"
         status = [s for s in self.status_lines() if not s.startswith("note: ")]
         return line + "".join(f" || {s}" for s in status)
 

@@ -23,6 +23,9 @@ import anyio
 from rich.console import Console
 
 from engine import manifest, runstats
+from engine.batching import open_batches_note, wrap_providers
+from engine.batching.collector import BatchingProvider
+from engine.batching.ledger import Ledger
 from engine.checkpoint import RunStore
 from engine.context import JudgeSlot, MetaSlot, RunContext, RunCounters
 from engine.exitcodes import ExitCode
@@ -216,10 +219,14 @@ async def run_job(
     earlier = runstats.earlier_counters(run_dir)
     store = RunStore(run_dir, RunUsage(judge_providers(loaded.data)))
     cut = store.open()
+    ledger = Ledger(run_dir)
+    if n_cut := ledger.open():
+        cut[ledger.path.name] = n_cut
     for name, n in cut.items():
         console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
     counters = RunCounters()
     providers: dict[str, Provider] = {}
+    collectors: dict[str, BatchingProvider] = {}
     ctx: RunContext | None = None
     aborted: Exception | None = None
 
@@ -233,13 +240,16 @@ async def run_job(
     try:
         async with AsyncExitStack() as stack:
             providers = await _start_providers(loaded, stack)
+            stop = anyio.Event()
+            collectors = wrap_providers(loaded.job, providers, ledger, stop)
             ctx = RunContext(
                 loaded=loaded,
                 store=store,
-                providers=MappingProxyType(providers),
+                providers=MappingProxyType({**providers, **collectors}),
                 judges=MappingProxyType(build_judges(loaded)),
                 meta=build_meta(loaded),
                 counters=counters,
+                stop=stop,
                 limit=limit,
                 imported=imported,
             )
@@ -256,6 +266,8 @@ async def run_job(
                 tg.start_soon(_watch_signals, ctx, graph_scope, console, resume)
                 tg.start_soon(view.run)
                 tg.start_soon(_flush_every, FLUSH_EVERY_S, flush, store)
+                for collector in collectors.values():
+                    await tg.start(collector.run)
                 with graph_scope:
                     await run_graph(ctx)
                 tg.cancel_scope.cancel()
@@ -267,11 +279,15 @@ async def run_job(
             aborted = aborted.exceptions[0]
     finally:
         store.close()
+        ledger.close()
         write_stats()
     if aborted is not None:
         raise RunAborted(f"{aborted}\nFix it, then resume with: {resume}")
     assert ctx is not None  # the run was not aborted, so it started
-    return RunResult(run_dir, _finish(ctx, console, resume, report=report, quiet=quiet))
+    code = _finish(ctx, console, resume, report=report, quiet=quiet)
+    for line in open_batches_note(collectors, run_dir):
+        console.print(f"[yellow]{line}[/]")
+    return RunResult(run_dir, code)
 
 
 def _finish(

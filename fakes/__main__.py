@@ -23,6 +23,7 @@ def load_script(spec: str) -> Script:
 async def _serve(args: argparse.Namespace) -> None:
     log = open(args.log, "ab") if args.log else None  # closed in finally below
     faults = [f or None for f in args.faults.split(",")] if args.faults else None
+    outcomes = [o or None for o in args.batch_outcomes.split(",")] if args.batch_outcomes else None
     server = FakeServer(
         load_script(args.script) if args.script else None,
         latency=args.latency,
@@ -41,6 +42,10 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         log=log,
         keep_log=False,
+        batch_delay=args.batch_delay,
+        batch_outcomes=outcomes,
+        batch_create_delay=args.batch_create_delay,
+        batch_download_delay=args.batch_download_delay,
     )
     if args.stamps:
         server.stamps = []
@@ -84,6 +89,16 @@ def main(argv: list[str] | None = None) -> None:
         "--compatible", action="store_true", help="an OpenAI-compatible server: no OpenAI refusals"
     )
     p.add_argument("--log", help="append one JSON line per request here")
+    p.add_argument("--batch-delay", type=float, default=0.5, help="seconds until a batch ends")
+    p.add_argument(
+        "--batch-create-delay", type=float, default=0.0, help="seconds the first create takes"
+    )
+    p.add_argument(
+        "--batch-download-delay", type=float, default=0.0, help="seconds the first download takes"
+    )
+    p.add_argument(
+        "--batch-outcomes", help='per batch in order: "expire", "fail" or empty, e.g. ,expire'
+    )
     p.add_argument("--stamps", help="at exit, write each request's arrival time (monotonic)")
     args = p.parse_args(argv)
     try:

@@ -38,6 +38,10 @@ server-sent events in the API's format (fakes/sse.py), `stream_gap` seconds apar
 `candidateCount` choices each come from the script (`FakeRequest.choice` says which). Every
 answer carries a request id header (`x-request-id`, Anthropic `request-id`). With `capacity`,
 at most that many requests are worked on (their latency slept) at once; the rest queue.
+
+The three batch APIs are served too (fakes/batches.py: OpenAI under /v1, Anthropic's Message
+Batches, Gemini under /v1beta), answering each request with the same script `batch_delay`
+seconds after its batch was made; `batch_outcomes` expires or fails batches.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from typing import IO, Any
 import orjson
 from aiohttp import web
 
+from fakes.batches import BatchFakes, Outcomes
 from fakes.faults import FAULTS, send_fault
 from fakes.limits import ServerLimits, cost_of
 from fakes.rules import refusal
@@ -100,6 +105,10 @@ class FakeServer:
         port: int = 0,
         log: IO[bytes] | None = None,
         keep_log: bool = True,
+        batch_delay: float | Callable[[int], float] = 0.5,
+        batch_outcomes: Outcomes = None,
+        batch_create_delay: float = 0.0,
+        batch_download_delay: float = 0.0,
     ) -> None:
         self.script = script or default_script
         self._latency = latency
@@ -127,6 +136,14 @@ class FakeServer:
         self.in_flight = 0
         self.max_in_flight = 0  # the most chat requests handled at once (connection-cap tests)
         self.closing = asyncio.Event()
+        # The batch APIs (fakes/batches.py): answers `batch_delay` s after a batch is made.
+        self.batch = BatchFakes(
+            self,
+            delay=batch_delay,
+            outcomes=batch_outcomes,
+            create_delay=batch_create_delay,
+            download_delay=batch_download_delay,
+        )
         self._runner: web.AppRunner | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -159,6 +176,7 @@ class FakeServer:
         app.router.add_post("/v1/pooling", chat("pooling"))
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/models", self._models)
+        self.batch.add_routes(app)
         return app
 
     async def __aenter__(self) -> FakeServer:

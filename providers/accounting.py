@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from providers.base import Usage
-from providers.config import Price
+from providers.config import Price, ProviderConfig
 
 
 def price_for(prices: Mapping[str, Price], model: str) -> Price | None:
@@ -42,3 +42,12 @@ def cost_of(price: Price | None, usage: Usage) -> float:
         + long_writes * write_1h
         + usage.output_tokens * price.output
     ) / 1_000_000
+
+
+def batch_cost(config: ProviderConfig, model: str, usage: Usage) -> float:
+    """Cost of a call made through the batch API: the model's batch price where the job
+    gives one (`batch.prices`), else its online price times `batch.discount`."""
+    own = price_for(config.batch.prices, model)
+    if own is not None:
+        return cost_of(own, usage)
+    return cost_of(price_for(config.prices, model), usage) * config.batch.discount

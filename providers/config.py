@@ -11,6 +11,8 @@ from providers.models import ModelRule
 from providers.urls import url_problem
 
 ProviderType = Literal["openai", "openai_compatible", "anthropic", "gemini", "local"]
+# The types whose API sells batch calls (OpenAI Batch, Anthropic Message Batches, Gemini).
+BATCH_TYPES = ("openai", "anthropic", "gemini")
 
 # The usual environment variables, used when the job names none.
 DEFAULT_KEY_ENV: dict[str, tuple[str, ...]] = {
@@ -60,6 +62,23 @@ class Price(_Strict):
     # Prompt-cache writes (Anthropic); default 1.25x input (5-minute TTL) and 2x (1-hour).
     cache_write: float | None = Field(None, ge=0)
     cache_write_1h: float | None = Field(None, ge=0)
+
+
+class BatchSettings(_Strict):
+    """How calls of a provider in `mode: batch` are gathered (providers/batch/). A batch is
+    sent when it holds `max_requests` or `max_bytes`, or when its oldest call is `max_age`
+    seconds old; each API's own limits cap both."""
+
+    max_requests: int = Field(10_000, ge=1)
+    max_bytes: int = Field(100_000_000, ge=1)
+    max_age: float = Field(60.0, ge=0, description="seconds a call waits for its batch to fill")
+    poll_initial: float = Field(5.0, gt=0, description="seconds before the first status check")
+    poll_max: float = Field(300.0, gt=0, description="longest wait between two status checks")
+    # Each API sells batch calls at half price; a price table per model overrides the factor.
+    discount: float = Field(0.5, ge=0, le=1)
+    prices: dict[str, Price] = Field(default_factory=dict, description="model -> batch price")
+    # Times a call is put in a new batch after its batch failed, expired or was cancelled.
+    resubmit: int = Field(2, ge=0)
 
 
 class RateLimits(_Strict):
@@ -129,6 +148,10 @@ class ProviderConfig(_Strict):
     # Extra HTTP headers (never secrets: keys come from env vars only).
     headers: dict[str, str] = Field(default_factory=dict)
     local: LocalModel | None = None
+    # `batch`: calls go through the API's batch endpoint (half price, answers within 24 h);
+    # a response model or judge may say otherwise for its own calls (`mode:` there).
+    mode: Literal["online", "batch"] = "online"
+    batch: BatchSettings = BatchSettings()
     # Server-sent events: "auto" streams reasoning models and long answers (providers/models.py).
     stream: Literal["auto"] | bool = "auto"
     # k samples of a question: one call each ("separate", each with its own seed), or one call
@@ -160,6 +183,12 @@ class ProviderConfig(_Strict):
         if self.rate_limit_scope is not None:
             return self.rate_limit_scope
         return "endpoint" if self.type == "openai_compatible" else "account"
+
+    @model_validator(mode="after")
+    def _batch_api(self) -> ProviderConfig:
+        if self.mode == "batch" and self.type not in BATCH_TYPES:
+            raise ValueError(f"mode: batch needs a provider type with a batch API ({BATCH_TYPES})")
+        return self
 
     def limits_for(self, model: str) -> RateLimits:
         """The limits of `model`: the provider's, with a per-model entry's fields over them."""

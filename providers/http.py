@@ -278,6 +278,35 @@ class HTTPProvider(Provider):
             for r, u in zip(resps, split_usage(usage, [r.text for r in resps]), strict=True)
         ]
 
+    async def api_call(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """One attempt at a call outside chat (the batch endpoints, providers/batch/): the
+        body of a 200, else the API's error as `ProviderError` (`RetryableError` when worth
+        another try). No limiter: such calls are few."""
+        self._check_stopped()
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        try:
+            async with self._session.request(method, url, data=data, headers=headers) as resp:
+                status, got, body = resp.status, resp.headers, await resp.read()
+        except TimeoutError:
+            raise RetryableError("timeout", f"{self.name}: no answer from {url}") from None
+        except _CLIENT_ERRORS as exc:
+            raise self._stop("client", self._redact(f"{self.name}: {exc!r}"), None) from None
+        except aiohttp.ClientError as exc:
+            raise RetryableError(
+                "connection", self._redact(f"{self.name}: {type(exc).__name__}: {exc}")
+            ) from None
+        if status != 200:
+            raise self._error(status, loads_or_text(body), got, self.limiter("(batch)"))
+        return body
+
     def _parse_first(self, data: Any) -> Parsed[ChatResponse]:
         resp = self.wire.parse(data)
         return resp, resp.usage

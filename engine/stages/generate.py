@@ -15,6 +15,7 @@ from dataclasses import replace
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from engine.batching.tag import tagged
 from engine.context import RunContext, StageStats
 from engine.jobspec import ModelRef
 from engine.keys import request_key
@@ -90,7 +91,8 @@ async def _samples(
         else:
             missing.append(i)
     unsent = [_unsent(item, ref, i, keys[i]) for i in range(ref.samples)]
-    per_call = provider.choices_per_call(ref.model)
+    with tagged(None, ref.mode):
+        per_call = provider.choices_per_call(ref.model)
     if per_call > 1 and len(missing) > 1:
         shared = _request(ctx, item, ref, None)  # no per-sample seed: one request for all
         for start in range(0, len(missing), per_call):
@@ -99,7 +101,8 @@ async def _samples(
         return
 
     async def one(i: int) -> None:
-        out[i] = await _ask(ctx, stats, provider, requests[i], unsent[i], paired)
+        with tagged(keys[i], ref.mode):  # a batch line's custom_id is the request key
+            out[i] = await _ask(ctx, stats, provider, requests[i], unsent[i], paired)
 
     async with anyio.create_task_group() as tg:
         for i in missing:

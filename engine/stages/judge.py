@@ -17,6 +17,7 @@ from __future__ import annotations
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from engine.batching.tag import Mode, tagged
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput, JudgeOutput, OrderFreeJudge, concurrently
 from engine.keys import judgment_key, with_adjustments
@@ -149,10 +150,11 @@ async def _judgment(
     )
     asked = True
     try:
-        if isinstance(judge, OrderFreeJudge):
-            out, asked = await _from_answer_scores(judge, scores, name, pair, order)
-        else:
-            out = await judge.judge(JudgeInput.shown(pair, order), provider)
+        with tagged(key, _mode(ctx, name)):  # a batch line's custom_id is the request key
+            if isinstance(judge, OrderFreeJudge):
+                out, asked = await _from_answer_scores(judge, scores, name, pair, order)
+            else:
+                out = await judge.judge(JudgeInput.shown(pair, order), provider)
     except ProviderError as exc:
         stats.failed += 1
         stats.done += 1
@@ -179,6 +181,11 @@ async def _judgment(
     stats.done += 1
     stats.reused += not asked
     return record
+
+
+def _mode(ctx: RunContext, name: str) -> Mode | None:
+    """The judge's own `mode`, if it gives one (else its provider's)."""
+    return next((j.mode for j in ctx.job.judges if j.name == name), None)
 
 
 async def _from_answer_scores(

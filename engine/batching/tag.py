@@ -1,0 +1,40 @@
+"""Which request key and which mode a provider call is made for, as the stages know them.
+
+The stages set it around a call (`with tagged(key, mode)`); a batching provider reads it, so
+a batch line's `custom_id` is the call's request key and each response model or judge can
+choose its own mode. A context variable reaches calls made deep inside a judge, and the
+tasks a judge starts, without changing the judges' interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["online", "batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    key: str | None
+    mode: Mode | None  # None: the provider's own mode
+
+
+NO_TAG = Tag(None, None)
+_CURRENT: ContextVar[Tag | None] = ContextVar("judgeflow_call", default=None)
+
+
+@contextmanager
+def tagged(key: str | None, mode: Mode | None) -> Iterator[None]:
+    token = _CURRENT.set(Tag(key, mode))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def current() -> Tag:
+    return _CURRENT.get() or NO_TAG
