@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from engine.exitcodes import ExitCode
@@ -57,12 +58,21 @@ def _kill_when_submitted(proc: subprocess.Popen[str], run_dir: Path) -> None:
     proc.wait()
 
 
+def _written(path: Path) -> list[dict]:
+    """The complete lines of a JSONL file another process may be writing (polled while the
+    run or the server writes: a last line without its newline is not there yet)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    return [orjson.loads(line) for line in data[: data.rfind(b"\n") + 1].splitlines() if line]
+
+
 def _events(run_dir: Path, event: str) -> list[dict]:
-    return [e for e in read_jsonl(run_dir / "batches.jsonl") if e.get("event") == event]
+    return [e for e in _written(run_dir / "batches.jsonl") if e.get("event") == event]
 
 
 def _ops(log: Path, op: str) -> list[dict]:
-    return [e for e in read_jsonl(log) if e.get("op") == op]
+    return [e for e in _written(log) if e.get("op") == op]
 
 
 def _reference(tmp: Path, api: str) -> Path:
