@@ -91,10 +91,7 @@ class RunStore:
 
     def put(self, record: Record) -> None:
         if type(record) in PAID:  # the usage total reads the paid records' fields
-            obj = record.to_dict()
-            self.usage.add(obj)
-            self.logs[type(record)].append(obj)
-            return
+            self.usage.add_record(record)
         # orjson writes a dataclass's fields in order, as `to_dict` (dataclasses.asdict) would
         # give them, without asdict's deep copy: the same bytes (tests/engine/test_records_bytes.py)
         # at a fraction of the cost on the hot path.

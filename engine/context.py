@@ -13,15 +13,18 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import anyio
 
+from engine.batching.tag import Mode
 from engine.checkpoint import RunStore
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.jobspec import Job
 from engine.judges.base import Judge
 from engine.judges.meta import MetaJudge
+from engine.keys import JudgmentKeys
 from providers.base import Provider, ProviderError
 
 SKIPPED_KEPT = 100  # malformed input lines kept for the summary (memory stays flat)
@@ -111,10 +114,18 @@ class RunContext:
     limit: int | None = None  # --limit: at most this many items per source
     imported: ImportedResponses | None = None  # answers of an earlier run (`responses:`)
     meta: MetaSlot | None = None  # the meta-judge stage, when the job has one
+    # Per judge, made on first use: what its keys and batch mode are computed from once a
+    # run rather than once per pair (engine.stages.judge).
+    judge_keys: dict[str, JudgmentKeys] = field(default_factory=dict, init=False)
 
     @property
     def job(self) -> Job:
         return self.loaded.job
+
+    @cached_property
+    def judge_modes(self) -> dict[str, Mode | None]:
+        """Each judge's own `mode`, if it gives one (else its provider's)."""
+        return {j.name: j.mode for j in self.job.judges}
 
     @property
     def stopping(self) -> bool:

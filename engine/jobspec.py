@@ -187,6 +187,7 @@ class Concurrency(_Strict):
 
     generate: int = Field(64, ge=1)
     verify: int | None = Field(None, ge=1, description="default: number of cores")
+    # Pairs in flight; the stage runs a worker for each of their 2 × judges calls.
     judge: int = Field(64, ge=1)
 
 

@@ -65,6 +65,29 @@ def judgment_key(
     )
 
 
+class JudgmentKeys:
+    """`judgment_key` of one judge, with the fingerprint (template text and all) serialised
+    once rather than twice per pair: the bytes hashed, and so the keys, are those of
+    `judgment_key` exactly (tests/engine/test_keys_stable.py)."""
+
+    def __init__(self, judge_name: str, provider: str, fingerprint: Mapping[str, Any]) -> None:
+        # stable_hash sorts the keys: fingerprint, judge, order, pair, provider.
+        fp = orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        self._head = b'{"fingerprint":' + fp + b',"judge":' + orjson.dumps(judge_name)
+        self._tail = b',"provider":' + orjson.dumps(provider) + b"}"
+
+    @staticmethod
+    def pair_part(pair_id: str, question: str, response_a: str, response_b: str) -> bytes:
+        """A pair's share of its keys, serialised once for every judge and order."""
+        return orjson.dumps([pair_id, question, response_a, response_b])
+
+    def key(self, pair_part: bytes, order: str) -> str:
+        data = b"".join(
+            (self._head, b',"order":', orjson.dumps(order), b',"pair":', pair_part, self._tail)
+        )
+        return hashlib.sha256(data).hexdigest()[:32]
+
+
 def meta_judgment_key(fingerprint: Mapping[str, Any], judgment_key: str) -> str:
     """The meta-judge's call on one judgment: its settings and the judgment's own key (which
     already covers the judge, the pair's content and the order)."""

@@ -32,7 +32,7 @@ from engine.stages.answer_scores import AnswerScores
 from engine.stages.generate import generate_worker
 from engine.stages.intake import published_pairs, questions
 from engine.stages.items import Answers, QItem
-from engine.stages.judge import judge_worker
+from engine.stages.judge import calls_per_pair, judge_worker
 from engine.stages.meta_judge import MetaItem, meta_worker
 from engine.stages.pair import pair_worker
 from engine.stages.totals import Reading, count_totals
@@ -114,7 +114,8 @@ async def _graph(ctx: RunContext, backend: Backend) -> None:
                 _pool(tg, 1, lambda r, s: pair_worker(ctx, stats, r, s), c_recv, pairs_send)
             scores = AnswerScores(ctx)  # order-free judges' answer scores, shared by all
             meta_send, meta_recv = anyio.create_memory_object_stream[MetaItem](conc.judge)
-            for _ in range(conc.judge if ctx.judges else 1):
+            # `concurrency.judge` pairs' worth of calls in flight, one call per worker.
+            for _ in range(conc.judge * calls_per_pair(ctx) if ctx.judges else 1):
                 tg.start_soon(
                     judge_worker,
                     ctx,

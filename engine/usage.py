@@ -57,6 +57,18 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.cost += other.cost
 
+    def add_usage(self, usage: Mapping[str, Any]) -> None:
+        """Add a record's `usage` dict in place (`add(Tally.of(usage))`, written out: it
+        runs once per paid record)."""
+        get = usage.get
+        self.calls += int(get("calls", 1))
+        self.input_tokens += int(get("input_tokens") or 0)
+        self.output_tokens += int(get("output_tokens") or 0)
+        self.reasoning_tokens += int(get("reasoning_tokens") or 0)
+        self.cached_tokens += int(get("cached_tokens") or 0)
+        self.cache_write_tokens += int(get("cache_write_tokens") or 0)
+        self.cost += float(get("cost") or 0.0)
+
     @classmethod
     def of(cls, usage: Mapping[str, Any]) -> Tally:
         """A record's `usage` dict (one call unless it says how many)."""
@@ -86,14 +98,44 @@ class RunUsage:
         usage = record.get("usage")
         if record.get("error") or not usage or not isinstance(usage, Mapping):
             return
-        provider = record.get("provider")
-        if provider is None and "judgment_key" in record:
+        self._count(
+            usage,
+            record.get("provider"),
+            record.get("model"),
+            record.get("judge"),
+            "judgment_key" in record,
+        )
+
+    def add_record(self, record: Record) -> None:
+        """`add` for a record object, read by attribute: the run counts what it writes
+        without turning the record into a dict first (the hot path)."""
+        usage = getattr(record, "usage", None)
+        if getattr(record, "error", None) or not usage:
+            return
+        self._count(
+            usage,
+            getattr(record, "provider", None),
+            getattr(record, "model", None),
+            getattr(record, "judge", None),
+            isinstance(record, MetaJudgmentRecord),
+        )
+
+    def _count(
+        self, usage: Mapping[str, Any], provider: Any, model: Any, judge: Any, meta: bool
+    ) -> None:
+        if provider is None and meta:
             provider = UNKNOWN  # a meta-judgment: never the judge's own model
         if provider is None:
-            self._by_judge.setdefault(str(record.get("judge")), Tally()).add(Tally.of(usage))
+            tally = self._by_judge.get(judge_name := str(judge))
+            if tally is None:
+                tally = self._by_judge[judge_name] = Tally()
+            tally.add_usage(usage)
             return
-        where = (str(provider), str(record.get("model") or UNKNOWN))
-        self._placed.setdefault(where, Tally()).add(Tally.of(usage))
+        where = (str(provider), str(model or UNKNOWN))
+        tally = self._placed.get(where)
+        if tally is None:
+            tally = self._placed[where] = Tally()
+        tally.add_usage(usage)
 
     @property
     def by_model(self) -> dict[tuple[str, str], Tally]:

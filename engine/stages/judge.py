@@ -1,7 +1,9 @@
 """Judge stage: every judge sees every pair twice, (A,B) and (B,A), all calls concurrent.
 
-The 2 × judges calls of a pair are fanned out in one task group and joined; a judge whose
-two orders both succeeded gets its score record. Errors are recorded but are never
+A worker makes the 2 × judges calls of a pair one after another, and the stage runs that many
+workers for each pair `concurrency.judge` keeps in flight, so as many calls are in flight as
+if each pair's calls ran side by side, without a task group per pair. A judge whose two
+orders both succeeded gets its score record. Errors are recorded but are never
 decisions: no score is written, and a resume sends the failed call again. With a
 meta-judge, every judgment of the judges it scores (new, or found in the checkpoint) goes
 on to the meta-judge stage with its pair.
@@ -14,13 +16,12 @@ pair and order (engine.stages.answer_scores); its judgments are made from those 
 
 from __future__ import annotations
 
-import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.batching.tag import Mode, tagged
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput, JudgeOutput, OrderFreeJudge, concurrently
-from engine.keys import judgment_key, with_adjustments
+from engine.keys import JudgmentKeys, with_adjustments
 from engine.records import (
     Decision,
     JudgmentRecord,
@@ -36,6 +37,11 @@ from engine.stages.answer_scores import AnswerScores, Side
 from providers.base import ChatRequest, ProviderError
 
 ORDERS: tuple[Order, Order] = ("AB", "BA")
+
+
+def calls_per_pair(ctx: RunContext) -> int:
+    """A pair's calls when nothing is reused: each judge in both orders."""
+    return len(ORDERS) * max(1, len(ctx.judges))
 
 
 async def judge_worker(
@@ -59,27 +65,36 @@ async def judge_worker(
         meta.close()
 
 
-def judgment_keys(ctx: RunContext, name: str, pair: PairRecord) -> dict[Order, str]:
-    """The request keys of judge `name`'s two judgments of the pair."""
-    slot = ctx.judges[name]
-    probe = ChatRequest(slot.judge.spec.model, (), slot.judge.options)  # as the model table sees
-    adjusted = ctx.providers[slot.provider].adjustments(probe)
-    fingerprint = with_adjustments(slot.judge.fingerprint(), adjusted)
-    # The four fields the key reads, without copying the whole pair.
-    fields = {
-        "pair_id": pair.pair_id,
-        "question": pair.question,
-        "response_A": pair.response_A,
-        "response_B": pair.response_B,
-    }
-    return {o: judgment_key(name, slot.provider, fingerprint, fields, o) for o in ORDERS}
+def keys_of(ctx: RunContext, name: str) -> JudgmentKeys:
+    """Judge `name`'s key maker, made once a run: its fingerprint and what the model table
+    changes in its requests stay the same for the whole run."""
+    keyer = ctx.judge_keys.get(name)
+    if keyer is None:
+        slot = ctx.judges[name]
+        probe = ChatRequest(slot.judge.spec.model, (), slot.judge.options)  # as the table sees
+        adjusted = ctx.providers[slot.provider].adjustments(probe)
+        fingerprint = with_adjustments(slot.judge.fingerprint(), adjusted)
+        keyer = ctx.judge_keys[name] = JudgmentKeys(name, slot.provider, fingerprint)
+    return keyer
+
+
+def judgment_keys(
+    ctx: RunContext, name: str, pair: PairRecord, part: bytes | None = None
+) -> dict[Order, str]:
+    """The request keys of judge `name`'s two judgments of the pair (`engine.keys.judgment_key`;
+    `part`: the pair's `JudgmentKeys.pair_part`, when the caller has it)."""
+    if part is None:
+        part = JudgmentKeys.pair_part(pair.pair_id, pair.question, pair.response_A, pair.response_B)
+    keyer = keys_of(ctx, name)
+    return {o: keyer.key(part, o) for o in ORDERS}
 
 
 async def judge_pair(
     ctx: RunContext, stats: StageStats, scores: AnswerScores, pair: PairRecord
 ) -> list[JudgmentRecord]:
     """Judge one pair; returns the judgments the meta-judge scores (those with a reply)."""
-    keys = {name: judgment_keys(ctx, name, pair) for name in ctx.judges}
+    part = JudgmentKeys.pair_part(pair.pair_id, pair.question, pair.response_A, pair.response_B)
+    keys = {name: judgment_keys(ctx, name, pair, part) for name in ctx.judges}
     todo = []
     for name, by_order in keys.items():
         if ctx.store.has(ScoreRecord, (pair.pair_id, name)) and all(
@@ -102,13 +117,12 @@ async def judge_pair(
         else:
             decisions[(name, order)] = result
 
-    calls = [(name, order) for name in todo for order in ORDERS]
-    if calls:
-        async with anyio.create_task_group() as tg:
-            # The last call runs in this task: one task fewer per pair (half, with one judge).
-            for name, order in calls[:-1]:
-                tg.start_soon(one, name, order)
-            await one(*calls[-1])
+    # One call after another: the stage runs `calls_per_pair` workers per pair it keeps in
+    # flight (engine.pipeline), so as many calls are in flight as if a pair's calls ran side
+    # by side, with no task group and tasks to make for every pair.
+    for name in todo:
+        for order in ORDERS:
+            await one(name, order)
     # Judges already scored on this pair (a resume) still hand their judgments on.
     for name in meta_judged - set(todo):
         found = (ctx.store.get(JudgmentRecord, k) for k in keys[name].values())
@@ -185,7 +199,7 @@ async def _judgment(
 
 def _mode(ctx: RunContext, name: str) -> Mode | None:
     """The judge's own `mode`, if it gives one (else its provider's)."""
-    return next((j.mode for j in ctx.job.judges if j.name == name), None)
+    return ctx.judge_modes[name]
 
 
 async def _from_answer_scores(

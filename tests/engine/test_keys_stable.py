@@ -12,7 +12,7 @@ from pathlib import Path
 from engine import manifest
 from engine.jobload import load_job
 from engine.judges.registry import create_judge
-from engine.keys import judgment_key, request_key
+from engine.keys import JudgmentKeys, judgment_key, request_key
 from engine.requests import answer_request, judge_spec
 
 JOB = """\
@@ -105,6 +105,31 @@ def test_judgment_keys_are_unchanged(tmp_path: Path) -> None:
         judge = create_judge(judge_spec(cfg, loaded.base_dir))
         key = judgment_key(cfg.name, cfg.provider, judge.fingerprint(), pair, "AB")
         assert key == JUDGMENT_KEYS[cfg.name], cfg.name
+
+
+def test_the_run_s_key_maker_gives_judgment_key_s_keys(tmp_path: Path) -> None:
+    """The judge stage makes keys with `JudgmentKeys` (its fingerprint serialised once);
+    they must be `judgment_key`'s, byte for byte, for every judge, order and kind of text."""
+    loaded = load_job(_job(tmp_path), env={})
+    pairs = [
+        {"pair_id": "pid", "question": "Q", "response_A": "a", "response_B": "b"},
+        {"pair_id": "é/1", "question": 'q "quoted"\n\tö ✓', "response_A": "", "response_B": "∑"},
+    ]
+    fingerprints = [
+        create_judge(judge_spec(cfg, loaded.base_dir)).fingerprint() for cfg in loaded.job.judges
+    ]
+    # Nested, unsorted, with a non-string key (orjson's NON_STR_KEYS): the sorted serialisation
+    # of the whole key must still agree.
+    fingerprints.append({"z": 1, "a": {"y": [1, 2.5, None], "b": True}, "adjusted": {3: "x"}})
+    for fp in fingerprints:
+        keys = JudgmentKeys("judge-α", "prov", fp)
+        for pair in pairs:
+            part = JudgmentKeys.pair_part(
+                pair["pair_id"], pair["question"], pair["response_A"], pair["response_B"]
+            )
+            for order in ("AB", "BA"):
+                expected = judgment_key("judge-α", "prov", fp, pair, order)
+                assert keys.key(part, order) == expected
 
 
 def test_manifest_hashes_are_unchanged(tmp_path: Path) -> None:
