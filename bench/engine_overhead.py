@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.provider_overhead import drive  # noqa: E402
+from engine.gc_tuning import tune_gc  # noqa: E402
 from fakes.process import fake_server_process  # noqa: E402
 from providers.base import ChatRequest, Message  # noqa: E402
 from providers.config import ProviderConfig  # noqa: E402
@@ -150,6 +151,7 @@ def spread(xs: list[float]) -> str:
 
 
 def main() -> None:
+    tune_gc()  # the engine's collector setting (engine.gc_tuning), for every client alike
     ap = argparse.ArgumentParser()
     ap.add_argument("--pairs", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=5)

@@ -29,6 +29,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.provider_common import fake_server
+from engine.gc_tuning import tune_gc
 from providers.base import ChatRequest, Message
 from providers.config import ProviderConfig
 from providers.openai import OpenAIProvider
@@ -147,6 +148,7 @@ STREAM_CLIENTS = {"bare aiohttp": bare_aiohttp_stream, "provider path": provider
 
 
 def main() -> None:
+    tune_gc()  # the engine's collector setting (engine.gc_tuning), for every client alike
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=256)

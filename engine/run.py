@@ -29,6 +29,7 @@ from engine.batching.ledger import Ledger
 from engine.checkpoint import RunStore
 from engine.context import JudgeSlot, MetaSlot, RunContext, RunCounters
 from engine.exitcodes import ExitCode
+from engine.gc_tuning import tune_gc
 from engine.imported import ImportedResponses
 from engine.jobload import LoadedJob
 from engine.judges.registry import create_judge
@@ -331,6 +332,7 @@ def _finish(
 
 
 def main_run(loaded: LoadedJob, **kwargs: Any) -> int:
+    tune_gc()
     try:
         result = anyio.run(lambda: run_job(loaded, **kwargs))
     except (ResumeRefused, RunAborted) as exc:

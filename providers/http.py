@@ -12,6 +12,7 @@ servers, each endpoint's own (`rate_limit_scope`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -99,7 +100,7 @@ class HTTPProvider(Provider):
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[tuple[str, int], ModelLimiter] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
-        self._slots = anyio.Semaphore(self.total_concurrency, fast_acquire=True)
+        self._slots = asyncio.Semaphore(self.total_concurrency)
         retry = config.retry
         self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
@@ -160,7 +161,10 @@ class HTTPProvider(Provider):
             }
             # The per-attempt timeout is the session default, so the common call passes none.
             self._session = aiohttp.ClientSession(
-                connector=connector, headers=headers, timeout=self._attempt_timeout
+                connector=connector,
+                headers=headers,
+                timeout=self._attempt_timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
 
     async def aclose(self) -> None:
