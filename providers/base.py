@@ -126,13 +126,12 @@ class ProviderStats:
     retries: int = 0
     rate_limited: int = 0
     errors: int = 0
-    usage: Usage = field(default_factory=Usage)
     cost: float = 0.0
     requests_per_minute_limit: float | None = None
     tokens_per_minute_limit: float | None = None
     stopped_reason: str | None = None
-    # Per-model totals: model -> (usage, cost).
-    by_model: dict[str, tuple[Usage, float]] = field(default_factory=dict)
+    # Per model: the six token counts of `Usage`, in its order, then the cost.
+    _models: dict[str, list[float]] = field(default_factory=dict, repr=False)
     # Sends held back by the server's Retry-After: until when (time.time()) and why.
     paused_until: float = 0.0
     paused_reason: str = ""
@@ -146,10 +145,31 @@ class ProviderStats:
             self.notes.append(text)
 
     def record_usage(self, model: str, usage: Usage, cost: float) -> None:
-        self.usage = self.usage + usage
+        # Summed in place per model (once per answer, on the hot path); `usage` and
+        # `by_model` make the frozen totals when read.
+        total = self._models.get(model)
+        if total is None:
+            total = self._models[model] = [0, 0, 0, 0, 0, 0, 0.0]
+        total[0] += usage.input_tokens
+        total[1] += usage.output_tokens
+        total[2] += usage.reasoning_tokens
+        total[3] += usage.cached_tokens
+        total[4] += usage.cache_write_tokens
+        total[5] += usage.cache_write_1h_tokens
+        total[6] += cost
         self.cost += cost
-        prev_usage, prev_cost = self.by_model.get(model, (Usage(), 0.0))
-        self.by_model[model] = (prev_usage + usage, prev_cost + cost)
+
+    @property
+    def by_model(self) -> dict[str, tuple[Usage, float]]:
+        """Per-model totals: model -> (usage, cost)."""
+        return {m: (Usage(*map(int, t[:6])), t[6]) for m, t in self._models.items()}
+
+    @property
+    def usage(self) -> Usage:
+        out = Usage()
+        for usage, _ in self.by_model.values():
+            out = out + usage
+        return out
 
 
 class Provider(ABC):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import aiohttp
-import anyio
 import orjson
 
 from providers.accounting import cost_of, price_for
@@ -100,6 +99,8 @@ class HTTPProvider(Provider):
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[tuple[str, int], ModelLimiter] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
+        # asyncio's own: aiohttp ties the HTTP providers to asyncio anyway, and it takes a
+        # free slot with no checkpoint (anyio's, even with fast_acquire, checks cancellation).
         self._slots = asyncio.Semaphore(self.total_concurrency)
         retry = config.retry
         self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
@@ -242,15 +243,34 @@ class HTTPProvider(Provider):
         payload = self._payload(request, plan_, 1)
         chars = sum([len(m.content) for m in request.messages])
         stream = plan_.stream
-        (resp, usage), rid = await self.call(
-            request.model,
-            lambda base: self.chat_url(base, request, stream),
-            payload,
-            chars,
-            plan_.max_tokens,
-            self._parse_first,
-            stream=self.wire.assembler if plan_.stream else None,
-        )
+        model = request.model
+        route: Route = lambda base: self.chat_url(base, request, stream)  # noqa: E731
+        assembler = self.wire.assembler if stream else None
+        # `call`, written out: the answer's await chain is one coroutine shorter, and every
+        # wake-up of the call walks that chain.
+        if self._session is None:
+            await self.start()
+        deadline = self._begin()
+        try:
+            try:
+                (resp, usage), rid = await self._attempt(
+                    model,
+                    route,
+                    payload,
+                    chars,
+                    plan_.max_tokens,
+                    deadline,
+                    self.config.retry.total_deadline,
+                    self._parse_first,
+                    assembler,
+                )
+            except RetryableError as first:
+                args = (model, route, payload, chars, plan_.max_tokens, deadline)
+                (resp, usage), rid = await self._retry(first, *args, self._parse_first, assembler)
+        except ProviderError as exc:
+            self._failed(exc)
+            raise
+        self.stats.completed += 1
         prices = self.config.prices
         cost = cost_of(price_for(prices, request.model), usage) if prices else 0.0
         self.stats.record_usage(request.model, usage, cost)
@@ -333,36 +353,69 @@ class HTTPProvider(Provider):
         """POST `payload` with limits and retries to `url(base URL)` on one endpoint per
         attempt; `parse` turns the JSON body (or the body the streamed events assemble to)
         into a result. Returns it and the request id."""
-        self._check_stopped()
         if self._session is None:
             await self.start()
-        policy = self.config.retry
-        deadline = time.monotonic() + policy.total_deadline
+        deadline = self._begin()
+        try:
+            try:
+                # The happy path makes one attempt with no retry machinery around it.
+                result = await self._attempt(
+                    model,
+                    url,
+                    payload,
+                    chars,
+                    max_tokens,
+                    deadline,
+                    self.config.retry.total_deadline,
+                    parse,
+                    stream,
+                )
+            except RetryableError as first:
+                result = await self._retry(
+                    first, model, url, payload, chars, max_tokens, deadline, parse, stream
+                )
+        except ProviderError as exc:
+            self._failed(exc)
+            raise
+        self.stats.completed += 1
+        return result
+
+    def _begin(self) -> float:
+        """A call's start: refused if the provider stopped, counted; returns its deadline."""
+        self._check_stopped()
+        self.stats.requests += 1
+        return time.monotonic() + self.config.retry.total_deadline
+
+    def _failed(self, exc: ProviderError) -> None:
+        if exc.error_class != "stopped":
+            self.stats.errors += 1
+
+    async def _retry(
+        self,
+        first: RetryableError,
+        model: str,
+        url: Route,
+        payload: bytes,
+        chars: int,
+        max_tokens: int | None,
+        deadline: float,
+        parse: Callable[[Any], Parsed[T]],
+        stream: NewAssembler | None,
+    ) -> tuple[Parsed[T], str | None]:
+        """Attempts after a failed first one (providers.retry)."""
 
         def once(left: float) -> Awaitable[tuple[Parsed[T], str | None]]:
             args = (model, url, payload, chars, max_tokens, deadline)
             return self._attempt(*args, left, parse, stream)
 
-        self.stats.requests += 1
-        try:
-            try:
-                # The happy path makes one attempt with no retry machinery around it.
-                result = await once(policy.total_deadline)
-            except RetryableError as first:
-                result = await retry_after_first(
-                    first,
-                    once,
-                    policy,
-                    deadline,
-                    on_retry=self._count_retry,
-                    check=self._check_stopped,
-                )
-        except ProviderError as exc:
-            if exc.error_class != "stopped":
-                self.stats.errors += 1
-            raise
-        self.stats.completed += 1
-        return result
+        return await retry_after_first(
+            first,
+            once,
+            self.config.retry,
+            deadline,
+            on_retry=self._count_retry,
+            check=self._check_stopped,
+        )
 
     async def _admit(
         self, model: str, chars: int, max_tokens: int | None, deadline: float

@@ -139,13 +139,11 @@ class ModelLimiter:
     @property
     def active(self) -> bool:
         """False when nothing limits this model, so the hot path can skip `acquire`."""
-        return (
-            self.drip_gap > 0
-            or self.requests is not None
-            or self.counts_tokens
-            or self.pause_until > self._clock()
-            or self.blocked_until > self._clock()
-        )
+        if self.drip_gap > 0 or self.requests is not None or self.counts_tokens:
+            return True
+        # The clock only when a pause was ever set (the common call has none).
+        held = max(self.pause_until, self.blocked_until)
+        return held > 0 and held > self._clock()
 
     # ---- what a call costs -------------------------------------------------------------
     def charge(self, chars: int, max_tokens: int | None) -> Charge:
