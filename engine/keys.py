@@ -73,7 +73,9 @@ class JudgmentKeys:
     def __init__(self, judge_name: str, provider: str, fingerprint: Mapping[str, Any]) -> None:
         # stable_hash sorts the keys: fingerprint, judge, order, pair, provider.
         fp = orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-        self._head = b'{"fingerprint":' + fp + b',"judge":' + orjson.dumps(judge_name)
+        head = b'{"fingerprint":' + fp + b',"judge":' + orjson.dumps(judge_name) + b',"order":'
+        # The hash of everything before the order, taken once: each key hashes only the rest.
+        self._head = hashlib.sha256(head)
         self._tail = b',"provider":' + orjson.dumps(provider) + b"}"
 
     @staticmethod
@@ -82,10 +84,9 @@ class JudgmentKeys:
         return orjson.dumps([pair_id, question, response_a, response_b])
 
     def key(self, pair_part: bytes, order: str) -> str:
-        data = b"".join(
-            (self._head, b',"order":', orjson.dumps(order), b',"pair":', pair_part, self._tail)
-        )
-        return hashlib.sha256(data).hexdigest()[:32]
+        h = self._head.copy()
+        h.update(b"".join((orjson.dumps(order), b',"pair":', pair_part, self._tail)))
+        return h.hexdigest()[:32]
 
 
 def meta_judgment_key(fingerprint: Mapping[str, Any], judgment_key: str) -> str:

@@ -8,8 +8,6 @@ tasks a judge starts, without changing the judges' interface.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
@@ -27,13 +25,20 @@ NO_TAG = Tag(None, None)
 _CURRENT: ContextVar[Tag | None] = ContextVar("judgeflow_call", default=None)
 
 
-@contextmanager
-def tagged(key: str | None, mode: Mode | None) -> Iterator[None]:
-    token = _CURRENT.set(Tag(key, mode))
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+class tagged:  # lower case: read as a function, `with tagged(key, mode):`
+    """Calls made inside the block are for request `key`, in `mode`. A class rather than a
+    generator context manager: it is entered once per call on the hot path."""
+
+    __slots__ = ("_tag", "_token")
+
+    def __init__(self, key: str | None, mode: Mode | None) -> None:
+        self._tag = Tag(key, mode)
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self._tag)
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
 
 
 def current() -> Tag:

@@ -16,6 +16,7 @@ pair and order (engine.stages.answer_scores); its judgments are made from those 
 
 from __future__ import annotations
 
+import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.batching.tag import Mode, tagged
@@ -53,7 +54,18 @@ async def judge_worker(
     meta: MemoryObjectSendStream[tuple[PairRecord, JudgmentRecord]] | None = None,
 ) -> None:
     async with receive:
-        async for pair in receive:
+        while True:
+            # A pair already waiting is taken without the checkpoint `receive` makes first
+            # (a trip round the event loop per pair).
+            try:
+                pair = receive.receive_nowait()
+            except anyio.WouldBlock:
+                try:
+                    pair = await receive.receive()
+                except anyio.EndOfStream:
+                    break
+            except anyio.EndOfStream:
+                break
             if ctx.stopping:
                 continue
             made = await judge_pair(ctx, stats, scores, pair)
@@ -152,16 +164,6 @@ async def _judgment(
         stats.done += 1
         stats.reused += 1
         return cached
-    unsent = JudgmentRecord(
-        request_key=key,
-        pair_id=pair.pair_id,
-        judge=name,
-        order=order,
-        raw=None,
-        decision=None,
-        provider=provider_name,
-        model=judge.spec.model,
-    )
     asked = True
     try:
         with tagged(key, _mode(ctx, name)):  # a batch line's custom_id is the request key
@@ -174,6 +176,16 @@ async def _judgment(
         stats.done += 1
         ctx.counters.note_error(provider_name, exc)
         if exc.error_class != "stopped":
+            unsent = JudgmentRecord(
+                request_key=key,
+                pair_id=pair.pair_id,
+                judge=name,
+                order=order,
+                raw=None,
+                decision=None,
+                provider=provider_name,
+                model=judge.spec.model,
+            )
             ctx.store.put(failed(unsent, exc))
         return exc
     # Built field by field: dataclasses.replace costs twice as much on the hot path.
