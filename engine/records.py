@@ -18,6 +18,17 @@ Order = Literal["AB", "BA"]
 Outcome = Literal["correct", "incorrect", "tie"]
 
 
+_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type[Any]) -> frozenset[str]:
+    """A record type's field names (looked up once per record read: cached)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     FILE: ClassVar[str] = ""
@@ -28,7 +39,7 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}
+        names = _field_names(cls)
         return cls(**{k: v for k, v in data.items() if k in names})
 
 

@@ -20,6 +20,7 @@ from engine.context import RunContext, StageStats
 from engine.jobspec import PairFileSpec
 from engine.records import PairRecord
 from engine.stages.items import QItem
+from engine.stages.streams import put
 from engine.stages.totals import InputRead, Reading, set_totals
 from verifiers import registry
 from verifiers.base import Question
@@ -60,7 +61,7 @@ async def _intake(
                 for x in batch:
                     if ctx.stopping:
                         break
-                    await send.send(convert(x))
+                    await put(send, convert(x))
                     load.done += 1
         if not ctx.stopping:
             reading.finished = True

@@ -35,6 +35,7 @@ from engine.records import (
 )
 from engine.scoring import score_record
 from engine.stages.answer_scores import AnswerScores, Side
+from engine.stages.streams import put, take
 from providers.base import ChatRequest, ProviderError
 
 ORDERS: tuple[Order, Order] = ("AB", "BA")
@@ -55,15 +56,8 @@ async def judge_worker(
 ) -> None:
     async with receive:
         while True:
-            # A pair already waiting is taken without the checkpoint `receive` makes first
-            # (a trip round the event loop per pair).
             try:
-                pair = receive.receive_nowait()
-            except anyio.WouldBlock:
-                try:
-                    pair = await receive.receive()
-                except anyio.EndOfStream:
-                    break
+                pair = await take(receive)
             except anyio.EndOfStream:
                 break
             if ctx.stopping:
@@ -72,7 +66,7 @@ async def judge_worker(
             scored.done += 1
             if meta is not None:
                 for record in made:
-                    await meta.send((pair, record))
+                    await put(meta, (pair, record))
     if meta is not None:
         meta.close()
 

@@ -14,6 +14,7 @@ from engine.context import RunContext, StageStats
 from engine.pairing import make_pairs
 from engine.records import PairRecord
 from engine.stages.items import Answers
+from engine.stages.streams import put
 from engine.stages.totals import pairs_known
 
 
@@ -46,7 +47,7 @@ async def pair_worker(
                 # lost and asked for anew (its judgments are then new work too).
                 if ctx.store.get(PairRecord, pair.pair_id) != pair:
                     ctx.store.put(pair)
-                await send.send(pair)
+                await put(send, pair)
                 n_pairs += 1
         if not ctx.stopping:  # every pair is known now: the judge stage gets a total and ETA
             pairs_known(stats, n_pairs, len(ctx.judges), len(ctx.job.meta_judged()))
