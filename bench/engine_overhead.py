@@ -11,6 +11,7 @@ loading are not counted against it, nor the bare loop's set-up. Prints min / med
 of each and of the per-round ratios to the bare loop.
 
     .venv/bin/python bench/engine_overhead.py [--pairs 10000] [--rounds 5] [--quiet]
+        [--latency 1 --concurrency 500]   # latency-bound: share of concurrency/latency
         [--compare OTHER_CHECKOUT]   # its engine in the same rounds (before / after a change)
 """
 
@@ -158,6 +159,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=256)
     ap.add_argument("--quiet", action="store_true", help="engine without the live view")
     ap.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="server seconds per answer: the latency-bound case (ceiling concurrency/latency)",
+    )
+    ap.add_argument(
         "--compare", type=Path, help="another checkout whose engine runs in the same rounds"
     )
     args = ap.parse_args()
@@ -172,7 +179,10 @@ def main() -> None:
         stamps_file = tmp / "stamps.txt"
         order = ["bare", "engine", *(["other"] if args.compare else []), "provider"] * args.rounds
         counts = [500] + [calls] * len(order)
-        with fake_server_process("--script", SCRIPT, "--stamps", str(stamps_file)) as (_, url):
+        server = ["--script", SCRIPT, "--stamps", str(stamps_file)]
+        if args.latency:
+            server += ["--latency", str(args.latency)]
+        with fake_server_process(*server) as (_, url):
             asyncio.run(bare(url, bodies[:500], c))  # warm the server up
             for i, name in enumerate(order):
                 if name == "bare":
@@ -190,11 +200,12 @@ def main() -> None:
     for name in order:
         chunk = stamps[at : at + calls]
         at += calls
-        rates[name].append(calls / (chunk[-1] - chunk[0]))
+        rates[name].append(rate(chunk, c, args.latency))
     view = "off (--quiet)" if args.quiet else "on (not a terminal)"
+    server_kind = f"{args.latency:g} s latency" if args.latency else "zero-latency"
     print(
         f"{args.pairs} pairs x 2 orders = {calls} calls per round, concurrency {c}, "
-        f"zero-latency fake, {args.rounds} interleaved rounds, live view {view}"
+        f"{server_kind} fake, {args.rounds} interleaved rounds, live view {view}"
     )
     print(f"{'client':<30} {'min':>8} {'median':>8} {'max':>8}  (calls/s, server clock)")
     labels = {
@@ -205,6 +216,11 @@ def main() -> None:
     }
     for name, xs in rates.items():
         print(f"{labels[name]:<30} {spread(xs)}")
+    if args.latency:
+        ceiling = c / args.latency
+        for name, xs in rates.items():
+            share = statistics.median(xs) / ceiling
+            print(f"{labels[name]:<30} {share:8.1%} of the ceiling ({ceiling:.0f} calls/s)")
     for name in [n for n in rates if n != "bare"]:
         ratios = [a / b for a, b in zip(rates[name], rates["bare"], strict=True)]
         print(
@@ -213,6 +229,16 @@ def main() -> None:
             + "   rounds: "
             + ", ".join(f"{r:.2f}" for r in ratios)
         )
+
+
+def rate(stamps: list[float], c: int, latency: float) -> float:
+    """Calls per second from one round's arrival times. With latency, the first `c` arrive
+    together and each later one when an answer frees its worker: the N - c after the first
+    wave, over the time to the last arrival, are c / latency for a client that loses
+    nothing (the ceiling)."""
+    if not latency:
+        return len(stamps) / (stamps[-1] - stamps[0])
+    return (len(stamps) - c) / (stamps[-1] - stamps[0])
 
 
 if __name__ == "__main__":

@@ -117,6 +117,7 @@ class EndpointSet:
         self._clock = clock
         self.endpoints = [Endpoint(i, s, health.backoff) for i, s in enumerate(specs)]
         self.single = len(self.endpoints) == 1
+        self._only: Lease = (self.endpoints[0], False)  # the lease of a single endpoint
         self._changed: anyio.Event | None = None  # made in the event loop, when one waits
 
     @property
@@ -128,7 +129,7 @@ class EndpointSet:
     def take_nowait(self) -> Lease | None:
         """`take` when an endpoint is free now (None when the attempt must wait)."""
         if self.single:  # the provider's own cap holds it: nothing to choose or wait for
-            return self.endpoints[0], False
+            return self._only
         lease = self._pick()
         return self._start(lease) if lease is not None else None
 

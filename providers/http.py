@@ -422,7 +422,7 @@ class HTTPProvider(Provider):
     ) -> tuple[ModelLimiter, Lease, Charge]:
         """Wait for the rate limits and an endpoint: the account's limits first, so the
         endpoint is chosen when the call can go; an endpoint's own after choosing it."""
-        if not self._per_endpoint_limits:
+        if not self._per_endpoint_limits:  # (`_attempt` has this branch written out)
             limiter = self.limiter(model)
             charge = _charge(limiter, chars, max_tokens)
             if limiter.active:
@@ -456,7 +456,14 @@ class HTTPProvider(Provider):
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
-            limiter, lease, charge = await self._admit(model, chars, max_tokens, deadline)
+            if self._per_endpoint_limits:
+                limiter, lease, charge = await self._admit(model, chars, max_tokens, deadline)
+            else:  # `_admit` written out for the account's limits: no coroutine per call
+                limiter = self._limiters.get((model, -1)) or self.limiter(model)
+                charge = _charge(limiter, chars, max_tokens)
+                if limiter.active:
+                    await limiter.acquire(charge, deadline)
+                lease = self.pool.take_nowait() or await self.pool.take()
             ep = lease[0]
             # Token charges matter only to a token budget (none on the plain path).
             budget = limiter.counts_tokens
