@@ -34,13 +34,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verifiers import jsonl
 from verifiers.errors import OnError, SourceError
+from verifiers.seen_keys import SeenKeys
 
 T = TypeVar("T")
 Opts = TypeVar("Opts", bound="LoaderOptions")
 Report = Callable[[str], Any] | None
 Raw = dict[str, Any]
-# Where each key was first seen ("file:line"), shared by the sources of one run.
-Seen = dict[str, str]
+# Where each key was first seen, shared by the sources of one run (verifiers.seen_keys).
+Seen = SeenKeys
 
 
 class LoaderOptions(BaseModel):
@@ -246,7 +247,7 @@ def stream(
     """Items built from `records` (line, record): required fields, filter, build, a key
     not seen before (in `seen`, shared across files, or in this file), limit."""
     count = 0
-    seen = {} if seen is None else seen
+    seen = SeenKeys() if seen is None else seen
     for line, rec in records:
         if limit is not None and count >= limit:
             return
@@ -262,12 +263,13 @@ def stream(
             bad_record(SourceError(path, line, str(exc)), on_error, report)
             continue
         if reader.key is not None:
-            key, here = reader.key(item), f"{path}:{line}"
-            if key in seen:
-                msg = f"duplicate {reader.what} id {key!r} (first at {seen[key]})"
+            key = reader.key(item)
+            first = seen.first(key)
+            if first is not None:
+                msg = f"duplicate {reader.what} id {key!r} (first at {first})"
                 bad_record(SourceError(path, line, msg), on_error, report)
                 continue
-            seen[key] = here
+            seen.add(key, str(path), line)
         count += 1
         yield item
 

@@ -25,6 +25,7 @@ from engine.stages.totals import InputRead, Reading, set_totals
 from verifiers import registry
 from verifiers.base import Question
 from verifiers.pair_files import load_pairs
+from verifiers.seen_keys import SeenKeys
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -82,7 +83,7 @@ async def questions(
     # Question ids are unique across every source of the run: a repeated one is a
     # malformed record naming both places (answers would be checked against the wrong
     # ground truth otherwise).
-    seen: dict[str, str] = {}
+    seen = SeenKeys()
 
     def inputs() -> Iterator[tuple[Iterator[Question], Callable[[Question], QItem]]]:
         for i, (spec, read) in enumerate(zip(ctx.job.sources, reading.inputs, strict=True)):

@@ -18,6 +18,7 @@ from tests.engine.helpers import write_questions
 from tests.engine.scripts import answer_or_judge
 from verifiers import livebench, mmlu_pro, registry
 from verifiers.errors import SourceError
+from verifiers.seen_keys import SeenKeys
 
 JOB = """\
 name: opts
@@ -116,7 +117,7 @@ def test_a_question_id_repeated_in_another_source_names_both(tmp_path: Path) -> 
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text(json.dumps(_mmlu(7)) + "\n")
     second.write_text(json.dumps(_mmlu(8)) + "\n" + json.dumps(_mmlu(7)) + "\n")
-    seen: dict[str, str] = {}
+    seen = SeenKeys()
     assert len(list(mmlu_pro.load(first, seen=seen))) == 1
     with pytest.raises(
         SourceError,
