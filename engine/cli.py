@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 Text.assemble(("warning:", "yellow"), f" {line} (needed to run)"), highlight=False
             )
         if args.command == "validate":
-            console.print(f"{args.job}: OK (starts from {loaded.job.start})")
+            console.print(f"{args.job}: OK (starts from {loaded.job.start})", markup=False)
             return ExitCode.OK
         if args.limit is not None and args.limit < 0:
             console.print("[red]error:[/] --limit must be >= 0")
@@ -160,17 +161,23 @@ def _dry_run(loaded: LoadedJob, limit: int | None) -> int:
     )
     online = sum(est.cost_online.values())
     batch = sum(v if v is not None else est.cost_online[k] for k, v in est.cost_batch.items())
-    out.print(f"{what}; estimated cost at most ${est.cost:.2f} in the job's modes")
-    out.print(f"all online: ${online:.2f}; all in batches where the API has them: ${batch:.2f}")
+    out.print(f"{what}; estimated cost at most ${est.cost:.2f} in the job's modes", markup=False)
+    out.print(
+        f"all online: ${online:.2f}; all in batches where the API has them: ${batch:.2f}",
+        markup=False,
+    )
     for ref in est.uncapped:
-        out.print(f"note: {ref} has no max_tokens: its answers are counted at the assumed cap")
+        out.print(
+            f"note: {ref} has no max_tokens: its answers are counted at the assumed cap",
+            markup=False,
+        )
     return ExitCode.OK
 
 
 def _status(run_dir: Path) -> int:
     console = output_console()
     if not (run_dir / "manifest.json").exists():
-        console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
+        console.print("[red]error:[/]", escape(f"{run_dir} is not a run folder (no manifest.json)"))
         return ExitCode.INVALID
     manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
     table = Table(
@@ -208,7 +215,7 @@ def _status(run_dir: Path) -> int:
         f"{total.output_tokens} output tokens, ${total.cost:.4f}"
     )
     if stats.get("no_pair_reasons"):
-        console.print(f"questions without a pair: {stats['no_pair_reasons']}")
+        console.print(f"questions without a pair: {stats['no_pair_reasons']}", markup=False)
     _batch_table(console, run_dir)
     return ExitCode.OK
 
@@ -231,7 +238,7 @@ def _batch_table(console: Console, run_dir: Path) -> None:
 def _batches(action: str, run_dir: Path) -> int:
     console = output_console()
     if not (run_dir / "manifest.json").exists():
-        console.print(f"[red]error:[/] {run_dir} is not a run folder (no manifest.json)")
+        console.print("[red]error:[/]", escape(f"{run_dir} is not a run folder (no manifest.json)"))
         return ExitCode.INVALID
     if action == "list":
         _batch_table(console, run_dir)
@@ -244,10 +251,10 @@ def _batches(action: str, run_dir: Path) -> int:
     try:
         lines = anyio.run(cancel_batches, run_dir)
     except (MissingKeyError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print("[red]error:[/]", escape(str(exc)))
         return ExitCode.INVALID
     for line in lines:
-        console.print(line, highlight=False)
+        console.print(line, markup=False, highlight=False)
     console.print(
         "A resume sends again what the cancelled batches did not run: python -m engine run JOB"
     )

@@ -224,7 +224,9 @@ async def run_job(
     if n_cut := ledger.open():
         cut[ledger.path.name] = n_cut
     for name, n in cut.items():
-        console.print(f"[yellow]{run_dir / name}: dropped a torn last line ({n} bytes)[/]")
+        console.print(
+            f"{run_dir / name}: dropped a torn last line ({n} bytes)", style="yellow", markup=False
+        )
     counters = RunCounters()
     providers: dict[str, Provider] = {}
     collectors: dict[str, BatchingProvider] = {}
@@ -287,7 +289,7 @@ async def run_job(
     assert ctx is not None  # the run was not aborted, so it started
     code = _finish(ctx, console, resume, report=report, quiet=quiet)
     for line in open_batches_note(collectors, run_dir):
-        console.print(f"[yellow]{line}[/]")
+        console.print(line, style="yellow", markup=False)
     return RunResult(run_dir, code)
 
 
@@ -297,11 +299,14 @@ def _finish(
     """Tell the user how the run ended, write the report, and pick the exit code."""
     counters, loaded = ctx.counters, ctx.loaded
     for warning in counters.warnings:
-        console.print(f"[yellow]warning: {warning}[/]", highlight=False)
+        # Messages carry paths, ids and API error codes in brackets: never read as markup.
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     if counters.skipped_count:
-        console.print(f"[yellow]{counters.skipped_count} malformed input lines skipped, e.g.:[/]")
+        console.print(
+            f"{counters.skipped_count} malformed input lines skipped, e.g.:", style="yellow"
+        )
         for line in counters.skipped_lines[:5]:
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", markup=False, highlight=False)
     stopped = ctx.stopped_providers()
     failed = counters.failed_calls()
     if ctx.stopping:
@@ -310,7 +315,7 @@ def _finish(
     elif stopped:
         code = ExitCode.PROVIDER_STOPPED
         for name, why in stopped.items():
-            console.print(f"[red]provider {name} stopped: {why}[/]")
+            console.print(f"provider {name} stopped: {why}", style="red", markup=False)
         console.print(f"Fix it, then resume with: {resume}", markup=False)
     elif failed or counters.incomplete_questions:
         code = ExitCode.FAILED_CALLS

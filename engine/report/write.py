@@ -55,5 +55,7 @@ def write_views(
     (out_dir / "report.html").write_text(page, "utf-8")
     if console is not None:
         console.print(rich_table(report.rows))
-        console.print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
+        console.print(
+            f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}", markup=False
+        )
     return result

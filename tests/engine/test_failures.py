@@ -88,6 +88,8 @@ def test_auth_failure_stops_provider_once_and_stays_resumable(
     code, sent, output = anyio.run(serve_and_run, secret)
     assert code == ExitCode.PROVIDER_STOPPED
     assert "provider fake stopped" in output and "resume" in output
+    # The API's error code is in brackets: printed as text, not swallowed as Rich markup.
+    assert "[invalid_api_key]" in output
     assert sent < 20  # stopped after the first refusals, not one failure per question
     run_dir = tmp_path / "runs" / "auth"
     for path in run_dir.iterdir():
