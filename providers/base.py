@@ -8,8 +8,8 @@ never sees a wire format.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from providers.endpoints import EndpointStats
@@ -46,6 +46,25 @@ class Usage:
     cache_write_tokens: int = 0
     cache_write_1h_tokens: int = 0
 
+    def __init__(
+        self,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        cached_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        cache_write_1h_tokens: int = 0,
+    ) -> None:
+        # Built for every answer: see `slot_setters`. Fields and parameters are kept equal
+        # by tests/providers/test_fast_init.py.
+        i, o, r, c, w, w1 = _USAGE_SET
+        i(self, input_tokens)
+        o(self, output_tokens)
+        r(self, reasoning_tokens)
+        c(self, cached_tokens)
+        w(self, cache_write_tokens)
+        w1(self, cache_write_1h_tokens)
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
@@ -70,6 +89,43 @@ class ChatResponse:
     sent: Mapping[str, Any] = field(default_factory=dict)
     request_id: str | None = None  # the server's id of the HTTP request (x-request-id, ...)
     service_tier: str | None = None  # the tier that served it (OpenAI, Anthropic)
+
+    def __init__(
+        self,
+        text: str,
+        finish_reason: str | None,
+        usage: Usage,
+        cost: float = 0.0,
+        raw: Mapping[str, Any] | None = None,
+        sent: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        service_tier: str | None = None,
+    ) -> None:
+        # Built once or twice for every answer: see `slot_setters`.
+        t, f, u, c, ra, se, rid, tier = _RESPONSE_SET
+        t(self, text)
+        f(self, finish_reason)
+        u(self, usage)
+        c(self, cost)
+        ra(self, {} if raw is None else raw)
+        se(self, {} if sent is None else sent)
+        rid(self, request_id)
+        tier(self, service_tier)
+
+
+def slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slots' own setters of a frozen slots dataclass, in field order.
+
+    A frozen dataclass's generated `__init__` assigns each field through
+    `object.__setattr__`, which looks the attribute up on the type every time; the slot's
+    setter does the same store at about half the cost (Usage: 1.2 against 2.2 µs). The two
+    records built for every answer use them; the instances stay frozen (assignment still
+    raises FrozenInstanceError)."""
+    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
+
+
+_USAGE_SET = slot_setters(Usage)
+_RESPONSE_SET = slot_setters(ChatResponse)
 
 
 @dataclass(frozen=True, slots=True)
