@@ -58,8 +58,8 @@ class Tally:
         self.cost += other.cost
 
     def add_usage(self, usage: Mapping[str, Any]) -> None:
-        """Add a record's `usage` dict in place (`add(Tally.of(usage))`, written out: it
-        runs once per paid record)."""
+        """Add a record's `usage` dict in place (one call unless it says how many); it runs
+        once per paid record, so each field is read by name."""
         get = usage.get
         self.calls += int(get("calls", 1))
         self.input_tokens += int(get("input_tokens") or 0)
@@ -72,11 +72,9 @@ class Tally:
     @classmethod
     def of(cls, usage: Mapping[str, Any]) -> Tally:
         """A record's `usage` dict (one call unless it says how many)."""
-        return cls(
-            calls=int(usage.get("calls", 1)),
-            **{name: int(usage.get(name) or 0) for name in TOKENS},
-            cost=float(usage.get("cost") or 0.0),
-        )
+        tally = cls()
+        tally.add_usage(usage)
+        return tally
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

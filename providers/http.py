@@ -417,17 +417,11 @@ class HTTPProvider(Provider):
             check=self._check_stopped,
         )
 
-    async def _admit(
+    async def _admit_on_endpoint(
         self, model: str, chars: int, max_tokens: int | None, deadline: float
     ) -> tuple[ModelLimiter, Lease, Charge]:
-        """Wait for the rate limits and an endpoint: the account's limits first, so the
-        endpoint is chosen when the call can go; an endpoint's own after choosing it."""
-        if not self._per_endpoint_limits:  # (`_attempt` has this branch written out)
-            limiter = self.limiter(model)
-            charge = _charge(limiter, chars, max_tokens)
-            if limiter.active:
-                await limiter.acquire(charge, deadline)
-            return limiter, self.pool.take_nowait() or await self.pool.take(), charge
+        """Where limits are each endpoint's own: choose the endpoint, then wait for its
+        limits (the account's are waited for in `_attempt`, before an endpoint is chosen)."""
         lease = self.pool.take_nowait() or await self.pool.take()
         try:
             limiter = self.limiter(model, lease[0])
@@ -457,9 +451,10 @@ class HTTPProvider(Provider):
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
         async with self._slots:
             if self._per_endpoint_limits:
-                limiter, lease, charge = await self._admit(model, chars, max_tokens, deadline)
-            else:  # `_admit` written out for the account's limits: no coroutine per call
-                limiter = self._limiters.get((model, -1)) or self.limiter(model)
+                admitted = await self._admit_on_endpoint(model, chars, max_tokens, deadline)
+                limiter, lease, charge = admitted
+            else:  # the account's limits first, so the endpoint is chosen when the call goes
+                limiter = self.limiter(model)
                 charge = _charge(limiter, chars, max_tokens)
                 if limiter.active:
                     await limiter.acquire(charge, deadline)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from engine.batching.tag import Mode, tagged
+from engine.batching.tag import tagged
 from engine.context import RunContext, StageStats
 from engine.judges.base import JudgeInput, JudgeOutput, OrderFreeJudge, concurrently
 from engine.keys import JudgmentKeys, with_adjustments
@@ -84,13 +84,9 @@ def keys_of(ctx: RunContext, name: str) -> JudgmentKeys:
     return keyer
 
 
-def judgment_keys(
-    ctx: RunContext, name: str, pair: PairRecord, part: bytes | None = None
-) -> dict[Order, str]:
-    """The request keys of judge `name`'s two judgments of the pair (`engine.keys.judgment_key`;
-    `part`: the pair's `JudgmentKeys.pair_part`, when the caller has it)."""
-    if part is None:
-        part = JudgmentKeys.pair_part(pair.pair_id, pair.question, pair.response_A, pair.response_B)
+def judgment_keys(ctx: RunContext, name: str, part: bytes) -> dict[Order, str]:
+    """The request keys of judge `name`'s two judgments of a pair (`engine.keys.judgment_key`),
+    from the pair's `JudgmentKeys.pair_part`."""
     keyer = keys_of(ctx, name)
     return {o: keyer.key(part, o) for o in ORDERS}
 
@@ -100,7 +96,7 @@ async def judge_pair(
 ) -> list[JudgmentRecord]:
     """Judge one pair; returns the judgments the meta-judge scores (those with a reply)."""
     part = JudgmentKeys.pair_part(pair.pair_id, pair.question, pair.response_A, pair.response_B)
-    keys = {name: judgment_keys(ctx, name, pair, part) for name in ctx.judges}
+    keys = {name: judgment_keys(ctx, name, part) for name in ctx.judges}
     todo = []
     for name, by_order in keys.items():
         if ctx.store.has(ScoreRecord, (pair.pair_id, name)) and all(
@@ -160,7 +156,9 @@ async def _judgment(
         return cached
     asked = True
     try:
-        with tagged(key, _mode(ctx, name)):  # a batch line's custom_id is the request key
+        # The judge's own `mode`, if it gives one (else its provider's); a batch line's
+        # custom_id is the request key.
+        with tagged(key, ctx.judge_modes[name]):
             if isinstance(judge, OrderFreeJudge):
                 out, asked = await _from_answer_scores(judge, scores, name, pair, order)
             else:
@@ -201,11 +199,6 @@ async def _judgment(
     stats.done += 1
     stats.reused += not asked
     return record
-
-
-def _mode(ctx: RunContext, name: str) -> Mode | None:
-    """The judge's own `mode`, if it gives one (else its provider's)."""
-    return ctx.judge_modes[name]
 
 
 async def _from_answer_scores(
