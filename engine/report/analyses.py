@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.report.columns import Keyed, Names, key_hash
+from engine.report.columns import Names, key_hash
+from engine.report.keyed import Keyed, frozen
 from engine.report.model import Gap, JudgeSummary, SolveAccuracy
 from engine.scoring import Accuracy, category, difference, ordered_categories
 
@@ -44,21 +45,28 @@ def solve_accuracy(
                 sources.add(str(v.get("source", ""))),
                 bool(v["correct"]),
             )
-    keys, (model, source) = answered.freeze()
-    vkeys, (vsource, correct) = checked.arrays()
-    if not len(keys) or not len(vkeys):
+    if not len(answered) or not len(checked):
         return {}
-    at = np.searchsorted(keys, vkeys).clip(max=len(keys) - 1)
-    hit = keys[at] == vkeys
-    model, source, correct = model[at[hit]], source[at[hit]], correct[hit]
     empty = sources.index.get("")
-    if empty is not None:  # an answer without its source: the verdict's
-        source = np.where(source == empty, vsource[hit], source)
     cats = Names()
     cat_of = np.array([cats.add(category(str(s))) for s in sources.items], np.int64)
-    group = model.astype(np.int64) * len(cats.items) + cat_of[source]
-    n = np.bincount(group, minlength=len(models.items) * len(cats.items))
-    ok = np.bincount(group, weights=correct, minlength=len(n)).astype(np.int64)
+    n = np.zeros(len(models.items) * len(cats.items), np.int64)
+    ok = np.zeros(len(n), np.int64)
+    # Range by range of the key (engine.report.keyed): an answer and its verdicts share one.
+    for (keys, fields), (vkeys, (vsource, correct)) in zip(
+        map(frozen, answered.parts()), checked.parts(), strict=True
+    ):
+        if not len(keys) or not len(vkeys):
+            continue
+        model, source = fields
+        at = np.searchsorted(keys, vkeys).clip(max=len(keys) - 1)
+        hit = keys[at] == vkeys
+        model, source, right = model[at[hit]], source[at[hit]], correct[hit]
+        if empty is not None:  # an answer without its source: the verdict's
+            source = np.where(source == empty, vsource[hit], source)
+        group = model.astype(np.int64) * len(cats.items) + cat_of[source]
+        n += np.bincount(group, minlength=len(n))
+        ok += np.bincount(group, weights=right, minlength=len(n)).astype(np.int64)
     out: dict[str, SolveAccuracy] = {}
     for m in sorted(range(len(models.items)), key=lambda i: str(models.items[i])):
         row = range(m * len(cats.items), (m + 1) * len(cats.items))

@@ -5,21 +5,21 @@ the pairs both scored) and needs no record object for that. Each JSONL line read
 few bytes appended to typed arrays: the 64-bit hash of its key (as `JudgmentTally` did
 before) and small integer codes for its strings, interned once. `Keyed.freeze()` keeps
 the last line per key, as the engine does on resume, and sorts by key so two judges join
-with one vectorised intersection. A million pairs × five judges is ~60 MB of scores
-instead of five million objects (docs/benchmarks.md, "Report memory").
+with one vectorised intersection; past a few hundred thousand lines the lines wait on disk
+(engine.report.keyed). A million pairs × five judges is ~65 MB of scores instead of five
+million objects (docs/benchmarks.md, "Report memory").
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from engine.records import Decision, Outcome, ScoreRecord
+from engine.report.keyed import Keyed, last_per_key
 from engine.scoring import ScoreKey, category
 
 DECISIONS: tuple[Decision | None, ...] = (None, "A>B", "B>A", "A=B")
@@ -54,54 +54,6 @@ class Names:
             i = self.index[name] = len(self.items)
             self.items.append(name)
         return i
-
-
-def first_and_last(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted distinct keys, index of each one's first line, of its last line), with one
-    stable sort: an index array and a sorted copy are all the extra memory."""
-    if not len(keys):
-        none = np.zeros(0, np.int64)
-        return keys[:0], none, none
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    new = np.ones(len(ordered), bool)
-    new[1:] = ordered[1:] != ordered[:-1]
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(ordered)) - 1
-    return ordered[starts], order[starts], order[ends]
-
-
-def last_per_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct keys, the index of each one's last line): later lines win."""
-    distinct, _, last = first_and_last(keys)
-    return distinct, last
-
-
-class Keyed:
-    """Growing columns: a 64-bit key per line and one number per field (`array` type
-    codes: a small integer, or "d" for a float)."""
-
-    def __init__(self, *codes: str) -> None:
-        self.keys = array("q")
-        self.fields: list[array[Any]] = [array(c) for c in codes]
-
-    def add(self, key: int, *values: float) -> None:
-        self.keys.append(key)
-        for f, v in zip(self.fields, values, strict=True):
-            f.append(v)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def arrays(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Every line, in file order."""
-        return np.frombuffer(self.keys, np.int64), [np.asarray(f) for f in self.fields]
-
-    def freeze(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(sorted distinct keys, each field at the key's last line)."""
-        keys, fields = self.arrays()
-        distinct, last = last_per_key(keys)
-        return distinct, [f[last] for f in fields]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

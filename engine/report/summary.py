@@ -4,14 +4,15 @@ Streams the JSONL files and keeps only what the numbers need, as columns of a fe
 per line (engine.report.columns): per judgment its key's hash, its judge, whether it
 failed and whether it ran out of tokens; per score its pair's hash, its outcome and
 decisions in one byte, its source and response model; per meta-judgment its pair's hash
-and its meta-score, joined on the scores' pair hashes. No record object is kept, so a
-million pairs × five judges fit in a few hundred MiB. Raw judge replies and answer texts
-are never held here; the HTML viewer reads those in its own pass.
+and its meta-score, joined on the scores' pair hashes. Past a few hundred thousand lines
+a file's columns wait on disk and are counted range by range of the key
+(engine.report.keyed), so what stays in memory is the scores kept per pair and judge
+(13 bytes each), not the lines read. Raw judge replies and answer texts are never held
+here; the HTML viewer reads those in its own pass.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from math import nan
 from pathlib import Path
@@ -22,15 +23,9 @@ import numpy as np
 
 from engine.records import AnswerScoreRecord, MetaJudgmentRecord, ScoreRecord, out_of_tokens
 from engine.report.analyses import solve_accuracy, solve_vs_judge
-from engine.report.columns import (
-    Keyed,
-    Names,
-    ScoreBuilder,
-    ScoreColumns,
-    first_and_last,
-    key_hash,
-)
+from engine.report.columns import Names, ScoreBuilder, ScoreColumns, key_hash
 from engine.report.families import model_family
+from engine.report.keyed import Keyed, first_and_last
 from engine.report.model import JudgeSummary, MetaFiltered, RunCounts, RunSummary
 from engine.report.runfiles import iter_jsonl, read_json
 from engine.scoring import Accuracy, metrics_of
@@ -181,21 +176,21 @@ class JudgmentTally:
 
     def _count(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
         if self._counted is None:
-            keys, (judge, failed, spent) = self._lines.arrays()
             names = self._judges.items
+            calls, failed_, spent_ = (np.zeros(len(names), np.int64) for _ in range(3))
+            # Range by range of the key (engine.report.keyed): a key's lines are all in one.
+            for keys, (judge, failed, spent) in self._lines.parts():
+                # A key's call is its first line's judge; whether it failed (or ran out of
+                # tokens), its last line's.
+                _, first_line, last = first_and_last(keys)
+                calls += np.bincount(judge[first_line], minlength=len(names))
+                failed_ += np.bincount(judge[last[failed[last] == 1]], minlength=len(names))
+                spent_ += np.bincount(judge[last[spent[last] == 1]], minlength=len(names))
 
-            def per_judge(lines: np.ndarray) -> Counter[str]:
-                n = np.bincount(judge[lines], minlength=len(names))
+            def per_judge(n: np.ndarray) -> Counter[str]:
                 return Counter({str(names[i]): int(k) for i, k in enumerate(n) if k})
 
-            # A key's call is its first line's judge; whether it failed (or ran out of
-            # tokens), its last line's.
-            _, first_line, last = first_and_last(keys)
-            self._counted = (
-                per_judge(first_line),
-                per_judge(last[failed[last] == 1]),
-                per_judge(last[spent[last] == 1]),
-            )
+            self._counted = (per_judge(calls), per_judge(failed_), per_judge(spent_))
         return self._counted
 
     @property
@@ -231,12 +226,12 @@ def build_summary(run_dir: Path, judgments: JudgmentTally | None = None) -> RunS
     stats = read_json(run_dir / "stats.json") or {}
     meta = judge_meta(manifest)
 
-    pair_ids = array("q")  # hashes, as in judgment_counts
+    pair_ids = Keyed()  # hashes, as in judgment_counts
     pair_models: set[str] = set()
     for p in iter_jsonl(run_dir / "pairs.jsonl"):
-        pair_ids.append(key_hash(p["pair_id"]))
+        pair_ids.add(key_hash(p["pair_id"]))
         pair_models.add(str(p.get("response_model")))
-    n_pairs = len(np.unique(np.frombuffer(pair_ids, np.int64)))
+    n_pairs = pair_ids.distinct()
     del pair_ids
     tally = judgments if judgments is not None else judgment_counts(run_dir)
     calls, errors = tally.calls, tally.errors

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from engine.records import Decision, ScoreRecord
-from engine.report import build_report, write_report
+from engine.report import build_report, keyed, write_report
 from engine.report.families import model_family
 from engine.report.runfiles import iter_jsonl
 from engine.report.viewer import Scan, score_code
@@ -318,7 +319,20 @@ def _json(x: Any) -> Any:
     return orjson.loads(orjson.dumps(x))  # NaN as null, on both sides
 
 
-def test_the_streamed_report_equals_the_record_by_record_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spill_lines", [None, 37], ids=["held", "spilled"])
+def test_the_streamed_report_equals_the_record_by_record_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill_lines: int | None
+) -> None:
+    spills: list[object] = []
+    if spill_lines is not None:  # every column past 37 lines waits on disk, range by range
+        real = keyed.tempfile.TemporaryFile
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            spills.append(None)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(keyed, "SPILL_LINES", spill_lines)
+        monkeypatch.setattr(keyed.tempfile, "TemporaryFile", counted)
     r1, r2 = tmp_path / "one", tmp_path / "two"
     # Every judge of the first run is meta-judged; of the second, judge-c only.
     meta_1 = {"threshold": 3.5}
@@ -406,3 +420,5 @@ def test_the_streamed_report_equals_the_record_by_record_one(tmp_path: Path) -> 
             for p in ids
         )
         assert judge["score"] == expected_col
+    # Spilled, every file's columns went to disk (pairs, judgments, scores, answers, ...).
+    assert len(spills) >= (10 if spill_lines is not None else 0)
