@@ -128,6 +128,20 @@ _USAGE_SET = slot_setters(Usage)
 _RESPONSE_SET = slot_setters(ChatResponse)
 
 
+def completed(
+    resp: ChatResponse, cost: float, sent: Mapping[str, Any], request_id: str | None
+) -> ChatResponse:
+    """A response its API's parser just built, given what only the call knows: its cost,
+    what was sent and the request id. Set in place through the slots' setters, as
+    `__init__` sets them: the object is the call's own and nobody holds it yet, and a
+    second object per answer was 1.6 µs of the hot path."""
+    _, _, _, set_cost, _, set_sent, set_rid, _ = _RESPONSE_SET
+    set_cost(resp, cost)
+    set_sent(resp, sent)
+    set_rid(resp, request_id)
+    return resp
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreResponse:
     """A reward model's score of one conversation, with what it cost."""
