@@ -153,9 +153,21 @@ class Keyed:
         distinct keys, whatever the number of lines."""
         if self._file is None:
             return frozen(self._held())
-        got = [frozen(part) for part in self.parts()]
-        keys = np.concatenate([k for k, _ in got])
-        return keys, [np.concatenate([f[i] for _, f in got]) for i in range(len(self._dtypes))]
+        keys: list[np.ndarray] = []
+        fields: list[list[np.ndarray]] = [[] for _ in self._dtypes]
+        for part in self.parts():
+            k, fs = frozen(part)
+            keys.append(k)
+            for out, f in zip(fields, fs, strict=True):
+                out.append(f)
+        # Joined one column at a time, each column's pieces let go as it is: the peak is
+        # the result and one column's pieces, not the result twice.
+        joined = [np.concatenate(keys)]
+        keys.clear()
+        for pieces in fields:
+            joined.append(np.concatenate(pieces))
+            pieces.clear()
+        return joined[0], joined[1:]
 
     def distinct(self) -> int:
         """How many distinct keys the lines hold."""
