@@ -9,7 +9,7 @@ import inspect
 
 import pytest
 
-from providers.base import ChatResponse, Usage
+from providers.base import ChatResponse, Usage, completed
 
 
 @pytest.mark.parametrize("cls", [Usage, ChatResponse])
@@ -39,3 +39,15 @@ def test_instances_are_frozen_complete_and_compare_by_value() -> None:
         u.input_tokens = 9  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.text = "changed"  # type: ignore[misc]
+
+
+def test_completed_sets_what_the_call_adds_and_nothing_else() -> None:
+    u = Usage(3, 4)
+    parsed = ChatResponse("hi", "length", u, raw={"id": "x"}, service_tier="flex")
+    done = completed(parsed, 0.25, {"temperature": None}, "req-9")
+    assert done is parsed  # the call's own object, not a copy
+    assert done == ChatResponse(
+        "hi", "length", u, 0.25, {"id": "x"}, {"temperature": None}, "req-9", "flex"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        done.cost = 1.0  # type: ignore[misc]
