@@ -13,6 +13,7 @@ touches the disk.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from array import array
 from collections.abc import Iterator
@@ -107,6 +108,7 @@ class Keyed:
         keys = keys[order]
         fields = [f[order] for f in fields]
         fh = self._file
+        fh.seek(0, os.SEEK_END)  # after a read-back, the position is inside the file
         for p in range(PARTS):
             lo, hi = int(bounds[p]), int(bounds[p + 1])
             if lo == hi:

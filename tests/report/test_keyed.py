@@ -47,11 +47,18 @@ def test_spilled_lines_read_back_as_the_held_ones() -> None:
         ]
         assert k.distinct() == len(last)
 
-    # A line added after the file was read back still counts.
-    spilled.add(lines[0][0], 4, 250)
+    # Lines added after the file was read back, even part of it, are appended, not
+    # written over what is there.
+    first_range = next(iter(spilled.parts()))
+    assert len(first_range[0])
+    more = [*_fill(spilled, 600, 5), (lines[0][0], 4, 250)]
+    spilled.add(*more[-1])
+    last.update({key: (judge, flag) for key, judge, flag in more})
     keys, (judge, flag) = spilled.freeze()
-    at = int(np.searchsorted(keys, lines[0][0]))
-    assert (int(judge[at]), int(flag[at])) == (4, 250)
+    assert list(keys) == sorted(last) and len(spilled) == 5601
+    assert [(int(j), int(f)) for j, f in zip(judge, flag, strict=True)] == [
+        last[int(x)] for x in keys
+    ]
 
 
 def test_each_key_lives_in_one_range_in_key_order() -> None:
