@@ -152,7 +152,7 @@ class JudgmentTally:
     Later lines win: a retried call appends its success after the recorded error. Keys
     are kept as their hashes only (a collision among a few million 64-bit hashes is
     vanishingly unlikely), with the judge, whether the line failed and whether its reply
-    was empty at the token cap: 12 bytes a line.
+    was empty at the token cap: 12 bytes a line, on disk past `keyed.SPILL_LINES` lines.
     """
 
     def __init__(self) -> None:
