@@ -32,7 +32,14 @@ from engine.batching.ledger import BatchInfo, Ledger, Request
 from engine.batching.tag import Mode, current
 from engine.keys import stable_hash
 from providers.accounting import batch_cost
-from providers.base import ChatRequest, ChatResponse, Message, Provider, ProviderError
+from providers.base import (
+    ChatRequest,
+    ChatResponse,
+    Message,
+    Provider,
+    ProviderError,
+    completed,
+)
 from providers.batch import batch_api
 from providers.batch.base import BatchAPI, BatchEntry, BatchStatus, Outcome
 from providers.config import BATCH_TYPES
@@ -357,10 +364,7 @@ class BatchingProvider(Provider):
         cost = batch_cost(self.inner.config, model, resp.usage)
         self.stats.record_usage(model, resp.usage, cost)
         self.stats.completed += 1
-        sent = call.plan.record
-        return ChatResponse(
-            resp.text, resp.finish_reason, resp.usage, cost, resp.raw, sent, None, resp.service_tier
-        )
+        return completed(resp, cost, call.plan.record, None)
 
     # ---- the view --------------------------------------------------------------------
     def open_batches(self) -> list[BatchInfo]:
