@@ -65,6 +65,18 @@ def _ranges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, bounds
 
 
+def _joined(keys: list[np.ndarray], fields: list[list[np.ndarray]]) -> Columns:
+    """Pieces of columns joined one column at a time, each column's pieces let go as it
+    is: the peak is the result and one column's pieces, not the result twice."""
+    out = np.concatenate(keys)
+    keys.clear()
+    joined = []
+    for pieces in fields:
+        joined.append(np.concatenate(pieces))
+        pieces.clear()
+    return out, joined
+
+
 class Keyed:
     """Growing columns: a 64-bit key per line and one number per field (`array` type
     codes: a small integer, or "d" for a float), spilled by key range past
@@ -133,7 +145,7 @@ class Keyed:
                 out.append(np.frombuffer(fh.read(dtype.itemsize * n), dtype))
         if not keys:
             return np.zeros(0, np.int64), [np.zeros(0, d) for d in self._dtypes]
-        return np.concatenate(keys), [np.concatenate(f) for f in fields]
+        return _joined(keys, fields)
 
     def parts(self) -> Iterator[Columns]:
         """Every line, as `PARTS` ranges of the key in key order (the same ranges for every
@@ -162,14 +174,7 @@ class Keyed:
             keys.append(k)
             for out, f in zip(fields, fs, strict=True):
                 out.append(f)
-        # Joined one column at a time, each column's pieces let go as it is: the peak is
-        # the result and one column's pieces, not the result twice.
-        joined = [np.concatenate(keys)]
-        keys.clear()
-        for pieces in fields:
-            joined.append(np.concatenate(pieces))
-            pieces.clear()
-        return joined[0], joined[1:]
+        return _joined(keys, fields)
 
     def distinct(self) -> int:
         """How many distinct keys the lines hold."""
