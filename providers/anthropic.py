@@ -38,7 +38,8 @@ _OUTCOMES = ("length", "content_filter", "tool_calls")
 _RETRYABLE_EVENTS = ("overloaded_error", "api_error", "rate_limit_error")
 
 
-def build_body(request: ChatRequest, plan: Plan) -> dict[str, Any]:
+def build_body(request: ChatRequest, plan: Plan, n: int = 1) -> dict[str, Any]:
+    """The JSON body of a Messages request (pure); `n` is always 1 (no samples per call)."""
     opts, rule = request.options, plan.rule
     system = "\n\n".join(m.content for m in request.messages if m.role == "system")
     body: dict[str, Any] = {
@@ -166,7 +167,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 class AnthropicProvider(HTTPProvider):
     api = "anthropic"
     charging = "anthropic"
-    wire = WireFormat(parse_response, error_detail, parse_choices, EventAssembler)
+    wire = WireFormat(build_body, parse_response, error_detail, parse_choices, EventAssembler)
     default_max_tokens = DEFAULT_MAX_TOKENS
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
@@ -177,9 +178,6 @@ class AnthropicProvider(HTTPProvider):
 
     def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
         return f"{base}/v1/messages"
-
-    def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
-        return build_body(request, plan)
 
     def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
         thinking = extra.get("thinking")

@@ -206,7 +206,7 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 class GeminiProvider(HTTPProvider):
     api = "gemini"
     charging = "gemini"
-    wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
+    wire = WireFormat(build_body, parse_response, error_detail, parse_choices, ChunkAssembler)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": api_key} if api_key else {}
@@ -214,9 +214,6 @@ class GeminiProvider(HTTPProvider):
     def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
         return f"{base}/models/{model_id(request.model)}:{method}"
-
-    def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
-        return build_body(request, plan, n)
 
     def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
         thinking = (extra.get("generationConfig") or {}).get("thinkingConfig")

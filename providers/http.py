@@ -12,8 +12,8 @@ servers, each endpoint's own (`rate_limit_scope`).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import operator
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,23 +45,29 @@ from providers.errors import (
 from providers.headers import RateLimitHeaders, parse_retry_after, request_id, should_retry
 from providers.limits import NO_CHARGE, Charge, Charging, ModelLimiter
 from providers.models import ModelTable, Plan, plan
+from providers.options import DecodingOptions
 from providers.retry import retry_after_first
 from providers.sampling import split_usage
 from providers.schema import Unsupported
+from providers.slots import Slots
 from providers.streaming import NewAssembler, read_stream
 
 T = TypeVar("T")
 Parsed = tuple[T, Usage]
-# A call's URL on an endpoint, from that endpoint's base URL.
-Route = Callable[[str], str]
+# A call's URL on an endpoint, from that endpoint's base URL; or, for a provider with one
+# endpoint, the URL itself (made once per call, not once per attempt).
+Route = Callable[[str], str] | str
 # Client-side failures: the request cannot be made, so it is never retried.
 _CLIENT_ERRORS = (aiohttp.InvalidURL, aiohttp.ClientConnectorCertificateError)
+_content = operator.attrgetter("content")
 
 
 @dataclass(frozen=True, slots=True)
 class WireFormat:
-    """The pure readers of one API's bodies (each API module has one)."""
+    """The pure writer and readers of one API's bodies (each API module has one)."""
 
+    # The JSON body of a chat request with its plan, asking for `n` samples.
+    body: Callable[[ChatRequest, Plan, int], dict[str, Any]]
     # A reply: its first choice, without cost; may raise KeyError/TypeError/ValueError, and
     # EmptyReply for a 200 with nothing in it.
     parse: Callable[[Any], ChatResponse]
@@ -106,10 +112,15 @@ class HTTPProvider(Provider):
         self.table = ModelTable(table_api(config), config.models)
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[tuple[str, int], ModelLimiter] = {}
+        # The account's limiter of each model (the hot path's lookup: no key tuple).
+        self._account_limiters: dict[str, ModelLimiter] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
-        # asyncio's own: aiohttp ties the HTTP providers to asyncio anyway, and it takes a
-        # free slot with no checkpoint (anyio's, even with fast_acquire, checks cancellation).
-        self._slots = asyncio.Semaphore(self.total_concurrency)
+        self._last_plan: tuple[DecodingOptions, str, Plan] | None = None
+        # A free slot is taken with no checkpoint and no Python call beyond one test
+        # (providers.slots: asyncio.Semaphore's costs seven calls, anyio's checks cancellation).
+        self._slots = Slots(self.total_concurrency)
+        # With one endpoint every attempt takes the same lease: taken once, never counted.
+        self._single_lease = self.pool.take_nowait() if self.pool.single else None
         retry = config.retry
         self._attempt_timeout = aiohttp.ClientTimeout(total=retry.attempt_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
@@ -148,7 +159,8 @@ class HTTPProvider(Provider):
         raise NotImplementedError
 
     def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
-        raise NotImplementedError
+        """The JSON body of a chat call (the wire format's; batch files use it too)."""
+        return self.wire.body(request, plan, n)
 
     def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
         """A reasoning setting the request's `extra` gives in the API's own field."""
@@ -185,6 +197,16 @@ class HTTPProvider(Provider):
     def plan_for(self, request: ChatRequest) -> Plan:
         """The request's plan, computed once per model and the few options it depends on."""
         opts = request.options
+        # A judge's requests share one options object: the last plan is kept by identity.
+        last = self._last_plan
+        if last is not None and last[0] is opts and last[1] == request.model:
+            return last[2]
+        made = self._plan_of(request, opts)
+        self._last_plan = (opts, request.model, made)
+        return made
+
+    def _plan_of(self, request: ChatRequest, opts: DecodingOptions) -> Plan:
+        """`plan_for` past its one-entry shortcut: a dict keyed by what the plan depends on."""
         extra = opts.extra
         effort = self.asked_effort(extra) if extra else None
         stream = extra.get("stream") if extra else None
@@ -238,27 +260,39 @@ class HTTPProvider(Provider):
                 charging=self.charging,
             )
             self._limiters[key] = lim
+            if key[1] == -1:
+                self._account_limiters[model] = lim
         return lim
 
     def _payload(self, request: ChatRequest, plan_: Plan, n: int) -> bytes:
         try:
-            return orjson.dumps(self.chat_body(request, plan_, n))
+            return orjson.dumps(self.wire.body(request, plan_, n))
         except Unsupported as exc:  # `validate` reports it; a job that skipped it fails here
             raise ProviderError("bad_request", f"{self.name}: {exc}") from None
+
+    def _chat_route(self, request: ChatRequest, stream: bool) -> Route:
+        lease = self._single_lease
+        if lease is not None:
+            return self.chat_url(lease[0].base_url, request, stream)
+        return lambda base: self.chat_url(base, request, stream)
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         plan_ = self.plan_for(request)
         payload = self._payload(request, plan_, 1)
-        chars = sum([len(m.content) for m in request.messages])
+        chars = sum(map(len, map(_content, request.messages)))
         stream = plan_.stream
         model = request.model
-        route: Route = lambda base: self.chat_url(base, request, stream)  # noqa: E731
+        route = self._chat_route(request, stream)
         assembler = self.wire.assembler if stream else None
-        # `call`, written out: the answer's await chain is one coroutine shorter, and every
-        # wake-up of the call walks that chain.
+        # `call` and `_begin`, written out: the answer's await chain is one coroutine
+        # shorter (every wake-up of the call walks that chain), and two calls fewer.
         if self._session is None:
             await self.start()
-        deadline = self._begin()
+        stats = self.stats
+        if stats.stopped_reason is not None:
+            self._check_stopped()
+        stats.requests += 1
+        deadline = time.monotonic() + self.config.retry.total_deadline
         try:
             try:
                 (resp, usage), rid = await self._attempt(
@@ -278,10 +312,10 @@ class HTTPProvider(Provider):
         except ProviderError as exc:
             self._failed(exc)
             raise
-        self.stats.completed += 1
+        stats.completed += 1
         prices = self.config.prices
-        cost = cost_of(price_for(prices, request.model), usage) if prices else 0.0
-        self.stats.record_usage(request.model, usage, cost)
+        cost = cost_of(price_for(prices, model), usage) if prices else 0.0
+        stats.record_usage(model, usage, cost)
         return completed(resp, cost, plan_.record, rid)
 
     async def chat_many(self, request: ChatRequest, n: int) -> list[ChatResponse]:
@@ -289,11 +323,10 @@ class HTTPProvider(Provider):
             return [await self.chat(request)]
         plan_ = self.plan_for(request)
         payload = self._payload(request, plan_, n)
-        chars = sum(len(m.content) for m in request.messages)
-        stream = plan_.stream
+        chars = sum(map(len, map(_content, request.messages)))
         (resps, usage), rid = await self.call(
             request.model,
-            lambda base: self.chat_url(base, request, stream),
+            self._chat_route(request, plan_.stream),
             payload,
             chars,
             plan_.max_tokens * n if plan_.max_tokens else None,
@@ -432,7 +465,7 @@ class HTTPProvider(Provider):
         try:
             limiter = self.limiter(model, lease[0])
             charge = _charge(limiter, chars, max_tokens)
-            if limiter.active:
+            if not limiter.unlimited and limiter.active:
                 await limiter.acquire(charge, deadline)
         except BaseException:
             self.pool.done(lease, "neutral")
@@ -453,26 +486,30 @@ class HTTPProvider(Provider):
     ) -> tuple[Parsed[T], str | None]:
         assert self._session is not None
         data: Any = None
+        stats = self.stats
         # A slot is held before the clock starts: a call queued behind a slow server (the
         # local llama.cpp serves one at a time) must not time out while it waits its turn.
-        async with self._slots:
+        slots = self._slots
+        if not slots.take_nowait():
+            await slots.take()
+        try:
             if self._per_endpoint_limits:
                 admitted = await self._admit_on_endpoint(model, chars, max_tokens, deadline)
                 limiter, lease, charge = admitted
             else:  # the account's limits first, so the endpoint is chosen when the call goes
-                limiter = self.limiter(model)
-                charge = _charge(limiter, chars, max_tokens)
-                if limiter.active:
+                limiter = self._account_limiters.get(model) or self.limiter(model)
+                # Token charges matter only to a token budget (none on the plain path).
+                charge = limiter.charge(chars, max_tokens) if limiter.counts_tokens else NO_CHARGE
+                if not limiter.unlimited and limiter.active:
                     await limiter.acquire(charge, deadline)
-                lease = self.pool.take_nowait() or await self.pool.take()
+                lease = self._single_lease or self.pool.take_nowait() or await self.pool.take()
             ep = lease[0]
-            # Token charges matter only to a token budget (none on the plain path).
             budget = limiter.counts_tokens
-            self.stats.in_flight += 1
+            stats.in_flight += 1
             outcome: Outcome = "neutral"  # for the endpoint's health: cancelled, our fault
             sent = time.monotonic()
             try:
-                url = route(ep.base_url)
+                url = route if isinstance(route, str) else route(ep.base_url)
                 if stream is not None:
                     post = self._session.post(url, data=payload, timeout=self._stream_timeout)
                 elif left >= self.config.retry.attempt_timeout:
@@ -513,14 +550,17 @@ class HTTPProvider(Provider):
                     retry_after=0.0 if self.pool.others_up(ep) else None,
                 ) from None
             finally:
-                self.stats.in_flight -= 1
-                self.pool.done(lease, outcome)
+                stats.in_flight -= 1
+                if lease is not self._single_lease:
+                    self.pool.done(lease, outcome)
+        finally:
+            slots.release()
         rid = request_id(headers)
         info = self.rate_headers(headers, time.time())
         if info is not None and not info.empty:
             limiter.observe(info, charge.tokens, age=time.monotonic() - sent)
-            self.stats.requests_per_minute_limit = limiter.rpm
-            self.stats.tokens_per_minute_limit = limiter.tpm
+            stats.requests_per_minute_limit = limiter.rpm
+            stats.tokens_per_minute_limit = limiter.tpm
         if status != 200:
             if budget:
                 limiter.settle(charge, chars, None)  # refused: the server counted nothing
@@ -530,7 +570,7 @@ class HTTPProvider(Provider):
             limiter.settle(charge, chars, result[1])
         if limiter.drip_gap or limiter.blocked_until:
             limiter.succeeded()
-            self.stats.paused_until = 0.0  # an answer came: the live view's pause is over
+            stats.paused_until = 0.0  # an answer came: the live view's pause is over
         return result, rid
 
     def _read(

@@ -93,6 +93,12 @@ class ModelLimiter:
         self._next_drip = 0.0
         self._drip_lock = anyio.Lock()
         self._dripping = 0
+        # Plain attributes, not properties: the hot path reads them on every call.
+        # Whether a token bucket is set (only then are charges worth computing).
+        self.counts_tokens = False
+        # True while no limit was ever set and no pause ever asked: the call then skips
+        # `active` and `acquire` altogether. Never set back (`active` is exact after that).
+        self.unlimited = True
         if requests_per_minute:
             self.set_rpm(requests_per_minute)
         if tokens_per_minute:
@@ -107,29 +113,32 @@ class ModelLimiter:
         return bucket
 
     def set_rpm(self, rpm: float) -> None:
+        self.unlimited = False
         self.rpm = rpm
         self.requests = self._bucket(self.requests, rpm)
 
     def set_tpm(self, tpm: float) -> None:
+        self.unlimited = False
+        self.counts_tokens = True
         self.tpm = tpm
         self.budget = self._bucket(self.budget, tpm)
 
     def set_output_tpm(self, tpm: float) -> None:
+        self.unlimited = False
+        self.counts_tokens = True
         self.output_tpm = tpm
         self.output_budget = self._bucket(self.output_budget, tpm)
 
-    @property
-    def counts_tokens(self) -> bool:
-        return self.budget is not None or self.output_budget is not None
-
     def pause(self, seconds: float) -> None:
         """Hold every new send of this model for `seconds` (after a 429 or an empty budget)."""
+        self.unlimited = False
         self.pause_until = max(self.pause_until, self._clock() + seconds)
 
     def rate_limited(self, retry_after: float, cap: float = math.inf) -> float:
         """The server said 429: pause everyone (at most `cap` seconds), then let them out one
         per `retry_after`. Returns the pause taken."""
         pause = min(retry_after, cap)
+        self.unlimited = False
         self.pause(pause)
         if retry_after > pause:
             self.blocked_until = max(self.blocked_until, self._clock() + retry_after)

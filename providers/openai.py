@@ -259,16 +259,13 @@ def error_detail(status: int, data: Any) -> ErrorDetail:
 
 class OpenAIProvider(HTTPProvider):
     api = "openai"
-    wire = WireFormat(parse_response, error_detail, parse_choices, ChunkAssembler)
+    wire = WireFormat(build_body, parse_response, error_detail, parse_choices, ChunkAssembler)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
     def chat_url(self, base: str, request: ChatRequest, stream: bool) -> str:
         return f"{base}/chat/completions"
-
-    def chat_body(self, request: ChatRequest, plan: Plan, n: int) -> dict[str, Any]:
-        return build_body(request, plan, n)
 
     def asked_effort(self, extra: Mapping[str, Any]) -> str | None:
         effort = extra.get("reasoning_effort")

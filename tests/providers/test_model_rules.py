@@ -264,3 +264,20 @@ def test_a_plan_is_made_once_per_model_and_option_values() -> None:
     assert low.effort == "low" and first.effort is None
     assert p.plan_for(ask(model="gpt-5", extra={"stream": False}, **JUDGE)).stream is False
     assert first.stream is True
+
+
+async def test_one_options_object_shared_by_two_models_is_planned_for_each() -> None:
+    """A judge's requests share one options object; the provider keeps the last plan by
+    that object's identity, and must still plan again when the model changes."""
+    options = DecodingOptions(**JUDGE)  # type: ignore[arg-type]
+    models = ("gpt-5", "gpt-4o", "gpt-5", "gpt-4o")
+    async with FakeServer() as srv:
+        async with make_provider("openai", srv) as p:
+            for model in models:
+                await p.chat(ChatRequest(model, (Message("user", "2+2?"),), options))
+            await p.chat(ask(model="gpt-4o", temperature=0.5, max_tokens=16))  # a new object
+    bodies = [e["body"] for e in srv.requests]
+    assert [e["status"] for e in srv.requests] == [200] * 5
+    assert ["temperature" in b for b in bodies[:4]] == [False, True, False, True]
+    assert [b.get("max_completion_tokens") for b in bodies[:4]][1::2] == [16, 16]
+    assert bodies[4]["temperature"] == 0.5
