@@ -12,13 +12,26 @@ then a usage chunk and `[DONE]`); the bare loop splits the lines and parses each
 
     .venv/bin/python bench/provider_overhead.py [--requests 20000] [--concurrency 256] [--rounds 3]
     .venv/bin/python bench/provider_overhead.py --stream --skip-sdk
+
+`--instructions` counts instead of timing: each client runs in its own process under
+valgrind's callgrind, at 200 and at 200 + `--requests` calls, and the difference of the two
+instruction counts per extra call is its work per request (start-up cancels out). The
+count is the same to ~0.1% from run to run whatever else the machine is doing, so it tells
+changes of a few percent apart where throughput cannot; it counts the client's work only,
+while throughput also depends on how the client and the server share the cores.
+
+    .venv/bin/python bench/provider_overhead.py --instructions [--requests 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -147,16 +160,76 @@ CLIENTS = {"bare aiohttp": bare_aiohttp, "provider path": provider_path, "openai
 STREAM_CLIENTS = {"bare aiohttp": bare_aiohttp_stream, "provider path": provider_path_stream}
 
 
+BASE_CALLS = 200  # the start-up run of --instructions
+
+
+def instructions(client: str, url: str, calls: int, concurrency: int, stream: bool) -> int:
+    """Instructions callgrind counts for one client process making `calls` calls."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        cmd = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--one",
+            client,
+            "--url",
+            url,
+            "--requests",
+            str(calls),
+            "--concurrency",
+            str(concurrency),
+        ]
+        subprocess.run(cmd + (["--stream"] if stream else []), check=True, capture_output=True)
+        found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
+        if found is None:
+            raise SystemExit(f"no instruction total in {out}")
+        return int(found.group(1))
+
+
+def count_instructions(args: argparse.Namespace) -> None:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    per_call: dict[str, float] = {}
+    with fake_server() as url:
+        for name in ("bare aiohttp", "provider path"):
+            small = instructions(name, url, BASE_CALLS, args.concurrency, args.stream)
+            big = instructions(name, url, BASE_CALLS + args.requests, args.concurrency, args.stream)
+            per_call[name] = (big - small) / args.requests
+    print(
+        f"client instructions per request (callgrind, {BASE_CALLS + args.requests} minus "
+        f"{BASE_CALLS} calls, concurrency {args.concurrency}"
+        + (", streamed (SSE)" if args.stream else "")
+        + ")"
+    )
+    base = per_call["bare aiohttp"]
+    for name, count in per_call.items():
+        print(f"  {name:<15} {count:>10,.0f}   bare / this {base / count:.3f}")
+
+
 def main() -> None:
     tune_gc()  # the engine's collector setting (engine.gc_tuning), for every client alike
     ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=20_000)
+    ap.add_argument("--requests", type=int, default=None, help="20,000; 2,000 counted")
     ap.add_argument("--concurrency", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-sdk", action="store_true")
     ap.add_argument("--stream", action="store_true", help="both clients read SSE streams")
+    ap.add_argument("--instructions", action="store_true", help="count, under callgrind")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # one client's run, for --instructions
+    ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args()
     clients = STREAM_CLIENTS if args.stream else CLIENTS
+    if args.one:
+        asyncio.run(clients[args.one](args.url, args.requests, args.concurrency))
+        return
+    if args.instructions:
+        args.requests = args.requests or 2_000
+        count_instructions(args)
+        return
+    args.requests = args.requests or 20_000
     rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in clients}
     order = ["bare aiohttp", "provider path"] * args.rounds
     if not args.skip_sdk and not args.stream:
