@@ -138,8 +138,7 @@ class ModelLimiter:
         """The server said 429: pause everyone (at most `cap` seconds), then let them out one
         per `retry_after`. Returns the pause taken."""
         pause = min(retry_after, cap)
-        self.unlimited = False
-        self.pause(pause)
+        self.pause(pause)  # which marks the limiter as no longer unlimited
         if retry_after > pause:
             self.blocked_until = max(self.blocked_until, self._clock() + retry_after)
         self.drip_gap = max(self.drip_gap, min(pause, 10.0))
